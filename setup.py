@@ -1,0 +1,47 @@
+from setuptools import find_packages, setup
+
+setup(
+    name="spacy-senna",
+    version="0.1.0",
+    description="SENNA (Collobert et al., 2011) taggers as spaCy components",
+    long_description=open("README.md", encoding="utf8").read(),
+    long_description_content_type="text/markdown",
+    license="MIT",
+    packages=find_packages(include=["spacy_senna", "spacy_senna.*"]),
+    python_requires=">=3.9",
+    install_requires=[
+        "spacy>=3.8,<3.9",
+        "thinc>=8.3,<8.4",
+        "numpy>=1.19",
+        "srsly>=2.4",
+        "typer>=0.9",
+        "wasabi>=0.9",
+        "tqdm>=4.38",
+        # Bounded, not pinned: install `torch==2.13.0` (the CPU build) first and this is
+        # satisfied without pulling a multi-GB CUDA build.
+        "torch>=2.1,<2.14",
+    ],
+    extras_require={
+        "test": ["pytest>=7"],
+    },
+    entry_points={
+        "spacy_factories": [
+            "senna_tagger = spacy_senna.pipeline.tagger:make_tagger",
+            "senna_chunker = spacy_senna.pipeline.chunker:make_chunker",
+            "senna_ner = spacy_senna.pipeline.ner:make_ner",
+        ],
+        "spacy_architectures": [
+            "spacy_senna.SennaEmbed.v1 = spacy_senna.architectures:build_senna_embed",
+            "spacy_senna.WindowTagger.v1 = spacy_senna.architectures:build_window_tagger",
+        ],
+        "spacy_scorers": [
+            "spacy_senna.tagger_scorer.v1 = spacy_senna.scoring:make_tagger_scorer",
+            "spacy_senna.chunk_scorer.v1 = spacy_senna.scoring:make_chunk_scorer",
+            "spacy_senna.ner_scorer.v1 = spacy_senna.scoring:make_ner_scorer",
+        ],
+        "spacy_readers": [
+            "spacy_senna.ConllCorpus.v1 = spacy_senna.readers:create_conll_corpus",
+        ],
+        "console_scripts": ["spacy-senna = spacy_senna.cli:main"],
+    },
+)

@@ -1,0 +1,93 @@
+"""Conversions between span lists and per-token tag sequences (IOB1, IOB2, IOBES, BILUO)."""
+from typing import Iterable, List, Optional, Sequence, Tuple
+
+SCHEMES = ("iob1", "iob2", "iobes", "biluo")
+SpanTuple = Tuple[int, int, str]  # (start token, end token exclusive, label)
+
+
+class TagSchemeError(ValueError):
+    """A tag that does not fit the expected tagging scheme."""
+
+
+def split_tag(tag: str) -> Tuple[str, str]:
+    """'B-NP' -> ('B', 'NP'); 'O' -> ('O', '')."""
+    if tag == "O":
+        return "O", ""
+    if len(tag) < 3 or tag[1] != "-":
+        raise TagSchemeError(f"tag {tag!r} is neither 'O' nor PREFIX-LABEL")
+    return tag[0], tag[2:]
+
+
+def tags_to_spans(tags: Sequence[str], scheme: str) -> List[SpanTuple]:
+    """Read phrases from tags, following conlleval's rules for where a phrase starts and ends.
+
+    Raises TagSchemeError (with the token index) for a prefix the scheme does not use.
+    """
+    allowed = {"iob1": "IB", "iob2": "IB", "iobes": "IBES", "biluo": "BILU"}[scheme]
+    spans: List[SpanTuple] = []
+    start: Optional[int] = None
+    label = ""
+    prev_prefix = "O"
+    for i, tag in enumerate(tags):
+        try:
+            prefix, tag_label = split_tag(tag)
+        except TagSchemeError as err:
+            raise TagSchemeError(f"token {i}: {err}") from None
+        if prefix != "O" and prefix not in allowed:
+            raise TagSchemeError(
+                f"token {i}: prefix {prefix!r} of tag {tag!r} is not used by {scheme.upper()}"
+            )
+        if start is not None and _phrase_ends(prev_prefix, prefix, label, tag_label):
+            spans.append((start, i, label))
+            start = None
+        if prefix != "O" and start is None:
+            start, label = i, tag_label
+        prev_prefix = prefix
+    if start is not None:
+        spans.append((start, len(tags), label))
+    return spans
+
+
+def _phrase_ends(prev: str, cur: str, prev_label: str, cur_label: str) -> bool:
+    """conlleval's endOfChunk, before token `cur`, for an open phrase ending in `prev`."""
+    if cur == "O" or prev in "ELU" or prev == "S":
+        return True
+    if cur in "BSU":
+        return True
+    return cur_label != prev_label
+
+
+def spans_to_tags(spans: Iterable[SpanTuple], length: int, scheme: str) -> List[str]:
+    """Write non-overlapping phrases as one tag per token in the given scheme."""
+    tags = ["O"] * length
+    previous_end, previous_label = -1, None
+    for start, end, label in sorted(spans):
+        if start < previous_end:
+            raise TagSchemeError(f"phrases overlap at token {start}")
+        for i in range(start, end):
+            tags[i] = f"I-{label}"
+        single = end - start == 1
+        if scheme == "iob2":
+            tags[start] = f"B-{label}"
+        elif scheme == "iob1":
+            if start == previous_end and label == previous_label:
+                tags[start] = f"B-{label}"
+        elif scheme == "iobes":
+            if single:
+                tags[start] = f"S-{label}"
+            else:
+                tags[start], tags[end - 1] = f"B-{label}", f"E-{label}"
+        elif scheme == "biluo":
+            if single:
+                tags[start] = f"U-{label}"
+            else:
+                tags[start], tags[end - 1] = f"B-{label}", f"L-{label}"
+        else:
+            raise ValueError(f"unknown tag scheme {scheme!r}; expected one of {SCHEMES}")
+        previous_end, previous_label = end, label
+    return tags
+
+
+def iobes_tag_names(labels: Sequence[str]) -> List[str]:
+    """The IOBES tag inventory for a label set: 'O' first, then B/I/E/S per label."""
+    return ["O"] + [f"{p}-{label}" for label in labels for p in "BIES"]
