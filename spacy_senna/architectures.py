@@ -1,0 +1,63 @@
+"""Registered model builders (`@architectures = "spacy_senna.*"` in a config)."""
+from typing import List, Optional
+
+from spacy.tokens import Doc
+from spacy.util import registry
+from thinc.api import HardTanh, Linear, Model, chain, with_array
+from thinc.types import Floats2d
+
+from .layers import SennaFeatureEmbed, SennaWindow, SentenceLogLikelihood
+
+
+@registry.architectures("spacy_senna.SennaEmbed.v1")
+def build_senna_embed(
+    word_width: int = 50,
+    caps_width: int = 5,
+    suffix_width: int = 5,
+    suffix_length: int = 2,
+    min_word_freq: int = 1,
+    max_words: int = 130_000,
+    word_list: Optional[str] = None,
+    word_dropout: float = 0.0,
+) -> Model[List[Doc], List[Floats2d]]:
+    """SENNA's lookup tables (word, caps, suffix) concatenated per token: a tok2vec layer."""
+    return SennaFeatureEmbed(
+        word_width,
+        caps_width,
+        suffix_width,
+        suffix_length=suffix_length,
+        min_word_freq=min_word_freq,
+        max_words=max_words,
+        word_list=word_list,
+        word_dropout=word_dropout,
+    )
+
+
+@registry.architectures("spacy_senna.WindowTagger.v1")
+def build_window_tagger(
+    tok2vec: Model[List[Doc], List[Floats2d]],
+    window_size: int = 5,
+    hidden_width: int = 300,
+    sentence_level: bool = True,
+    nO: Optional[int] = None,
+) -> Model[List[Doc], List[Floats2d]]:
+    """The window network: windows of token vectors -> Linear -> HardTanh -> Linear -> tag scores.
+
+    With `sentence_level` the scores feed the sentence-level log-likelihood (transition
+    scores, Viterbi decoding); without it each token's tag is a softmax over its scores.
+    """
+    output_layer = Linear(nO=nO)
+    layers = [
+        tok2vec,
+        SennaWindow(window_size),
+        with_array(chain(HardTanh(nO=hidden_width), output_layer)),
+    ]
+    refs = {"tok2vec": tok2vec, "output_layer": output_layer}
+    if sentence_level:
+        sll = SentenceLogLikelihood(nO=nO)
+        layers.append(sll)
+        refs["sll"] = sll
+    model = chain(*layers)
+    for name, layer in refs.items():
+        model.set_ref(name, layer)
+    return model

@@ -1,0 +1,162 @@
+"""Sentence-level log-likelihood (the paper's SLL): tag transitions and start scores.
+
+The layer itself passes the per-token tag scores through unchanged and owns the transition
+matrix A[i, j] (score of tag j following tag i) and start scores s[j]. `sll_loss` gives the
+negative log-likelihood of the gold paths by the forward algorithm (with backward pass for
+gradients), `viterbi_decode` the best paths. Both are vectorised over a padded batch: the only
+Python loop runs over time steps.
+"""
+from typing import Callable, List, Optional, Sequence, Tuple
+
+import numpy
+from thinc.api import Model
+from thinc.types import Floats2d, Ints1d
+
+InT = List[Floats2d]
+OutT = List[Floats2d]
+
+
+def SentenceLogLikelihood(nO: Optional[int] = None) -> Model[InT, OutT]:
+    return Model(
+        "sll",
+        forward,
+        init=init,
+        dims={"nO": nO, "nI": nO},
+        params={"transitions": None, "start": None},
+    )
+
+
+def forward(model: Model[InT, OutT], Xs: InT, is_train: bool) -> Tuple[OutT, Callable]:
+    return Xs, lambda dYs: dYs
+
+
+def init(model: Model[InT, OutT], X: Optional[InT] = None, Y=None) -> None:
+    if X is not None and len(X) and not model.has_dim("nO"):
+        model.set_dim("nO", X[0].shape[1])
+    n_tags = model.get_dim("nO")
+    model.set_dim("nI", n_tags, force=True)
+    model.set_param("transitions", model.ops.alloc2f(n_tags, n_tags))
+    model.set_param("start", model.ops.alloc1f(n_tags))
+
+
+def sll_loss(
+    model: Model[InT, OutT], scores: InT, allowed: Sequence[numpy.ndarray]
+) -> Tuple[float, List[Floats2d]]:
+    """Negative log-likelihood of the paths through `allowed` tags, summed over sequences.
+
+    `allowed[k]` is a boolean (n_k, n_tags) array: one True per row for a gold tag, all True
+    for a token without gold (its tag is marginalised out, so it adds nothing to the loss).
+    Accumulates the gradients of the transition and start scores; returns d_scores.
+    """
+    ops = model.ops
+    transitions = ops.to_numpy(model.get_param("transitions")).astype("float64")
+    start = ops.to_numpy(model.get_param("start")).astype("float64")
+    emissions, lengths = _pad([ops.to_numpy(s) for s in scores])
+    if emissions.shape[0] == 0 or emissions.shape[1] == 0:
+        return 0.0, [ops.alloc2f(*s.shape) for s in scores]
+    gold_mask, _ = _pad(allowed, fill=True)
+    free = _marginals(emissions, lengths, transitions, start)
+    constrained = _marginals(numpy.where(gold_mask, emissions, -numpy.inf), lengths, transitions, start)
+    loss = float((free.log_z - constrained.log_z).sum())
+    d_emissions = free.unary - constrained.unary
+    model.inc_grad("transitions", ops.asarray2f((free.pairwise - constrained.pairwise).astype("float32")))
+    model.inc_grad("start", ops.asarray1f((free.unary[:, 0] - constrained.unary[:, 0]).sum(0).astype("float32")))
+    d_scores = [ops.asarray2f(d_emissions[i, : lengths[i]].astype("float32")) for i in range(len(scores))]
+    return loss, d_scores
+
+
+class _Marginals:
+    def __init__(self, log_z, unary, pairwise):
+        self.log_z = log_z  # (batch,)
+        self.unary = unary  # (batch, time, tags): P(y_t = j)
+        self.pairwise = pairwise  # (tags, tags): sum over batch and time of P(y_t-1 = i, y_t = j)
+
+
+def _marginals(emissions, lengths, transitions, start) -> _Marginals:
+    """Forward-backward in log space; each step is a matrix product with exp(transitions)."""
+    batch, time, n_tags = emissions.shape
+    active = numpy.arange(time)[None, :] < lengths[:, None]  # (batch, time)
+    top = transitions.max()
+    exp_trans = numpy.exp(transitions - top)
+    alpha = numpy.empty_like(emissions)
+    beta = numpy.zeros_like(emissions)
+    with numpy.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        alpha[:, 0] = start + emissions[:, 0]
+        for t in range(1, time):
+            prev = alpha[:, t - 1]
+            peak = _finite_max(prev)
+            step = numpy.log(numpy.exp(prev - peak) @ exp_trans) + peak + top + emissions[:, t]
+            alpha[:, t] = numpy.where(active[:, t, None], step, prev)
+        last = alpha[:, time - 1]
+        peak = _finite_max(last)
+        log_z = numpy.log(numpy.exp(last - peak).sum(1)) + peak[:, 0]
+        for t in range(time - 2, -1, -1):
+            nxt = emissions[:, t + 1] + beta[:, t + 1]
+            peak = _finite_max(nxt)
+            step = numpy.log(numpy.exp(nxt - peak) @ exp_trans.T) + peak + top
+            beta[:, t] = numpy.where(active[:, t + 1, None], step, 0.0)
+        unary = numpy.exp(alpha + beta - log_z[:, None, None])
+        unary[~active] = 0.0
+        pairwise = numpy.zeros_like(transitions)
+        for t in range(1, time):
+            prev = alpha[:, t - 1]
+            peak = _finite_max(prev)
+            left = numpy.exp(prev - peak) * active[:, t, None]
+            right = numpy.exp(emissions[:, t] + beta[:, t] + top + peak - log_z[:, None])
+            right[~active[:, t]] = 0.0
+            pairwise += (left.T @ right) * exp_trans
+    return _Marginals(log_z, numpy.nan_to_num(unary), numpy.nan_to_num(pairwise))
+
+
+def _finite_max(values):
+    """Row maxima, keepdims, with -inf rows mapped to 0 so that subtracting them is safe."""
+    peak = values.max(axis=1, keepdims=True)
+    return numpy.where(numpy.isfinite(peak), peak, 0.0)
+
+
+def viterbi_decode(model: Model[InT, OutT], scores: InT) -> List[Ints1d]:
+    """The best tag path of each sequence, decoded together over the padded batch."""
+    ops = model.ops
+    if not scores:
+        return []
+    transitions = ops.to_numpy(model.get_param("transitions"))
+    start = ops.to_numpy(model.get_param("start"))
+    emissions, lengths = _pad([ops.to_numpy(s) for s in scores])
+    paths = viterbi(emissions, lengths, transitions, start)
+    return [paths[i, : lengths[i]] for i in range(len(scores))]
+
+
+def viterbi(emissions, lengths, transitions, start) -> numpy.ndarray:
+    """Vectorised Viterbi over (batch, time, tags) emissions; returns (batch, time) tag ids."""
+    batch, time, n_tags = emissions.shape
+    paths = numpy.zeros((batch, time), dtype="int32")
+    if batch == 0 or time == 0:
+        return paths
+    active = numpy.arange(time)[None, :] < lengths[:, None]
+    backpointers = numpy.zeros((batch, time, n_tags), dtype="int32")
+    delta = start[None, :] + emissions[:, 0]
+    for t in range(1, time):
+        candidates = delta[:, :, None] + transitions[None, :, :]
+        backpointers[:, t] = candidates.argmax(axis=1)
+        step = candidates.max(axis=1) + emissions[:, t]
+        delta = numpy.where(active[:, t, None], step, delta)
+    current = delta.argmax(axis=1).astype("int32")
+    rows = numpy.arange(batch)
+    for t in range(time - 1, 0, -1):
+        is_active = active[:, t]
+        paths[is_active, t] = current[is_active]
+        current = numpy.where(is_active, backpointers[rows, t, current], current)
+    paths[:, 0] = current
+    return paths
+
+
+def _pad(arrays: Sequence[numpy.ndarray], fill=0.0) -> Tuple[numpy.ndarray, numpy.ndarray]:
+    """Stack (n_k, tags) arrays into (batch, max n, tags), with the lengths."""
+    lengths = numpy.array([a.shape[0] for a in arrays], dtype="int64")
+    n_tags = arrays[0].shape[1] if len(arrays) else 0
+    time = int(lengths.max()) if len(arrays) else 0
+    dtype = "bool" if isinstance(fill, bool) else "float64"
+    padded = numpy.full((len(arrays), time, n_tags), fill, dtype=dtype)
+    for i, array in enumerate(arrays):
+        padded[i, : array.shape[0]] = array
+    return padded, lengths

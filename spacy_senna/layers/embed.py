@@ -1,0 +1,133 @@
+"""SENNA's lookup tables: word, capitalisation and suffix embeddings, concatenated per token."""
+from functools import partial
+from typing import Callable, List, Optional, Tuple
+
+from spacy.tokens import Doc
+from thinc.api import Model, uniform_init
+from thinc.types import Floats2d, Ints2d
+
+from ..features import N_CAPS, UNKNOWN_ID, FeatureTables
+
+InT = List[Doc]
+OutT = List[Floats2d]
+TABLES = ("W_word", "W_caps", "W_suffix")
+
+
+def SennaFeatureEmbed(
+    word_width: int = 50,
+    caps_width: int = 5,
+    suffix_width: int = 5,
+    *,
+    suffix_length: int = 2,
+    min_word_freq: int = 1,
+    max_words: int = 130_000,
+    word_list: Optional[str] = None,
+    word_dropout: float = 0.0,
+    init_W: Callable = uniform_init,
+) -> Model[InT, OutT]:
+    """Embed each token as [word vector; caps vector; suffix vector].
+
+    The tables' vocabularies live in the `tables` attr (a FeatureTables); they are read from
+    `word_list` or built from the initialisation docs. During training each word is replaced
+    by UNKNOWN with probability `word_dropout`, so the UNKNOWN row learns to stand for rare words.
+    """
+    return Model(
+        "senna_embed",
+        forward,
+        init=partial(init, init_W=init_W),
+        dims={
+            "nO": word_width + caps_width + suffix_width,
+            "word_width": word_width,
+            "caps_width": caps_width,
+            "suffix_width": suffix_width,
+            "nV_word": None,
+            "nV_suffix": None,
+        },
+        params={name: None for name in TABLES},
+        attrs={
+            "tables": FeatureTables(suffix_length=suffix_length),
+            "suffix_length": suffix_length,
+            "min_word_freq": min_word_freq,
+            "max_words": max_words,
+            "word_list": word_list,
+            "word_dropout": word_dropout,
+        },
+    )
+
+
+def forward(model: Model[InT, OutT], docs: InT, is_train: bool) -> Tuple[OutT, Callable]:
+    tables: FeatureTables = model.attrs["tables"]
+    lengths = [len(doc) for doc in docs]
+    ids = _batch_features(model, docs, tables)
+    if is_train and model.attrs["word_dropout"] > 0:
+        dropped = model.ops.xp.random.random_sample(ids.shape[0]) < model.attrs["word_dropout"]
+        ids[dropped, 0] = UNKNOWN_ID
+    W = [model.get_param(name) for name in TABLES]
+    vectors = model.ops.xp.hstack([W[i][ids[:, i]] for i in range(3)])
+
+    def backprop(d_outputs: OutT) -> InT:
+        d_vectors = model.ops.flatten(d_outputs) if d_outputs else vectors[:0]
+        start = 0
+        for i, name in enumerate(TABLES):
+            width = W[i].shape[1]
+            d_table = model.ops.alloc2f(*W[i].shape)
+            model.ops.scatter_add(
+                d_table, ids[:, i], model.ops.xp.ascontiguousarray(d_vectors[:, start : start + width])
+            )
+            model.inc_grad(name, d_table)
+            start += width
+        return []
+
+    return model.ops.unflatten(vectors, model.ops.asarray1i(lengths)) if docs else [], backprop
+
+
+def _batch_features(model: Model, docs: InT, tables: FeatureTables) -> Ints2d:
+    if not docs:
+        return model.ops.alloc2i(0, 3)
+    return model.ops.asarray2i(model.ops.xp.vstack([tables.doc_features(doc) for doc in docs]))
+
+
+def init(model: Model[InT, OutT], X: Optional[InT] = None, Y=None, *, init_W: Callable = uniform_init) -> None:
+    tables: FeatureTables = model.attrs["tables"]
+    if tables.is_empty:
+        if model.attrs["word_list"]:
+            tables = FeatureTables.from_word_list(
+                model.attrs["word_list"], suffix_length=model.attrs["suffix_length"]
+            )
+        elif X is not None:
+            tables = tables_from_docs(model, X)
+        else:
+            raise ValueError("senna_embed needs example docs or a word_list to build its vocabulary")
+        model.attrs["tables"] = tables
+    _allocate_tables(model, tables, init_W)
+
+
+def tables_from_docs(model: Model, docs: List[Doc]) -> FeatureTables:
+    """Build the feature vocabularies from the words of training docs, with the layer's limits."""
+    return FeatureTables.from_texts(
+        (token.text for doc in docs for token in doc),
+        min_freq=model.attrs["min_word_freq"],
+        max_words=model.attrs["max_words"],
+        suffix_length=model.attrs["suffix_length"],
+    )
+
+
+def set_tables(model: Model, tables: FeatureTables, init_W: Callable = uniform_init) -> None:
+    """Give the layer its vocabularies (before initialisation) and size its tables to them."""
+    model.attrs["tables"] = tables
+    _allocate_tables(model, tables, init_W)
+
+
+def _allocate_tables(model: Model, tables: FeatureTables, init_W: Callable) -> None:
+    sizes = {"W_word": tables.n_words, "W_caps": N_CAPS, "W_suffix": tables.n_suffixes}
+    widths = {
+        "W_word": model.get_dim("word_width"),
+        "W_caps": model.get_dim("caps_width"),
+        "W_suffix": model.get_dim("suffix_width"),
+    }
+    model.set_dim("nV_word", tables.n_words, force=True)
+    model.set_dim("nV_suffix", tables.n_suffixes, force=True)
+    for name in TABLES:
+        if model.has_param(name) and model.get_param(name).shape == (sizes[name], widths[name]):
+            continue
+        model.set_param(name, init_W(model.ops, (sizes[name], widths[name])))

@@ -1,0 +1,44 @@
+"""senna_tagger: part-of-speech tags (`token.tag_`) from SENNA's window network."""
+from typing import Callable, Iterable, List, Optional, Sequence
+
+from spacy.language import Language
+from spacy.tokens import Doc
+from spacy.training import Example
+from spacy.vocab import Vocab
+from thinc.api import Model
+
+from ..scoring import score_tags
+from .base import MissingTag, SennaSequencePipe
+from .defaults import DEFAULT_TAGGER_MODEL
+
+
+@Language.factory(
+    "senna_tagger",
+    assigns=["token.tag"],
+    default_config={
+        "model": DEFAULT_TAGGER_MODEL,
+        "scorer": {"@scorers": "spacy_senna.tagger_scorer.v1"},
+    },
+    default_score_weights={"tag_acc": 1.0},
+)
+def make_tagger(nlp: Language, name: str, model: Model, scorer: Optional[Callable]) -> "SennaTagger":
+    return SennaTagger(nlp.vocab, model, name, scorer=scorer)
+
+
+class SennaTagger(SennaSequencePipe):
+    """Assigns `token.tag_`; each tag is one output class (no IOBES)."""
+
+    uses_iobes = False
+
+    def __init__(self, vocab: Vocab, model: Model, name: str = "senna_tagger", *, scorer=score_tags):
+        super().__init__(vocab, model, name, scorer=scorer)
+
+    def gold_tags(self, example: Example) -> List[MissingTag]:
+        return [tag or None for tag in example.get_aligned("TAG", as_string=True)]
+
+    def example_labels(self, example: Example) -> Iterable[str]:
+        return (token.tag_ for token in example.reference if token.tag_)
+
+    def set_doc_annotation(self, doc: Doc, tags: Sequence[str]) -> None:
+        for token, tag in zip(doc, tags):
+            token.tag_ = tag
