@@ -1,0 +1,202 @@
+"""The senna_tagger, senna_chunker and senna_ner components, in the style of spaCy's own tests."""
+import pickle
+
+import pytest
+import spacy
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+from spacy.training import Example
+
+from spacy_senna.pipeline import SennaChunker, SennaNER, SennaTagger
+
+TRAIN_DATA = [
+    (
+        ["Apple", "is", "buying", "a", "U.K.", "startup", "for", "$", "1", "billion", "."],
+        ["NNP", "VBZ", "VBG", "DT", "NNP", "NN", "IN", "$", "CD", "CD", "."],
+        [(0, 1, "NP"), (1, 3, "VP"), (3, 6, "NP"), (6, 7, "PP"), (7, 10, "NP")],
+        [(0, 1, "ORG"), (4, 5, "LOC")],
+    ),
+    (
+        ["Angela", "Merkel", "visited", "New", "York", "City", "."],
+        ["NNP", "NNP", "VBD", "NNP", "NNP", "NNP", "."],
+        [(0, 2, "NP"), (2, 3, "VP"), (3, 6, "NP")],
+        [(0, 2, "PER"), (3, 6, "LOC")],
+    ),
+    (
+        ["She", "works", "for", "Google", "in", "Zurich", "."],
+        ["PRP", "VBZ", "IN", "NNP", "IN", "NNP", "."],
+        [(0, 1, "NP"), (1, 2, "VP"), (2, 3, "PP"), (3, 4, "NP"), (4, 5, "PP"), (5, 6, "NP")],
+        [(3, 4, "ORG"), (5, 6, "LOC")],
+    ),
+]
+FACTORIES = ["senna_tagger", "senna_chunker", "senna_ner"]
+
+
+def make_examples(nlp):
+    examples = []
+    for words, tags, chunks, ents in TRAIN_DATA:
+        reference = Doc(nlp.vocab, words=words, tags=tags)
+        reference.spans["chunks"] = [Span(reference, s, e, label) for s, e, label in chunks]
+        reference.ents = [Span(reference, s, e, label) for s, e, label in ents]
+        examples.append(Example(Doc(nlp.vocab, words=words), reference))
+    return examples
+
+
+def annotations(doc):
+    return (
+        [t.tag_ for t in doc],
+        [(s.start, s.end, s.label_) for s in doc.spans.get("chunks", [])],
+        [(e.start, e.end, e.label_) for e in doc.ents],
+    )
+
+
+def gold_annotations(example):
+    return annotations(example.reference)
+
+
+def train(nlp, examples, n_iter=60):
+    optimizer = nlp.initialize(lambda: examples)
+    for _ in range(n_iter):
+        nlp.update(examples, sgd=optimizer, losses={})
+    return nlp
+
+
+@pytest.fixture(scope="module")
+def trained():
+    nlp = spacy.blank("en")
+    for name in FACTORIES:
+        nlp.add_pipe(name)
+    return train(nlp, make_examples(nlp))
+
+
+@pytest.mark.parametrize("factory", FACTORIES)
+@pytest.mark.parametrize("sentence_level", [True, False])
+def test_overfitting(factory, sentence_level):
+    nlp = spacy.blank("en")
+    nlp.add_pipe(factory, config={"model": {"sentence_level": sentence_level}})
+    examples = make_examples(nlp)
+    train(nlp, examples, n_iter=80)
+    index = {"senna_tagger": 0, "senna_chunker": 1, "senna_ner": 2}[factory]
+    for example in examples:
+        doc = nlp(Doc(nlp.vocab, words=[t.text for t in example.reference]))
+        assert annotations(doc)[index] == gold_annotations(example)[index]
+    scores = nlp.evaluate(examples)
+    key = {"senna_tagger": "tag_acc", "senna_chunker": "chunks_f", "senna_ner": "ents_f"}[factory]
+    assert scores[key] == 1.0
+
+
+def test_labels_from_data(trained):
+    assert set(trained.get_pipe("senna_ner").labels) == {"ORG", "LOC", "PER"}
+    assert set(trained.get_pipe("senna_chunker").labels) == {"NP", "VP", "PP"}
+    assert "NNP" in trained.get_pipe("senna_tagger").labels
+    with pytest.raises(ValueError, match="cannot add label 'MISC'"):
+        trained.get_pipe("senna_ner").add_label("MISC")
+
+
+def test_no_labels_is_an_error():
+    nlp = spacy.blank("en")
+    nlp.add_pipe("senna_ner")
+    example = Example(Doc(nlp.vocab, words=["a"]), Doc(nlp.vocab, words=["a"], ents=["O"]))
+    with pytest.raises(ValueError, match="no labels found"):
+        nlp.initialize(lambda: [example])
+
+
+def _predictions(nlp, texts):
+    return [annotations(doc) for doc in nlp.pipe(texts)]
+
+
+TEXTS = ["Apple is buying a U.K. startup.", "Angela Merkel visited Zurich.", "xyzzy qwerty ☃ 𝔘nicode !!"]
+
+
+def test_serialize_disk_bytes_pickle(trained, tmp_path):
+    expected = _predictions(trained, TEXTS)
+    trained.to_disk(tmp_path / "model")
+    assert _predictions(spacy.load(tmp_path / "model"), TEXTS) == expected
+    fresh = spacy.blank("en")
+    for name in FACTORIES:
+        fresh.add_pipe(name)
+    fresh.from_bytes(trained.to_bytes())
+    assert _predictions(fresh, TEXTS) == expected
+    assert _predictions(pickle.loads(pickle.dumps(trained)), TEXTS) == expected
+
+
+def test_serialize_component_alone(trained, tmp_path):
+    ner = trained.get_pipe("senna_ner")
+    ner.to_disk(tmp_path / "ner")
+    nlp = spacy.blank("en")
+    loaded = nlp.add_pipe("senna_ner")
+    loaded.from_disk(tmp_path / "ner")
+    assert loaded.labels == ner.labels
+    doc = nlp("Angela Merkel visited Zurich.")
+    assert annotations(doc)[2] == annotations(trained("Angela Merkel visited Zurich."))[2]
+
+
+@pytest.mark.parametrize(
+    "words",
+    [[], ["Zurich"], ["\n", "Apple", " ", "is", "\t"], ["☃", "𝔘", "日本", "x" * 300]],
+    ids=["empty", "one-token", "whitespace-tokens", "unknown-characters"],
+)
+def test_edge_cases(trained, words):
+    doc = trained(Doc(trained.vocab, words=words))
+    assert len([t.tag_ for t in doc if t.tag_]) == len(words)
+    assert all(e.end <= len(doc) for e in doc.ents)
+
+
+def test_long_doc(trained):
+    words = (["Angela", "Merkel", "visited", "New", "York", "City", "."] * 715)[:5000]
+    doc = trained(Doc(trained.vocab, words=words))
+    assert len(doc) == 5000 and all(t.tag_ for t in doc)
+    assert len(doc.ents) > 100
+    assert doc.ents[0].label_ == "PER"
+
+
+def test_batch_matches_single_docs(trained):
+    texts = TEXTS * 5 + ["", "Hello"]
+    batched = _predictions(trained, texts)
+    assert batched == [annotations(trained(text)) for text in texts]
+
+
+def test_partial_annotation_is_ignored_in_loss():
+    nlp = spacy.blank("en")
+    ner = nlp.add_pipe("senna_ner")
+    words = ["Angela", "Merkel", "visited", "Zurich"]
+    full = Doc(nlp.vocab, words=words, ents=["B-PER", "I-PER", "O", "B-LOC"])
+    partial = Doc(nlp.vocab, words=words, ents=["B-PER", "I-PER", "", ""])  # last two unknown
+    nlp.initialize(lambda: [Example(Doc(nlp.vocab, words=words), full)])
+    assert ner.gold_tags(Example(Doc(nlp.vocab, words=words), partial)) == ["B-PER", "E-PER", None, None]
+    scores = ner.model.predict([Doc(nlp.vocab, words=words)])
+    allowed = ner._allowed_tags(Example(Doc(nlp.vocab, words=words), partial))
+    assert allowed[2:].all() and allowed[:2].sum() == 2
+    _, d_scores = ner.get_loss([Example(Doc(nlp.vocab, words=words), partial)], scores)
+    assert d_scores[0].shape == scores[0].shape
+
+
+def test_unknown_gold_tag_is_named():
+    nlp = spacy.blank("en")
+    tagger = nlp.add_pipe("senna_tagger")
+    words = ["a", "b"]
+    nlp.initialize(lambda: [Example(Doc(nlp.vocab, words=words), Doc(nlp.vocab, words=words, tags=["DT", "NN"]))])
+    odd = Example(Doc(nlp.vocab, words=words), Doc(nlp.vocab, words=words, tags=["DT", "XYZ"]))
+    with pytest.raises(ValueError, match="gold tag 'XYZ'"):
+        nlp.update([odd])
+
+
+def test_chunker_without_chunk_annotation_has_no_gold():
+    nlp = spacy.blank("en")
+    chunker = nlp.add_pipe("senna_chunker")
+    example = Example(Doc(nlp.vocab, words=["a", "b"]), Doc(nlp.vocab, words=["a", "b"]))
+    assert chunker.gold_tags(example) == [None, None]
+
+
+def test_word_list_vocabulary(tmp_path):
+    words_path = tmp_path / "words.lst"
+    words_path.write_text("PADDING\nUNKNOWN\napple\nis\nbuying\n", encoding="utf8")
+    nlp = spacy.blank("en")
+    nlp.add_pipe("senna_ner", config={"model": {"tok2vec": {"word_list": str(words_path)}}})
+    train(nlp, make_examples(nlp), n_iter=2)
+    embed = [n for n in nlp.get_pipe("senna_ner").model.walk() if n.name == "senna_embed"][0]
+    assert embed.attrs["tables"].words == ["PADDING", "UNKNOWN", "apple", "is", "buying"]
+    # the list is read at initialisation only: a saved pipeline loads without it
+    nlp.to_disk(tmp_path / "model")
+    words_path.unlink()
+    assert spacy.load(tmp_path / "model")("apple is buying").ents is not None

@@ -1,0 +1,162 @@
+"""Checks of the layers against brute force and finite differences."""
+import itertools
+
+import numpy
+import pytest
+import spacy
+from thinc.api import NumpyOps
+
+from spacy_senna.features import FeatureTables, caps_class, normalize_word, word_suffix
+from spacy_senna.layers import SennaFeatureEmbed, SennaWindow, SentenceLogLikelihood, sll_loss, viterbi_decode
+from spacy_senna.layers.window import window_rows
+
+
+def test_features():
+    assert normalize_word("Year-1984") == "year-0000"
+    assert [caps_class(w) for w in ["word", "NASA", "Paris", "iPhone", "42"]] == [1, 2, 3, 4, 1]
+    assert word_suffix("Running") == "ng"
+    tables = FeatureTables.from_texts(["the", "The", "cat", "dog", "the"], min_freq=1)
+    assert tables.words[:3] == ["PADDING", "UNKNOWN", "the"]
+    assert tables.token_features("THE") == (2, 2, tables.suffix_ids["he"])
+    assert tables.token_features("zebra")[0] == 1
+    again = FeatureTables.from_bytes(tables.to_bytes())
+    assert again.words == tables.words and again.suffixes == tables.suffixes
+
+
+def test_features_word_list(tmp_path):
+    path = tmp_path / "words.lst"
+    path.write_text("the\nPADDING\nUNKNOWN\n00\nparis\n", encoding="utf8")
+    tables = FeatureTables.from_word_list(path)
+    assert tables.words == ["PADDING", "UNKNOWN", "the", "00", "paris"]
+    assert tables.token_features("19")[0] == 3
+    with pytest.raises(FileNotFoundError, match="word list not found"):
+        FeatureTables.from_word_list(tmp_path / "missing.lst")
+
+
+def _crf(n_tags, seed=0):
+    rng = numpy.random.default_rng(seed)
+    model = SentenceLogLikelihood(n_tags)
+    model.initialize()
+    model.set_param("transitions", rng.normal(size=(n_tags, n_tags)).astype("float32"))
+    model.set_param("start", rng.normal(size=(n_tags,)).astype("float32"))
+    return model
+
+
+def _path_score(model, emissions, path):
+    A = model.get_param("transitions").astype(float)
+    s = model.get_param("start").astype(float)
+    return s[path[0]] + sum(emissions[i, t] for i, t in enumerate(path)) + sum(
+        A[a, b] for a, b in zip(path, path[1:])
+    )
+
+
+def _brute_force(model, emissions, allowed):
+    n_tags = emissions.shape[1]
+    paths = list(itertools.product(range(n_tags), repeat=len(emissions)))
+    scores = numpy.array([_path_score(model, emissions, p) for p in paths])
+    ok = numpy.array([all(allowed[i, t] for i, t in enumerate(p)) for p in paths])
+    logsumexp = lambda x: numpy.log(numpy.exp(x - x.max()).sum()) + x.max()
+    return logsumexp(scores) - logsumexp(scores[ok]), paths[int(scores.argmax())]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_sll_loss_and_viterbi_match_brute_force(seed):
+    rng = numpy.random.default_rng(seed)
+    n_tags = 3
+    model = _crf(n_tags, seed)
+    lengths = [4, 1, 3, 0, 5]
+    scores = [rng.normal(size=(n, n_tags)).astype("float32") for n in lengths]
+    allowed = [numpy.eye(n_tags, dtype=bool)[rng.integers(0, n_tags, size=n)] for n in lengths]
+    allowed[0][1] = True  # a token without gold
+    loss, _ = sll_loss(model, scores, allowed)
+    expected = sum(_brute_force(model, s.astype(float), a)[0] for s, a in zip(scores, allowed) if len(s))
+    assert loss == pytest.approx(expected, rel=1e-5)
+    paths = viterbi_decode(model, scores)
+    for s, path in zip(scores, paths):
+        if len(s):
+            assert tuple(path.tolist()) == _brute_force(model, s.astype(float), numpy.ones_like(s, bool))[1]
+        else:
+            assert len(path) == 0
+
+
+def test_sll_gradients_match_finite_differences():
+    rng = numpy.random.default_rng(3)
+    n_tags = 4
+    scores = [rng.normal(size=(n, n_tags)).astype("float32") for n in (6, 3)]
+    allowed = [numpy.eye(n_tags, dtype=bool)[rng.integers(0, n_tags, size=len(s))] for s in scores]
+    allowed[1][2] = True
+    model = _crf(n_tags)
+    loss, d_scores = sll_loss(model, scores, allowed)
+    d_trans, d_start = model.get_grad("transitions").copy(), model.get_grad("start").copy()
+    eps = 1e-3
+
+    def loss_with(trans=None, start=None, emissions=None):
+        other = _crf(n_tags)
+        other.set_param("transitions", trans if trans is not None else model.get_param("transitions"))
+        other.set_param("start", start if start is not None else model.get_param("start"))
+        return sll_loss(other, emissions or scores, allowed)[0]
+
+    for (i, j) in [(0, 0), (1, 2), (3, 1)]:
+        trans = model.get_param("transitions").copy()
+        trans[i, j] += eps
+        assert (loss_with(trans=trans) - loss) / eps == pytest.approx(d_trans[i, j], abs=2e-3)
+    for j in range(n_tags):
+        start = model.get_param("start").copy()
+        start[j] += eps
+        assert (loss_with(start=start) - loss) / eps == pytest.approx(d_start[j], abs=2e-3)
+    for k, i, j in [(0, 0, 1), (0, 5, 3), (1, 2, 0)]:
+        emissions = [s.copy() for s in scores]
+        emissions[k][i, j] += eps
+        assert (loss_with(emissions=emissions) - loss) / eps == pytest.approx(d_scores[k][i, j], abs=2e-3)
+
+
+def test_sll_long_sequence_is_finite():
+    model = _crf(5)
+    scores = [numpy.random.default_rng(0).normal(scale=20, size=(3000, 5)).astype("float32")]
+    allowed = [numpy.eye(5, dtype=bool)[numpy.zeros(3000, dtype=int)]]
+    loss, d_scores = sll_loss(model, scores, allowed)
+    assert numpy.isfinite(loss) and numpy.isfinite(d_scores[0]).all()
+
+
+def test_window_rows_pad_each_sequence():
+    ops = NumpyOps()
+    rows = window_rows(ops, ops.asarray1i([2, 1]), 3)
+    # token rows are 1-based (0 = padding); sequences do not see each other
+    assert rows.tolist() == [[0, 1, 2], [1, 2, 0], [0, 3, 0]]
+
+
+def test_window_backprop_matches_finite_differences():
+    rng = numpy.random.default_rng(0)
+    model = SennaWindow(3, nI=2)
+    Xs = [rng.normal(size=(n, 2)).astype("float32") for n in (3, 1)]
+    model.initialize(X=Xs)
+    Ys, backprop = model.begin_update(Xs)
+    assert [Y.shape for Y in Ys] == [(3, 6), (1, 6)]
+    weights = [rng.normal(size=Y.shape).astype("float32") for Y in Ys]
+    dXs = backprop(weights)
+    # The output is linear in the inputs: d(sum(w * Y))/dX equals dX exactly.
+    eps = 1e-2
+    for k, i, j in [(0, 0, 0), (0, 2, 1), (1, 0, 1)]:
+        moved = [X.copy() for X in Xs]
+        moved[k][i, j] += eps
+        new = sum((w * Y).sum() for w, Y in zip(weights, model.predict(moved)))
+        old = sum((w * Y).sum() for w, Y in zip(weights, Ys))
+        assert (new - old) / eps == pytest.approx(dXs[k][i, j], rel=1e-2, abs=1e-3)
+    pad_grad = model.get_grad("pad")
+    expected = weights[0][0, 0:2] + weights[0][2, 4:6] + weights[1][0, 0:2] + weights[1][0, 4:6]
+    assert numpy.allclose(pad_grad, expected, atol=1e-5)
+
+
+def test_embed_lookup_and_gradient():
+    nlp = spacy.blank("en")
+    docs = [nlp.make_doc("The cat sat"), nlp.make_doc("A Zebra")]
+    model = SennaFeatureEmbed(4, 2, 3)
+    model.initialize(X=docs[:1])
+    vectors, backprop = model.begin_update(docs)
+    assert [v.shape for v in vectors] == [(3, 9), (2, 9)]
+    # unknown words share the UNKNOWN row
+    assert numpy.allclose(vectors[1][0, :4], vectors[1][1, :4])
+    backprop([numpy.ones_like(v) for v in vectors])
+    d_words = model.get_grad("W_word")
+    assert d_words[1].sum() == pytest.approx(2 * 4)  # 'a' and 'zebra' are unknown
+    assert d_words[0].sum() == 0  # PADDING row is not used by tokens
