@@ -1,0 +1,12 @@
+"""Command-line interface: `spacy-senna COMMAND` or `python -m spacy_senna COMMAND`.
+
+Each command lives in its own module that registers itself on `app` when imported;
+a new command is a new module here plus one import line below.
+"""
+from ._util import app
+from . import convert, evaluate, predict  # noqa: F401  (registers the commands)
+
+
+def main() -> None:
+    """Entry point of the `spacy-senna` console script."""
+    app(prog_name="spacy-senna")

@@ -1,0 +1,88 @@
+"""`evaluate`: score a pipeline on a corpus file with spaCy's `nlp.evaluate`."""
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Tuple
+
+import srsly
+import typer
+from spacy.language import Language
+from wasabi import msg
+
+from ..readers import ConllCorpus, SennaFormatError
+from ._util import FORMAT_HELP, CorpusFormat, app, fail
+from .predict import DEFAULT_BATCH_SIZE, load_pipeline
+
+# Score keys worth showing per format, by prefix (the full dict goes to --output).
+RELEVANT_PREFIXES = {
+    "wsj": ("tag_", "pos_"),
+    "conll2000": ("chunk", "spans_chunks_"),
+    "conll2003": ("ents_",),
+}
+
+
+def evaluate(
+    nlp: Language, input_path: Path, fmt: str, batch_size: int = DEFAULT_BATCH_SIZE
+) -> Dict[str, Any]:
+    """Run `nlp.evaluate` on the sentences of INPUT and return its scores dict."""
+    examples = list(ConllCorpus(input_path, fmt)(nlp))
+    return nlp.evaluate(examples, batch_size=batch_size)
+
+
+def relevant_scores(scores: Dict[str, Any], fmt: str) -> List[Tuple[str, float]]:
+    """The numeric scores for `fmt` (all numeric scores if none match), then speed."""
+    numeric = {
+        key: float(value)
+        for key, value in scores.items()
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and key != "speed"
+    }
+    picked = [(k, v) for k, v in numeric.items() if k.startswith(RELEVANT_PREFIXES[fmt])]
+    rows = picked or list(numeric.items())
+    if isinstance(scores.get("speed"), (int, float)):
+        rows.append(("speed", float(scores["speed"])))
+    return rows
+
+
+def per_type_tables(scores: Dict[str, Any], fmt: str) -> Dict[str, List[Tuple[str, ...]]]:
+    """Per-label P/R/F rows (in %) for the `*_per_type` scores relevant to `fmt`."""
+    tables = {}
+    for key, value in scores.items():
+        if key.endswith("_per_type") and key.startswith(RELEVANT_PREFIXES[fmt]) and value:
+            tables[key] = [
+                (label, *(f"{100 * prf.get(m, 0.0):.2f}" for m in ("p", "r", "f")))
+                for label, prf in sorted(value.items())
+            ]
+    return tables
+
+
+def print_scores(scores: Dict[str, Any], fmt: str) -> None:
+    """Print the relevant scores (and per-label tables) with wasabi."""
+    rows = [
+        (key, f"{value:,.0f} words/s" if key == "speed" else f"{100 * value:.2f}")
+        for key, value in relevant_scores(scores, fmt)
+    ]
+    msg.divider("Scores")
+    msg.table(rows, aligns=("l", "r"))
+    for key, table in per_type_tables(scores, fmt).items():
+        msg.divider(key)
+        msg.table(table, header=("", "P", "R", "F"), aligns=("l", "r", "r", "r"))
+
+
+@app.command("evaluate")
+def evaluate_cli(
+    model: str = typer.Argument(..., help="Pipeline package name or folder for spacy.load."),
+    input_path: Path = typer.Argument(..., help="Gold corpus file (.gz is read transparently)."),
+    fmt: CorpusFormat = typer.Option(..., "--format", "-f", help=FORMAT_HELP),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write all scores as JSON."),
+    batch_size: int = typer.Option(DEFAULT_BATCH_SIZE, "--batch-size", "-b", min=1),
+    gpu_id: int = typer.Option(-1, "--gpu-id", "-g", help="GPU to use; -1 for the CPU."),
+) -> None:
+    """Score MODEL on the gold annotation of INPUT; print a table, optionally save JSON."""
+    nlp = load_pipeline(model, gpu_id)
+    try:
+        scores = evaluate(nlp, input_path, fmt.value, batch_size)
+    except SennaFormatError as err:
+        fail(str(err))
+    print_scores(scores, fmt.value)
+    if output is not None:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        srsly.write_json(output, scores)
+        msg.good(f"Saved scores to {output}")
