@@ -60,14 +60,16 @@ def _brute_force(model, emissions, allowed):
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_sll_loss_and_viterbi_match_brute_force(seed):
+@pytest.mark.parametrize("with_missing_gold", [True, False])
+def test_sll_loss_and_viterbi_match_brute_force(seed, with_missing_gold):
     rng = numpy.random.default_rng(seed)
     n_tags = 3
     model = _crf(n_tags, seed)
     lengths = [4, 1, 3, 0, 5]
     scores = [rng.normal(size=(n, n_tags)).astype("float32") for n in lengths]
     allowed = [numpy.eye(n_tags, dtype=bool)[rng.integers(0, n_tags, size=n)] for n in lengths]
-    allowed[0][1] = True  # a token without gold
+    if with_missing_gold:
+        allowed[0][1] = True  # a token without gold
     loss, _ = sll_loss(model, scores, allowed)
     expected = sum(_brute_force(model, s.astype(float), a)[0] for s, a in zip(scores, allowed) if len(s))
     assert loss == pytest.approx(expected, rel=1e-5)

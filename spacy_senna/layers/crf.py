@@ -56,7 +56,10 @@ def sll_loss(
         return 0.0, [ops.alloc2f(*s.shape) for s in scores]
     gold_mask, _ = _pad(allowed, fill=True)
     free = _marginals(emissions, lengths, transitions, start)
-    constrained = _marginals(numpy.where(gold_mask, emissions, -numpy.inf), lengths, transitions, start)
+    if all((a.sum(axis=1) == 1).all() for a in allowed):
+        constrained = _gold_path(emissions, gold_mask, lengths, transitions, start)
+    else:
+        constrained = _marginals(numpy.where(gold_mask, emissions, -numpy.inf), lengths, transitions, start)
     loss = float((free.log_z - constrained.log_z).sum())
     d_emissions = free.unary - constrained.unary
     model.inc_grad("transitions", ops.asarray2f((free.pairwise - constrained.pairwise).astype("float32")))
@@ -90,6 +93,7 @@ def _marginals(emissions, lengths, transitions, start) -> _Marginals:
         last = alpha[:, time - 1]
         peak = _finite_max(last)
         log_z = numpy.log(numpy.exp(last - peak).sum(1)) + peak[:, 0]
+        log_z = numpy.where(lengths > 0, log_z, 0.0)
         for t in range(time - 2, -1, -1):
             nxt = emissions[:, t + 1] + beta[:, t + 1]
             peak = _finite_max(nxt)
@@ -106,6 +110,21 @@ def _marginals(emissions, lengths, transitions, start) -> _Marginals:
             right[~active[:, t]] = 0.0
             pairwise += (left.T @ right) * exp_trans
     return _Marginals(log_z, numpy.nan_to_num(unary), numpy.nan_to_num(pairwise))
+
+
+def _gold_path(emissions, gold_mask, lengths, transitions, start) -> _Marginals:
+    """The constrained "marginals" when every token has one gold tag: the gold path itself."""
+    batch, time, n_tags = emissions.shape
+    active = numpy.arange(time)[None, :] < lengths[:, None]
+    unary = gold_mask * active[:, :, None]
+    tags = gold_mask.argmax(axis=2)
+    score = start[tags[:, 0]] * (lengths > 0) + (emissions * unary).sum(axis=(1, 2))
+    steps = active[:, 1:]
+    prev, nxt = tags[:, :-1][steps], tags[:, 1:][steps]
+    pairwise = numpy.zeros_like(transitions)
+    numpy.add.at(pairwise, (prev, nxt), 1.0)
+    score += numpy.bincount(numpy.nonzero(steps)[0], weights=transitions[prev, nxt], minlength=batch)
+    return _Marginals(score, unary.astype("float64"), pairwise)
 
 
 def _finite_max(values):

@@ -9,7 +9,7 @@ from thinc.api import Model
 
 from ..scoring import score_chunks
 from ..tags import spans_to_tags, tags_to_spans
-from .base import MissingTag, SennaSequencePipe
+from .base import MissingTag, SennaSequencePipe, same_tokens
 from .defaults import DEFAULT_TAGGER_MODEL
 
 
@@ -51,7 +51,9 @@ class SennaChunker(SennaSequencePipe):
     def gold_tags(self, example: Example) -> List[MissingTag]:
         if self.spans_key not in example.reference.spans:
             return [None] * len(example.predicted)
-        spans = example.get_aligned_spans_y2x(example.reference.spans[self.spans_key])
+        spans = example.reference.spans[self.spans_key]
+        if not same_tokens(example):
+            spans = example.get_aligned_spans_y2x(spans)
         triples = [(span.start, span.end, span.label_) for span in spans]
         return list(spans_to_tags(triples, len(example.predicted), "iobes"))
 

@@ -1,6 +1,8 @@
 """senna_ner: named entities (`doc.ents`) from SENNA's window network."""
 from typing import Callable, Iterable, List, Optional, Sequence
 
+import numpy
+from spacy.attrs import ENT_IOB
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.training import Example
@@ -8,8 +10,8 @@ from spacy.vocab import Vocab
 from thinc.api import Model
 
 from ..scoring import score_entities
-from ..tags import tags_to_spans
-from .base import MissingTag, SennaSequencePipe
+from ..tags import spans_to_tags, tags_to_spans
+from .base import MissingTag, SennaSequencePipe, same_tokens
 from .defaults import DEFAULT_TAGGER_MODEL
 
 _BILUO_TO_IOBES = {"B": "B", "I": "I", "L": "E", "U": "S"}
@@ -35,7 +37,14 @@ class SennaNER(SennaSequencePipe):
         super().__init__(vocab, model, name, scorer=scorer)
 
     def gold_tags(self, example: Example) -> List[MissingTag]:
-        tags: List[MissingTag] = []
+        if same_tokens(example):
+            reference = example.reference
+            spans = [(ent.start, ent.end, ent.label_) for ent in reference.ents]
+            tags: List[MissingTag] = list(spans_to_tags(spans, len(reference), "iobes"))
+            for i in numpy.flatnonzero(reference.to_array(ENT_IOB) == 0).tolist():
+                tags[i] = None
+            return tags
+        tags = []
         for tag in example.get_aligned_ner():
             if tag is None or tag == "-":
                 tags.append(None)

@@ -1,6 +1,7 @@
 """senna_tagger: part-of-speech tags (`token.tag_`) from SENNA's window network."""
 from typing import Callable, Iterable, List, Optional, Sequence
 
+from spacy.attrs import TAG
 from spacy.language import Language
 from spacy.tokens import Doc
 from spacy.training import Example
@@ -8,7 +9,7 @@ from spacy.vocab import Vocab
 from thinc.api import Model
 
 from ..scoring import score_tags
-from .base import MissingTag, SennaSequencePipe
+from .base import MissingTag, SennaSequencePipe, same_tokens
 from .defaults import DEFAULT_TAGGER_MODEL
 
 
@@ -34,6 +35,9 @@ class SennaTagger(SennaSequencePipe):
         super().__init__(vocab, model, name, scorer=scorer)
 
     def gold_tags(self, example: Example) -> List[MissingTag]:
+        if same_tokens(example):
+            strings = self.vocab.strings
+            return [strings[h] if h else None for h in example.reference.to_array(TAG).tolist()]
         return [tag or None for tag in example.get_aligned("TAG", as_string=True)]
 
     def example_labels(self, example: Example) -> Iterable[str]:
