@@ -133,16 +133,23 @@ def _finite_max(values):
     return numpy.where(numpy.isfinite(peak), peak, 0.0)
 
 
-def viterbi_decode(model: Model[InT, OutT], scores: InT) -> List[Ints1d]:
+def viterbi_decode(model: Model[InT, OutT], scores: InT, group_size: int = 32) -> List[Ints1d]:
     """The best tag path of each sequence, decoded together over the padded batch."""
     ops = model.ops
     if not scores:
         return []
     transitions = ops.to_numpy(model.get_param("transitions"))
     start = ops.to_numpy(model.get_param("start"))
-    emissions, lengths = _pad([ops.to_numpy(s) for s in scores])
-    paths = viterbi(emissions, lengths, transitions, start)
-    return [paths[i, : lengths[i]] for i in range(len(scores))]
+    scores = [ops.to_numpy(s) for s in scores]
+    # Sequences of similar length are decoded together, so little time goes on padding.
+    order = numpy.argsort([len(s) for s in scores], kind="stable")
+    decoded: List[Ints1d] = [None] * len(scores)  # type: ignore
+    for group in numpy.array_split(order, max(1, len(order) // group_size)):
+        emissions, lengths = _pad([scores[i] for i in group], dtype=scores[0].dtype)
+        paths = viterbi(emissions, lengths, transitions, start)
+        for row, i in enumerate(group.tolist()):
+            decoded[i] = paths[row, : lengths[row]]
+    return decoded
 
 
 def viterbi(emissions, lengths, transitions, start) -> numpy.ndarray:
@@ -156,8 +163,9 @@ def viterbi(emissions, lengths, transitions, start) -> numpy.ndarray:
     delta = start[None, :] + emissions[:, 0]
     for t in range(1, time):
         candidates = delta[:, :, None] + transitions[None, :, :]
-        backpointers[:, t] = candidates.argmax(axis=1)
-        step = candidates.max(axis=1) + emissions[:, t]
+        best = candidates.argmax(axis=1)
+        backpointers[:, t] = best
+        step = numpy.take_along_axis(candidates, best[:, None, :], axis=1)[:, 0] + emissions[:, t]
         delta = numpy.where(active[:, t, None], step, delta)
     current = delta.argmax(axis=1).astype("int32")
     rows = numpy.arange(batch)
@@ -169,12 +177,13 @@ def viterbi(emissions, lengths, transitions, start) -> numpy.ndarray:
     return paths
 
 
-def _pad(arrays: Sequence[numpy.ndarray], fill=0.0) -> Tuple[numpy.ndarray, numpy.ndarray]:
+def _pad(arrays: Sequence[numpy.ndarray], fill=0.0, dtype=None) -> Tuple[numpy.ndarray, numpy.ndarray]:
     """Stack (n_k, tags) arrays into (batch, max n, tags), with the lengths."""
     lengths = numpy.array([a.shape[0] for a in arrays], dtype="int64")
     n_tags = arrays[0].shape[1] if len(arrays) else 0
     time = int(lengths.max()) if len(arrays) else 0
-    dtype = "bool" if isinstance(fill, bool) else "float64"
+    if dtype is None:
+        dtype = "bool" if isinstance(fill, bool) else "float64"
     padded = numpy.full((len(arrays), time, n_tags), fill, dtype=dtype)
     for i, array in enumerate(arrays):
         padded[i, : array.shape[0]] = array

@@ -1,12 +1,14 @@
 """senna_tagger: part-of-speech tags (`token.tag_`) from SENNA's window network."""
 from typing import Callable, Iterable, List, Optional, Sequence
 
+import numpy
 from spacy.attrs import TAG
 from spacy.language import Language
 from spacy.tokens import Doc
 from spacy.training import Example
 from spacy.vocab import Vocab
 from thinc.api import Model
+from thinc.types import Ints1d
 
 from ..scoring import score_tags
 from .base import MissingTag, SennaSequencePipe, same_tokens
@@ -42,6 +44,13 @@ class SennaTagger(SennaSequencePipe):
 
     def example_labels(self, example: Example) -> Iterable[str]:
         return (token.tag_ for token in example.reference if token.tag_)
+
+    def set_annotations(self, docs: Iterable[Doc], tag_ids: List[Ints1d]) -> None:
+        """Set `token.tag_` for whole docs at once, from the label hashes."""
+        label_hashes = numpy.array([self.vocab.strings.add(label) for label in self.labels], dtype="uint64")
+        for doc, ids in zip(docs, tag_ids):
+            if len(doc):
+                doc.from_array([TAG], label_hashes[ids].reshape((-1, 1)))
 
     def set_doc_annotation(self, doc: Doc, tags: Sequence[str]) -> None:
         for token, tag in zip(doc, tags):
