@@ -1,6 +1,8 @@
 """Conversions between span lists and per-token tag sequences (IOB1, IOB2, IOBES, BILUO)."""
 from typing import Iterable, List, Optional, Sequence, Tuple
 
+import numpy
+
 SCHEMES = ("iob1", "iob2", "iobes", "biluo")
 SpanTuple = Tuple[int, int, str]  # (start token, end token exclusive, label)
 
@@ -91,3 +93,21 @@ def spans_to_tags(spans: Iterable[SpanTuple], length: int, scheme: str) -> List[
 def iobes_tag_names(labels: Sequence[str]) -> List[str]:
     """The IOBES tag inventory for a label set: 'O' first, then B/I/E/S per label."""
     return ["O"] + [f"{p}-{label}" for label in labels for p in "BIES"]
+
+
+def iobes_phrases(tag_ids: numpy.ndarray, n_labels: int) -> Tuple[numpy.ndarray, numpy.ndarray, numpy.ndarray]:
+    """Vectorised `tags_to_spans` for ids into `iobes_tag_names(labels)`: (starts, ends, label indices)."""
+    ids = numpy.asarray(tag_ids, dtype="int64")
+    prefix_of = numpy.array([0] + [1, 2, 3, 4] * n_labels)  # 0 O, 1 B, 2 I, 3 E, 4 S
+    label_of = numpy.array([-1] + [i for i in range(n_labels) for _ in range(4)])
+    prefix, label = prefix_of[ids], label_of[ids]
+    inside = prefix != 0
+    prev_prefix = numpy.concatenate([[0], prefix[:-1]])
+    prev_label = numpy.concatenate([[-1], label[:-1]])
+    starts = inside & (
+        (prefix == 1) | (prefix == 4) | (prev_prefix == 0) | (prev_prefix >= 3) | (prev_label != label)
+    )
+    continues = inside & ~starts
+    last = inside & ~numpy.concatenate([continues[1:], [False]])
+    start_idx = numpy.flatnonzero(starts)
+    return start_idx, numpy.flatnonzero(last) + 1, label[start_idx]

@@ -162,3 +162,16 @@ def test_embed_lookup_and_gradient():
     d_words = model.get_grad("W_word")
     assert d_words[1].sum() == pytest.approx(2 * 4)  # 'a' and 'zebra' are unknown
     assert d_words[0].sum() == 0  # PADDING row is not used by tokens
+
+
+def test_vectorised_iobes_phrases_match_conlleval_rules():
+    from spacy_senna.tags import iobes_phrases, iobes_tag_names, tags_to_spans
+
+    rng = numpy.random.default_rng(0)
+    labels = ["A", "B", "C"]
+    names = iobes_tag_names(labels)
+    for _ in range(500):
+        ids = rng.integers(0, len(names), size=rng.integers(0, 12))
+        starts, ends, label_idx = iobes_phrases(ids, len(labels))
+        found = [(s, e, labels[k]) for s, e, k in zip(starts.tolist(), ends.tolist(), label_idx.tolist())]
+        assert found == tags_to_spans([names[i] for i in ids], "iobes")

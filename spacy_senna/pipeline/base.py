@@ -12,7 +12,7 @@ import numpy
 from spacy.attrs import ORTH
 from spacy.language import Language
 from spacy.pipeline import TrainablePipe
-from spacy.tokens import Doc
+from spacy.tokens import Doc, Span
 from spacy.training import Example, validate_examples, validate_get_examples
 from spacy.vocab import Vocab
 from thinc.api import Model
@@ -20,7 +20,7 @@ from thinc.types import Floats2d, Ints1d
 
 from ..layers.crf import sll_loss, viterbi_decode
 from ..layers.embed import set_tables, tables_from_docs
-from ..tags import iobes_tag_names
+from ..tags import iobes_phrases, iobes_tag_names
 
 MissingTag = Optional[str]
 
@@ -108,9 +108,23 @@ class SennaSequencePipe(TrainablePipe):
         return [self.model.ops.to_numpy(s.argmax(axis=1)).astype("int32") for s in scores]
 
     def set_annotations(self, docs: Iterable[Doc], tag_ids: List[Ints1d]) -> None:
-        names = self.tag_names
+        if not self.uses_iobes:
+            names = self.tag_names
+            for doc, ids in zip(docs, tag_ids):
+                self.set_doc_annotation(doc, [names[i] for i in ids.tolist()])
+            return
+        label_hashes = [self.vocab.strings.add(label) for label in self.labels]
         for doc, ids in zip(docs, tag_ids):
-            self.set_doc_annotation(doc, [names[i] for i in ids.tolist()])
+            starts, ends, labels = iobes_phrases(ids, len(label_hashes))
+            phrases = [
+                Span(doc, start, end, label_hashes[label])
+                for start, end, label in zip(starts.tolist(), ends.tolist(), labels.tolist())
+            ]
+            self.set_doc_phrases(doc, phrases)
+
+    def set_doc_phrases(self, doc: Doc, phrases: List[Span]) -> None:
+        """Write the decoded phrases onto the doc (components with IOBES tags)."""
+        raise NotImplementedError
 
     # -- training ----------------------------------------------------------------------
     def update(

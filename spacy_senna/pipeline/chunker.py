@@ -61,9 +61,10 @@ class SennaChunker(SennaSequencePipe):
         return (span.label_ for span in example.reference.spans.get(self.spans_key, []))
 
     def set_doc_annotation(self, doc: Doc, tags: Sequence[str]) -> None:
-        doc.spans[self.spans_key] = [
-            Span(doc, start, end, label) for start, end, label in tags_to_spans(tags, "iobes")
-        ]
+        self.set_doc_phrases(doc, [Span(doc, s, e, label) for s, e, label in tags_to_spans(tags, "iobes")])
+
+    def set_doc_phrases(self, doc: Doc, phrases: List[Span]) -> None:
+        doc.spans[self.spans_key] = phrases
 
     def score(self, examples, **kwargs):
         return self.scorer(examples, spans_key=self.spans_key, **kwargs)

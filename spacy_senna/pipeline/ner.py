@@ -58,4 +58,7 @@ class SennaNER(SennaSequencePipe):
         return (ent.label_ for ent in example.reference.ents)
 
     def set_doc_annotation(self, doc: Doc, tags: Sequence[str]) -> None:
-        doc.ents = [Span(doc, start, end, label) for start, end, label in tags_to_spans(tags, "iobes")]
+        self.set_doc_phrases(doc, [Span(doc, s, e, label) for s, e, label in tags_to_spans(tags, "iobes")])
+
+    def set_doc_phrases(self, doc: Doc, phrases: List[Span]) -> None:
+        doc.ents = phrases
