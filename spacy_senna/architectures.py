@@ -6,7 +6,7 @@ from spacy.util import registry
 from thinc.api import HardTanh, Linear, Model, chain, with_array
 from thinc.types import Floats2d
 
-from .layers import SennaFeatureEmbed, SennaWindow, SentenceLogLikelihood
+from .layers import SennaFeatureEmbed, SennaSentence, SennaWindow, SentenceLogLikelihood, with_predicates
 
 
 @registry.architectures("spacy_senna.SennaEmbed.v1")
@@ -61,3 +61,56 @@ def build_window_tagger(
     for name, layer in refs.items():
         model.set_ref(name, layer)
     return model
+
+
+@registry.architectures("spacy_senna.SentenceTagger.v1")
+def build_sentence_tagger(
+    tok2vec: Model[List[Doc], List[Floats2d]],
+    conv_width: int = 300,
+    hidden_width: int = 500,
+    distance_width: int = 5,
+    max_distance: int = 30,
+    sentence_level: bool = True,
+    predicate_detector: Optional[Model[List[Doc], List[Floats2d]]] = None,
+    nO: Optional[int] = None,
+) -> Model:
+    """SENNA's sentence network for SRL, on (docs, predicate positions) input.
+
+    Per token: its vector plus embeddings of its distance to the word being tagged and to
+    the predicate; a width-3 convolution, max over the sentence, Linear -> HardTanh ->
+    Linear: one row of tag scores per word, per predicate. The word part of the
+    convolution runs once per sentence (see layers/sentence.py). `predicate_detector`, a
+    window tagger over {O, V}, finds predicates when none are given.
+    """
+    word_convolution = chain(tok2vec, SennaWindow(3), with_array(Linear(nO=conv_width)))
+    output_layer = Linear(nO=nO)
+    layers = [
+        with_predicates(word_convolution),
+        SennaSentence(conv_width, distance_width=distance_width, max_distance=max_distance),
+        with_array(chain(HardTanh(nO=hidden_width), output_layer)),
+    ]
+    refs = {"tok2vec": tok2vec, "output_layer": output_layer}
+    if sentence_level:
+        refs["sll"] = SentenceLogLikelihood(nO=nO)
+        layers.append(refs["sll"])
+    model = chain(*layers)
+    if predicate_detector is not None:
+        model = Model(
+            "srl_with_predicate_detector",
+            _forward_first_layer,
+            init=_init_srl_with_detector,
+            layers=[model, predicate_detector],
+        )
+        refs["predicate_detector"] = predicate_detector
+    for name, layer in refs.items():
+        model.set_ref(name, layer)
+    return model
+
+
+def _forward_first_layer(model: Model, X, is_train: bool):
+    return model.layers[0](X, is_train)
+
+
+def _init_srl_with_detector(model: Model, X=None, Y=None) -> None:
+    model.layers[0].initialize(X=X)
+    model.layers[1].initialize(X=X[0] if X is not None else None)

@@ -1,7 +1,8 @@
-"""The SENNA components: senna_tagger, senna_chunker, senna_ner."""
+"""The SENNA components: senna_tagger, senna_chunker, senna_ner, senna_srl."""
 from .base import SennaSequencePipe
 from .chunker import SennaChunker
 from .ner import SennaNER
+from .srl import SennaSRL
 from .tagger import SennaTagger
 
-__all__ = ["SennaSequencePipe", "SennaTagger", "SennaChunker", "SennaNER"]
+__all__ = ["SennaSequencePipe", "SennaTagger", "SennaChunker", "SennaNER", "SennaSRL"]

@@ -17,3 +17,20 @@ DEFAULT_TAGGER_MODEL = {
         "word_dropout": 0.0,
     },
 }
+
+DEFAULT_SRL_MODEL = {
+    "@architectures": "spacy_senna.SentenceTagger.v1",
+    "conv_width": 300,
+    "hidden_width": 500,
+    "distance_width": 5,
+    "max_distance": 30,
+    "sentence_level": True,
+    "tok2vec": DEFAULT_TAGGER_MODEL["tok2vec"],
+    "predicate_detector": {
+        "@architectures": "spacy_senna.WindowTagger.v1",
+        "window_size": 5,
+        "hidden_width": 100,
+        "sentence_level": False,
+        "tok2vec": DEFAULT_TAGGER_MODEL["tok2vec"],
+    },
+}

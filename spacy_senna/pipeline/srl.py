@@ -1,0 +1,241 @@
+"""senna_srl: semantic role labelling with SENNA's sentence network.
+
+One span group per predicate, `doc.spans["srl:<token index>"]`, holding the predicate's
+arguments (labels as in the data: A0, A1, AM-TMP, C-A1, R-A0, ... and V for the verb), with
+`group.attrs = {"predicate": i, "lemma": ...}`; `doc._.srl` lists the frames.
+"""
+from itertools import islice
+from typing import Callable, Dict, Iterable, List, Optional, Tuple
+
+import numpy
+from spacy.language import Language
+from spacy.tokens import Doc, Span, SpanGroup, Token
+from spacy.training import Example, validate_examples, validate_get_examples
+from spacy.vocab import Vocab
+from thinc.api import Model
+from thinc.types import Floats2d, Ints1d
+
+from ..layers.crf import sll_loss, viterbi_decode
+from ..layers.embed import set_tables, tables_from_docs
+from ..tags import iobes_phrases, spans_to_tags
+from .base import SennaSequencePipe, _softmax_loss, same_tokens, set_dropout_rate
+from .defaults import DEFAULT_SRL_MODEL
+
+SRL_PREFIX = "srl:"
+PREDICATE_MODES = ("model", "pos", "given")
+
+if not Token.has_extension("srl_predicate"):
+    Token.set_extension("srl_predicate", default=False)
+
+
+def srl_frames(doc: Doc) -> List[Dict]:
+    """The frames of a doc: [{"predicate": Token, "arguments": [Span, ...]}], in token order."""
+    frames = []
+    for index in predicate_indices(doc):
+        group = doc.spans[f"{SRL_PREFIX}{index}"]
+        arguments = [span for span in group if span.label_ != "V"]
+        frames.append({"predicate": doc[index], "lemma": group.attrs.get("lemma"), "arguments": arguments})
+    return frames
+
+
+if not Doc.has_extension("srl"):
+    Doc.set_extension("srl", getter=srl_frames)
+
+
+def predicate_indices(doc: Doc) -> List[int]:
+    """Token indices that have an `srl:<i>` span group."""
+    found = []
+    for key in doc.spans:
+        if key.startswith(SRL_PREFIX) and key[len(SRL_PREFIX) :].isdigit():
+            found.append(int(key[len(SRL_PREFIX) :]))
+    return sorted(i for i in found if i < len(doc))
+
+
+@Language.factory(
+    "senna_srl",
+    assigns=["doc.spans"],
+    default_config={
+        "model": DEFAULT_SRL_MODEL,
+        "predicates": "model",
+        "scorer": {"@scorers": "spacy_senna.srl_scorer.v1"},
+    },
+    default_score_weights={
+        "srl_f": 1.0,
+        "srl_p": 0.0,
+        "srl_r": 0.0,
+        "srl_per_type": None,
+        "srl_pred_p": None,
+        "srl_pred_r": None,
+        "srl_pred_f": None,
+    },
+)
+def make_srl(
+    nlp: Language, name: str, model: Model, predicates: str, scorer: Optional[Callable]
+) -> "SennaSRL":
+    return SennaSRL(nlp.vocab, model, name, predicates=predicates, scorer=scorer)
+
+
+class SennaSRL(SennaSequencePipe):
+    """Labels the arguments of each predicate: IOBES tags decoded per predicate."""
+
+    def __init__(
+        self,
+        vocab: Vocab,
+        model: Model,
+        name: str = "senna_srl",
+        *,
+        predicates: str = "model",
+        scorer: Optional[Callable] = None,
+    ):
+        super().__init__(vocab, model, name, scorer=scorer)
+        if predicates not in PREDICATE_MODES:
+            raise ValueError(f"[{name}] predicates must be one of {PREDICATE_MODES}, got {predicates!r}")
+        if predicates == "model" and not model.has_ref("predicate_detector"):
+            raise ValueError(f"[{name}] predicates = 'model' needs a model with a predicate_detector")
+        self.cfg["predicates"] = predicates
+
+    # -- predicates --------------------------------------------------------------------
+    def find_predicates(self, docs: List[Doc]) -> List[Ints1d]:
+        """Predicate positions per doc, as configured: given, from POS tags, or predicted."""
+        mode = self.cfg["predicates"]
+        if mode == "model":
+            return self._detect_predicates(docs)
+        found = []
+        for doc in docs:
+            if mode == "pos":
+                indices = [t.i for t in doc if t.tag_.startswith("VB")]
+            else:
+                indices = sorted(set(predicate_indices(doc)) | {t.i for t in doc if t._.srl_predicate})
+            found.append(numpy.array(indices, dtype="int32"))
+        return found
+
+    def _detect_predicates(self, docs: List[Doc]) -> List[Ints1d]:
+        detector = self.model.get_ref("predicate_detector")
+        non_empty = [doc for doc in docs if len(doc)]
+        scores = iter(detector.predict(non_empty) if non_empty else [])
+        return [
+            numpy.flatnonzero(next(scores).argmax(axis=1) == 1).astype("int32")
+            if len(doc)
+            else numpy.zeros((0,), dtype="int32")
+            for doc in docs
+        ]
+
+    def gold_predicates(self, example: Example) -> Ints1d:
+        return numpy.array(predicate_indices(example.reference), dtype="int32")
+
+    # -- prediction --------------------------------------------------------------------
+    def predict(self, docs: Iterable[Doc]) -> Tuple[List[Ints1d], List[Ints1d]]:
+        docs = list(docs)
+        predicates = self.find_predicates(docs)
+        if not any(len(p) for p in predicates):
+            return predicates, []
+        scores = self.model.predict((docs, predicates))
+        return predicates, self.decode(scores)
+
+    def set_annotations(self, docs: Iterable[Doc], predictions: Tuple[List[Ints1d], List[Ints1d]]) -> None:
+        predicates, tag_ids = predictions
+        label_hashes = [self.vocab.strings.add(label) for label in self.labels]
+        decoded = iter(tag_ids)
+        for doc, doc_predicates in zip(docs, predicates):
+            for index in doc_predicates.tolist():
+                starts, ends, labels = iobes_phrases(next(decoded), len(label_hashes))
+                spans = [
+                    Span(doc, s, e, label_hashes[k]) for s, e, k in zip(starts.tolist(), ends.tolist(), labels.tolist())
+                ]
+                key = f"{SRL_PREFIX}{index}"
+                attrs = dict(doc.spans[key].attrs) if key in doc.spans else {}
+                attrs.setdefault("predicate", index)
+                attrs.setdefault("lemma", doc[index].lemma_ or doc[index].lower_)
+                doc.spans[key] = SpanGroup(doc, name=key, attrs=attrs, spans=spans)
+
+    # -- training ----------------------------------------------------------------------
+    def gold_tags_for(self, example: Example, index: int) -> List[Optional[str]]:
+        spans = example.reference.spans[f"{SRL_PREFIX}{index}"]
+        if not same_tokens(example):
+            spans = example.get_aligned_spans_y2x(spans)
+        return list(spans_to_tags([(s.start, s.end, s.label_) for s in spans], len(example.predicted), "iobes"))
+
+    def update(self, examples: Iterable[Example], *, drop: float = 0.0, sgd=None, losses=None):
+        if losses is None:
+            losses = {}
+        losses.setdefault(self.name, 0.0)
+        examples = [eg for eg in examples if len(eg.predicted)]
+        validate_examples(examples, "SennaSRL.update")
+        if not examples:
+            return losses
+        set_dropout_rate(self.model, drop)
+        docs = [eg.predicted for eg in examples]
+        predicates = [self.gold_predicates(eg) for eg in examples]
+        if any(len(p) for p in predicates):
+            scores, backprop = self.model.begin_update((docs, predicates))
+            loss, d_scores = self._srl_loss(examples, predicates, scores)
+            backprop(d_scores)
+            losses[self.name] += loss
+        if self.model.has_ref("predicate_detector"):
+            losses[self.name] += self._update_detector(examples, docs, predicates)
+        if sgd not in (None, False):
+            self.finish_update(sgd)
+        return losses
+
+    def _srl_loss(self, examples, predicates, scores) -> Tuple[float, List[Floats2d]]:
+        ids = self.tag_ids
+        allowed = []
+        for example, doc_predicates in zip(examples, predicates):
+            for index in doc_predicates.tolist():
+                gold = self.gold_tags_for(example, index)
+                rows = numpy.zeros((len(gold), len(ids)), dtype="bool")
+                for i, tag in enumerate(gold):
+                    if tag not in ids:
+                        raise ValueError(f"[{self.name}] gold tag {tag!r} is not among the labels {list(self.labels)}")
+                    rows[i, ids[tag]] = True
+                allowed.append(rows)
+        n_gold = max(1, sum(len(a) for a in allowed))
+        if self.model.has_ref("sll"):
+            loss, d_scores = sll_loss(self.model.get_ref("sll"), scores, allowed)
+        else:
+            loss, d_scores = _softmax_loss(self.model.ops, scores, allowed)
+        return loss / n_gold, [d / n_gold for d in d_scores]
+
+    def _update_detector(self, examples, docs, predicates) -> float:
+        detector = self.model.get_ref("predicate_detector")
+        scores, backprop = detector.begin_update(docs)
+        allowed = []
+        for doc, doc_predicates in zip(docs, predicates):
+            is_predicate = numpy.zeros((len(doc),), dtype="int64")
+            is_predicate[doc_predicates] = 1
+            allowed.append(numpy.eye(2, dtype="bool")[is_predicate])
+        loss, d_scores = _softmax_loss(detector.ops, scores, allowed)
+        n_tokens = max(1, sum(len(doc) for doc in docs))
+        backprop([d / n_tokens for d in d_scores])
+        return loss / n_tokens
+
+    def get_loss(self, examples: Iterable[Example], scores):
+        examples = list(examples)
+        predicates = [self.gold_predicates(eg) for eg in examples]
+        return self._srl_loss(examples, predicates, scores)
+
+    def example_labels(self, example: Example) -> Iterable[str]:
+        for index in predicate_indices(example.reference):
+            for span in example.reference.spans[f"{SRL_PREFIX}{index}"]:
+                yield span.label_
+
+    def initialize(self, get_examples: Callable[[], Iterable[Example]], *, nlp=None, labels=None) -> None:
+        validate_get_examples(get_examples, "SennaSRL.initialize")
+        if labels is None:
+            labels = sorted({label for eg in get_examples() for label in self.example_labels(eg)})
+        for label in labels:
+            self.add_label(label)
+        if not self.labels:
+            raise ValueError(f"[{self.name}] no argument labels found in the training examples")
+        for node in self.model.walk():
+            if node.name == "senna_embed" and node.attrs["tables"].is_empty and not node.attrs["word_list"]:
+                set_tables(node, tables_from_docs(node, (eg.predicted for eg in get_examples())))
+        n_tags = len(self.tag_names)
+        self.model.get_ref("output_layer").set_dim("nO", n_tags)
+        if self.model.has_ref("sll"):
+            self.model.get_ref("sll").set_dim("nO", n_tags)
+        if self.model.has_ref("predicate_detector"):
+            self.model.get_ref("predicate_detector").get_ref("output_layer").set_dim("nO", 2)
+        sample = [eg for eg in islice(get_examples(), 20) if len(eg.predicted)]
+        docs = [eg.predicted for eg in sample]
+        self.model.initialize(X=(docs, [self.gold_predicates(eg) for eg in sample]))
