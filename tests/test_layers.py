@@ -175,3 +175,47 @@ def test_vectorised_iobes_phrases_match_conlleval_rules():
         starts, ends, label_idx = iobes_phrases(ids, len(labels))
         found = [(s, e, labels[k]) for s, e, k in zip(starts.tolist(), ends.tolist(), label_idx.tolist())]
         assert found == tags_to_spans([names[i] for i in ids], "iobes")
+
+
+def _valid_iobes(path, n_labels):
+    from spacy_senna.layers.crf import iobes_constraints
+
+    allowed, first, last = iobes_constraints(n_labels)
+    return first[path[0]] and last[path[-1]] and all(allowed[a, b] for a, b in zip(path, path[1:]))
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("with_missing_gold", [True, False])
+def test_iobes_constrained_sll_and_viterbi_match_brute_force(seed, with_missing_gold):
+    from spacy_senna.tags import iobes_tag_names, spans_to_tags
+
+    rng = numpy.random.default_rng(seed)
+    n_labels = 2
+    n_tags = 1 + 4 * n_labels
+    model = SentenceLogLikelihood(n_tags, iobes_labels=n_labels)
+    model.initialize()
+    model.set_param("transitions", rng.normal(size=(n_tags, n_tags)).astype("float32"))
+    model.set_param("start", rng.normal(size=(n_tags,)).astype("float32"))
+    names = {t: i for i, t in enumerate(iobes_tag_names(["A", "B"]))}
+    golds = [[(0, 2, "A")], [(1, 2, "B")], [], [(0, 1, "A"), (1, 3, "B")]]
+    lengths = [3, 2, 1, 4]
+    scores = [rng.normal(size=(n, n_tags)).astype("float32") for n in lengths]
+    allowed = [
+        numpy.eye(n_tags, dtype=bool)[[names[t] for t in spans_to_tags(g, n, "iobes")]]
+        for g, n in zip(golds, lengths)
+    ]
+    if with_missing_gold:
+        allowed[3][2] = True
+    loss, _ = sll_loss(model, scores, allowed)
+    expected = 0.0
+    for s, a in zip(scores, allowed):
+        paths = [p for p in itertools.product(range(n_tags), repeat=len(s)) if _valid_iobes(p, n_labels)]
+        totals = numpy.array([_path_score(model, s.astype(float), p) for p in paths])
+        ok = numpy.array([all(a[i, t] for i, t in enumerate(p)) for p in paths])
+        lse = lambda x: numpy.log(numpy.exp(x - x.max()).sum()) + x.max()
+        expected += lse(totals) - lse(totals[ok])
+    assert loss == pytest.approx(expected, rel=1e-5)
+    for s, path in zip(scores, viterbi_decode(model, scores)):
+        paths = [p for p in itertools.product(range(n_tags), repeat=len(s)) if _valid_iobes(p, n_labels)]
+        best = max(paths, key=lambda p: _path_score(model, s.astype(float), p))
+        assert tuple(path.tolist()) == best

@@ -202,6 +202,8 @@ class SennaSequencePipe(TrainablePipe):
         self.model.get_ref("output_layer").set_dim("nO", n_tags)
         if self.model.has_ref("sll"):
             self.model.get_ref("sll").set_dim("nO", n_tags)
+            if self.uses_iobes:  # decode and train over valid IOBES paths only
+                self.model.get_ref("sll").attrs["iobes_labels"] = len(self.labels)
         doc_sample = [eg.predicted for eg in islice(get_examples(), 10)]
         self.model.initialize(X=doc_sample)
 

@@ -234,6 +234,8 @@ class SennaSRL(SennaSequencePipe):
         self.model.get_ref("output_layer").set_dim("nO", n_tags)
         if self.model.has_ref("sll"):
             self.model.get_ref("sll").set_dim("nO", n_tags)
+            if self.uses_iobes:  # decode and train over valid IOBES paths only
+                self.model.get_ref("sll").attrs["iobes_labels"] = len(self.labels)
         if self.model.has_ref("predicate_detector"):
             self.model.get_ref("predicate_detector").get_ref("output_layer").set_dim("nO", 2)
         sample = [eg for eg in islice(get_examples(), 20) if len(eg.predicted)]
