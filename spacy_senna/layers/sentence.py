@@ -15,7 +15,7 @@ backward pass uses the same decomposition: only the argmax positions receive gra
 Input: (C per sentence, predicate positions per sentence). Output: one (n, nO) array per
 (sentence, predicate), sentences in order and predicates in order within each.
 """
-from typing import Callable, List, Optional, Tuple
+from typing import Callable, Dict, List, Optional, Tuple
 
 import numpy
 from thinc.api import Model, glorot_uniform_init, uniform_init
@@ -57,16 +57,22 @@ def forward(model: Model[InT, OutT], inputs: InT, is_train: bool) -> Tuple[OutT,
     tables = {which: _slot_tables(model, which) for which in ("word", "pred")}
     outputs: List[Floats2d] = []
     argmaxes: List[numpy.ndarray] = []
+    word_parts: Dict[int, numpy.ndarray] = {}  # depends on the sentence length only
     for C, preds in zip(convolved, predicates):
         C = model.ops.to_numpy(C)
         n = C.shape[0]
         if len(preds) == 0:
             continue
-        word_part = _distance_part(tables["word"], numpy.arange(n), n, max_distance)  # (n_i, n_w, nO)
+        if n not in word_parts:
+            word_parts[n] = _distance_part(tables["word"], numpy.arange(n), n, max_distance)  # (n_i, n_w, nO)
+        word_part = word_parts[n]
         pred_part = _distance_part(tables["pred"], numpy.asarray(preds), n, max_distance)  # (n_i, P, nO)
         for q in range(len(preds)):
             # h[i, w] = C[i] + Dw[i, w] + Dp[i, p]; max over i for every word w
             h = word_part + (C + pred_part[:, q])[:, None, :]
+            if not is_train:
+                outputs.append(h.max(axis=0))
+                continue
             best = h.argmax(axis=0)  # (n_w, nO)
             outputs.append(numpy.take_along_axis(h, best[None], axis=0)[0])
             argmaxes.append(best)
