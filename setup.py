@@ -22,22 +22,27 @@ setup(
         "torch>=2.1,<2.14",
     ],
     extras_require={
-        "test": ["pytest>=7"],
+        # `spacy package --build wheel` (the project's package steps) needs `wheel` and setuptools.
+        "project": ["setuptools>=61", "wheel>=0.38"],
+        "test": ["pytest>=7", "setuptools>=61", "wheel>=0.38"],
     },
     entry_points={
         "spacy_factories": [
             "senna_tagger = spacy_senna.pipeline.tagger:make_tagger",
             "senna_chunker = spacy_senna.pipeline.chunker:make_chunker",
             "senna_ner = spacy_senna.pipeline.ner:make_ner",
+            "senna_srl = spacy_senna.pipeline.srl:make_srl",
         ],
         "spacy_architectures": [
             "spacy_senna.SennaEmbed.v1 = spacy_senna.architectures:build_senna_embed",
             "spacy_senna.WindowTagger.v1 = spacy_senna.architectures:build_window_tagger",
+            "spacy_senna.SentenceTagger.v1 = spacy_senna.architectures:build_sentence_tagger",
         ],
         "spacy_scorers": [
             "spacy_senna.tagger_scorer.v1 = spacy_senna.scoring:make_tagger_scorer",
             "spacy_senna.chunk_scorer.v1 = spacy_senna.scoring:make_chunk_scorer",
             "spacy_senna.ner_scorer.v1 = spacy_senna.scoring:make_ner_scorer",
+            "spacy_senna.srl_scorer.v1 = spacy_senna.scoring:make_srl_scorer",
         ],
         "spacy_readers": [
             "spacy_senna.ConllCorpus.v1 = spacy_senna.readers:create_conll_corpus",

@@ -1,4 +1,5 @@
-"""Readers for the SENNA benchmark corpora (WSJ POS, CoNLL-2000 chunking, CoNLL-2003 NER).
+"""Readers for the SENNA benchmark corpora (WSJ POS, CoNLL-2000 chunking, CoNLL-2003 NER,
+CoNLL-2005 SRL).
 
 Every format is read line by line (gzipped files transparently), one sentence at a time,
 so memory stays constant however large the file. Every problem in the input stops the
@@ -20,9 +21,12 @@ from spacy.training import Example
 from spacy.util import registry
 from spacy.vocab import Vocab
 
+from .srl_format import NO_TARGET, SRL_ANNOTATED, Proposition, PropsFormatError
+from .srl_format import mark_predicates, parse_props_column, predicate_lemma, set_propositions
+from .srl_format import srl_predicates
 from .tags import TagSchemeError, tags_to_spans
 
-FORMATS = ("wsj", "conll2000", "conll2003")
+FORMATS = ("wsj", "conll2000", "conll2003", "conll2005")
 PARTS = ("all", "train", "heldout")
 CHUNKS_KEY = "chunks"
 DOC_ID_KEY = "senna_doc_id"
@@ -50,15 +54,17 @@ class FormatSpec:
     columns: Tuple[str, ...]  # column names, for error messages
     delimiter: Optional[str]  # None: any run of whitespace
     schemes: Dict[int, str]  # column index -> tag scheme that column must follow
-    pos_column: int
+    pos_column: Optional[int]
     chunk_column: Optional[int] = None
     ner_column: Optional[int] = None
     has_docstart: bool = False
+    srl: bool = False  # CoNLL-2005: WORD TARGET then one props column per predicate
 
     def describe_columns(self) -> str:
         """'2 tab-separated columns (WORD TAG)' style description for messages."""
         kind = " tab-separated" if self.delimiter == "\t" else ""
-        return f"{len(self.columns)}{kind} columns ({' '.join(self.columns)})"
+        least, more = ("at least ", " [PROPS ...]") if self.srl else ("", "")
+        return f"{least}{len(self.columns)}{kind} columns ({' '.join(self.columns)}{more})"
 
 
 SPECS: Dict[str, FormatSpec] = {
@@ -75,6 +81,7 @@ SPECS: Dict[str, FormatSpec] = {
         ner_column=3,
         has_docstart=True,
     ),
+    "conll2005": FormatSpec(("WORD", "TARGET"), None, {}, pos_column=None, srl=True),
 }
 
 
@@ -100,6 +107,8 @@ class Sentence:
     lines_before: Tuple[str, ...] = ()
     lines_after: Tuple[str, ...] = ()
     doc_id: int = 0
+    # conll2005: the propositions read from the props columns (None: not parsed yet)
+    propositions: Optional[Tuple[Proposition, ...]] = None
 
     @property
     def words(self) -> List[str]:
@@ -114,6 +123,11 @@ class Sentence:
     def column(self, index: int) -> List[str]:
         """One column of the sentence, one value per token."""
         return [row.columns[index] for row in self.rows]
+
+    @property
+    def predicates(self) -> List[Tuple[int, str]]:
+        """conll2005: (token index, lemma) of every token whose TARGET is not '-'."""
+        return [(i, t) for i, t in enumerate(self.column(1)) if t != NO_TARGET]
 
 
 def get_spec(fmt: str) -> FormatSpec:
@@ -138,7 +152,7 @@ def read_sentences(path: PathLike, fmt: str) -> Iterator[Sentence]:
         is_docstart = spec.has_docstart and _is_docstart(text)
         if is_docstart or not text.strip():
             if rows:
-                finished = Sentence(tuple(rows), tuple(lines_before), doc_id=sentence_doc_id)
+                finished = _finish(path, spec, rows, lines_before, sentence_doc_id)
                 rows = []
                 if pending is not None:
                     yield pending
@@ -150,9 +164,16 @@ def read_sentences(path: PathLike, fmt: str) -> Iterator[Sentence]:
         if not rows:
             lines_before, gap = gap, []
             sentence_doc_id, doc_has_sentences = doc_id, True
-        rows.append(parse_row(path, line_no, text, spec))
+        row = parse_row(path, line_no, text, spec)
+        if spec.srl and rows and len(row.columns) != len(rows[0].columns):
+            problem = (
+                f"found {len(row.columns)} columns, but the sentence's first line "
+                f"(line {rows[0].line_no}) has {len(rows[0].columns)}"
+            )
+            raise SennaFormatError(path, problem, line_no)
+        rows.append(row)
     if rows:
-        finished = Sentence(tuple(rows), tuple(lines_before), doc_id=sentence_doc_id)
+        finished = _finish(path, spec, rows, lines_before, sentence_doc_id)
         if pending is not None:
             yield pending
         pending = finished
@@ -160,6 +181,42 @@ def read_sentences(path: PathLike, fmt: str) -> Iterator[Sentence]:
         problem = "no sentences found" + (" (the file is empty)" if last_line == 0 else "")
         raise SennaFormatError(path, problem, max(last_line, 1))
     yield replace(pending, lines_after=tuple(gap))
+
+
+def _finish(
+    path: Path, spec: FormatSpec, rows: List[Row], lines_before: List[str], doc_id: int
+) -> Sentence:
+    """The Sentence of the rows read; for conll2005 with its props columns checked and parsed."""
+    sentence = Sentence(tuple(rows), tuple(lines_before), doc_id=doc_id)
+    if spec.srl:
+        sentence = replace(sentence, propositions=tuple(read_propositions(path, sentence)))
+    return sentence
+
+
+def read_propositions(path: PathLike, sentence: Sentence) -> List[Proposition]:
+    """Parse a conll2005 sentence's props columns, one Proposition per TARGET.
+
+    Raises SennaFormatError naming the line of the problem: a props column count that is not
+    the number of targets, a cell that is not Start-End, or unbalanced brackets.
+    """
+    predicates = sentence.predicates
+    n_columns = len(sentence.rows[0].columns) - 2
+    if n_columns != len(predicates):
+        problem = (
+            f"the sentence has {len(predicates)} predicates in the TARGET column but "
+            f"{n_columns} props columns"
+        )
+        raise SennaFormatError(path, problem, sentence.first_line)
+    propositions = []
+    for k, (index, lemma) in enumerate(predicates):
+        try:
+            arguments = parse_props_column(sentence.column(2 + k))
+        except PropsFormatError as err:
+            where = f"props column {k + 1} (predicate {lemma!r}, token {index + 1})"
+            line = sentence.rows[err.token].line_no
+            raise SennaFormatError(path, f"{where}: {err.problem}", line) from None
+        propositions.append(Proposition(index, lemma, tuple(arguments)))
+    return propositions
 
 
 def read_lines(path: Path) -> Iterator[Tuple[int, str]]:
@@ -199,7 +256,7 @@ def _is_docstart(text: str) -> bool:
 def parse_row(path: Path, line_no: int, text: str, spec: FormatSpec) -> Row:
     """Split a token line into columns, checking the column count and the tag schemes."""
     columns = tuple(text.strip().split(spec.delimiter))
-    if len(columns) != len(spec.columns):
+    if len(columns) != len(spec.columns) and not (spec.srl and len(columns) > len(spec.columns)):
         problem = f"expected {spec.describe_columns()}, found {len(columns)}"
         raise SennaFormatError(path, problem, line_no)
     for index, scheme in spec.schemes.items():
@@ -226,11 +283,23 @@ def make_doc(vocab: Vocab, words: Sequence[str]) -> Doc:
 
 
 def sentence_to_doc(sentence: Sentence, fmt: str, vocab: Vocab) -> Doc:
-    """The gold Doc of a sentence: tags in token.tag_, chunks in doc.spans, entities in doc.ents."""
+    """The gold Doc of a sentence: tags in token.tag_, chunks in doc.spans, entities in doc.ents.
+
+    conll2005: each predicate token i gets `doc.spans["srl:<i>"]` (its arguments, V included,
+    labelled as in the file; attrs {"predicate": i, "lemma": TARGET}) and
+    `doc.user_data["srl_annotated"]` is True.
+    """
     spec = get_spec(fmt)
     doc = make_doc(vocab, sentence.words)
-    for token, tag in zip(doc, sentence.column(spec.pos_column)):
-        token.tag_ = tag
+    if spec.pos_column is not None:
+        for token, tag in zip(doc, sentence.column(spec.pos_column)):
+            token.tag_ = tag
+    if spec.srl:
+        propositions = sentence.propositions
+        if propositions is None:
+            propositions = read_propositions("<sentence>", sentence)
+        set_propositions(doc, propositions)
+        doc.user_data[SRL_ANNOTATED] = True
     if spec.chunk_column is not None:
         doc.spans[CHUNKS_KEY] = _column_spans(doc, sentence, spec, spec.chunk_column)
     if spec.ner_column is not None:
@@ -238,6 +307,21 @@ def sentence_to_doc(sentence: Sentence, fmt: str, vocab: Vocab) -> Doc:
     if spec.has_docstart:
         doc.user_data[DOC_ID_KEY] = sentence.doc_id
     return doc
+
+
+def input_doc(vocab: Vocab, sentence: Sentence, fmt: str, given_predicates: bool = True) -> Doc:
+    """The unannotated Doc a pipeline gets for a sentence: its words, and for conll2005 (when
+    `given_predicates`) the gold predicates as empty `srl:<i>` groups with their attrs."""
+    doc = make_doc(vocab, sentence.words)
+    if given_predicates and get_spec(fmt).srl:
+        mark_predicates(doc, sentence.predicates)
+    return doc
+
+
+def given_predicates_doc(vocab: Vocab, gold: Doc) -> Doc:
+    """The words of a gold Doc plus its predicates as empty `srl:<i>` groups (same attrs)."""
+    doc = make_doc(vocab, [token.text for token in gold])
+    return mark_predicates(doc, [(i, predicate_lemma(gold, i)) for i in srl_predicates(gold)])
 
 
 def _column_spans(doc: Doc, sentence: Sentence, spec: FormatSpec, column: int) -> List[Span]:
@@ -303,7 +387,13 @@ class ConllCorpus:
     """Callable corpus for spaCy's training loop: `corpus(nlp)` yields one Example per sentence."""
 
     def __init__(
-        self, path: PathLike, fmt: str, limit: int = 0, hold_out: int = 0, part: str = "all"
+        self,
+        path: PathLike,
+        fmt: str,
+        limit: int = 0,
+        hold_out: int = 0,
+        part: str = "all",
+        given_predicates: bool = True,
     ) -> None:
         get_spec(fmt)
         if part not in PARTS:
@@ -317,22 +407,43 @@ class ConllCorpus:
         self.limit = limit
         self.hold_out = hold_out
         self.part = part
+        self.given_predicates = given_predicates
 
     def __call__(self, nlp: Language) -> Iterator[Example]:
-        """Yield Examples whose predicted Doc has the gold words and no annotation."""
+        """Yield Examples whose predicted Doc has the gold words and no annotation.
+
+        conll2005 with `given_predicates`: the predicted Doc also holds the gold predicates,
+        as empty `srl:<i>` span groups (for an SRL component with predicates = "given").
+        """
         docs = read_docs(self.path, self.format, nlp.vocab, self.hold_out, self.part)
+        mark = self.given_predicates and get_spec(self.format).srl
         for gold in islice(docs, self.limit or None):
-            yield Example(make_doc(nlp.vocab, [token.text for token in gold]), gold)
+            if mark:
+                predicted = given_predicates_doc(nlp.vocab, gold)
+            else:
+                predicted = make_doc(nlp.vocab, [token.text for token in gold])
+            yield Example(predicted, gold)
 
 
 @registry.readers("spacy_senna.ConllCorpus.v1")
 def create_conll_corpus(
-    path: Optional[Path], format: str, limit: int = 0, hold_out: int = 0, part: str = "all"
+    path: Optional[Path],
+    format: str,
+    limit: int = 0,
+    hold_out: int = 0,
+    part: str = "all",
+    given_predicates: bool = True,
 ) -> Callable[[Language], Iterator[Example]]:
-    """Registered reader: sentences of a wsj/conll2000/conll2003 file as training Examples."""
+    """Registered reader: sentences of a wsj/conll2000/conll2003/conll2005 file as Examples.
+
+    `given_predicates` (conll2005 only): put the gold predicates on the predicted docs as
+    empty `srl:<i>` span groups; set it to false for a pipeline that finds them itself.
+    """
     if path is None:
         raise ValueError(
             "spacy_senna.ConllCorpus.v1: path is None; set it in the config or override it "
             "on the command line, e.g. --paths.train corpus/train.txt"
         )
-    return ConllCorpus(path, format, limit=limit, hold_out=hold_out, part=part)
+    return ConllCorpus(
+        path, format, limit=limit, hold_out=hold_out, part=part, given_predicates=given_predicates
+    )

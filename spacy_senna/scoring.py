@@ -1,9 +1,14 @@
-"""Registered scorers: tag accuracy, and phrase-level P/R/F1 with conlleval's exact-match rule."""
+"""Registered scorers: tag accuracy, phrase-level P/R/F1 with conlleval's exact-match rule, and
+CoNLL-2005 SRL argument P/R/F1 with srl-eval.pl's rules."""
+from collections import Counter, defaultdict
 from typing import Any, Callable, Dict, Iterable
 
-from spacy.scorer import Scorer, get_ner_prf
+from spacy.scorer import PRFScore, Scorer, get_ner_prf
+from spacy.tokens import Doc
 from spacy.training import Example
 from spacy.util import registry
+
+from .srl_format import SRL_ANNOTATED, merged_arguments, srl_key, srl_predicates
 
 
 def score_tags(examples: Iterable[Example], **kwargs) -> Dict[str, Any]:
@@ -42,3 +47,74 @@ def make_chunk_scorer() -> Callable:
 @registry.scorers("spacy_senna.ner_scorer.v1")
 def make_ner_scorer() -> Callable:
     return score_entities
+
+
+def _srl_groups(doc: Doc) -> Dict[int, Any]:
+    """The `srl:<i>` span groups of a doc by the character offset of their predicate token."""
+    groups = {}
+    for index in srl_predicates(doc):
+        if index < len(doc):
+            groups[doc[index].idx] = doc.spans[srl_key(index)]
+    return groups
+
+
+def _srl_arguments(group: Iterable) -> Counter:
+    """The arguments of a predicate as srl-eval.pl counts them, by character offsets."""
+    spans = [(span.start_char, span.end_char, span.label_) for span in group]
+    return Counter(merged_arguments(spans))
+
+
+def score_srl(examples: Iterable[Example], **kwargs) -> Dict[str, Any]:
+    """CoNLL-2005 argument P/R/F1 ("srl_p", "srl_r", "srl_f", "srl_per_type") and predicate
+    identification P/R/F1 ("srl_pred_p", "srl_pred_r", "srl_pred_f").
+
+    Only examples whose reference has `user_data["srl_annotated"]` count. Arguments are scored
+    for the reference's predicates (its `srl:<i>` groups) with srl-eval.pl's rules: V and C-V
+    are left out, a C-X span joins the closest preceding X argument of the same predicate,
+    and an argument is correct only when its label and all of its spans match a gold one. A
+    predicate the prediction has no group for has no predicted arguments. Spans are compared
+    by character offsets, so the predicted tokenisation may differ.
+    """
+    arguments = PRFScore()
+    predicates = PRFScore()
+    per_type: Dict[str, PRFScore] = defaultdict(PRFScore)
+    n_annotated = 0
+    for example in examples:
+        if not example.reference.user_data.get(SRL_ANNOTATED):
+            continue
+        n_annotated += 1
+        gold_groups = _srl_groups(example.reference)
+        pred_groups = _srl_groups(example.predicted)
+        gold_keys, pred_keys = set(gold_groups), set(pred_groups)
+        predicates.tp += len(gold_keys & pred_keys)
+        predicates.fp += len(pred_keys - gold_keys)
+        predicates.fn += len(gold_keys - pred_keys)
+        for offset, gold_group in gold_groups.items():
+            gold = _srl_arguments(gold_group)
+            pred = _srl_arguments(pred_groups.get(offset, ()))
+            for (label, _), count in (gold & pred).items():
+                arguments.tp += count
+                per_type[label].tp += count
+            for (label, _), count in (pred - gold).items():
+                arguments.fp += count
+                per_type[label].fp += count
+            for (label, _), count in (gold - pred).items():
+                arguments.fn += count
+                per_type[label].fn += count
+    if n_annotated == 0:
+        keys = ("srl_p", "srl_r", "srl_f", "srl_per_type", "srl_pred_p", "srl_pred_r", "srl_pred_f")
+        return dict.fromkeys(keys)
+    return {
+        "srl_p": arguments.precision,
+        "srl_r": arguments.recall,
+        "srl_f": arguments.fscore,
+        "srl_per_type": {label: prf.to_dict() for label, prf in sorted(per_type.items())},
+        "srl_pred_p": predicates.precision,
+        "srl_pred_r": predicates.recall,
+        "srl_pred_f": predicates.fscore,
+    }
+
+
+@registry.scorers("spacy_senna.srl_scorer.v1")
+def make_srl_scorer() -> Callable:
+    return score_srl

@@ -8,13 +8,17 @@ import pytest
 import spacy
 import srsly
 from spacy.language import Language
-from spacy.tokens import Doc, DocBin, Span
+from spacy.tokens import Doc, DocBin, Span, SpanGroup
+from spacy.vocab import Vocab
 from typer.testing import CliRunner
 
 from spacy_senna.cli import app
 from spacy_senna.cli.convert import convert, output_stem
 from spacy_senna.cli.evaluate import evaluate, per_type_tables, relevant_scores
 from spacy_senna.cli.predict import PredictionError, predict
+from spacy_senna.readers import read_docs, read_sentences
+from spacy_senna.scoring import score_srl
+from spacy_senna.srl_format import props_column
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SAMPLES = {
@@ -314,3 +318,208 @@ def test_evaluate_cli_malformed(model_dir, tmp_path):
     result = runner.invoke(app, ["evaluate", str(model_dir), str(source), "-f", "conll2003"])
     assert result.exit_code == 1
     assert "bad.txt, line 1: NE column: prefix 'Q'" in result.output
+
+
+# -- conll2005 (SRL) -----------------------------------------------------------------------
+
+SRL_SAMPLE = FIXTURES / "sample_conll2005.txt"
+
+
+class StandInSRL:
+    """Deterministic stand-in for senna_srl with given predicates: for each `srl:<i>` group
+    already on the doc, A0 = the tokens before i, V = i, A1 = the tokens after i but the last."""
+
+    def __call__(self, doc: Doc) -> Doc:
+        for key in [key for key in doc.spans if key.startswith("srl:")]:
+            i = int(key[len("srl:") :])
+            spans = [Span(doc, i, i + 1, "V")]
+            if i > 0:
+                spans.insert(0, Span(doc, 0, i, "A0"))
+            if i + 1 < len(doc) - 1:
+                spans.append(Span(doc, i + 1, len(doc) - 1, "A1"))
+            attrs = dict(doc.spans[key].attrs)
+            doc.spans[key] = SpanGroup(doc, name=key, attrs=attrs, spans=spans)
+        return doc
+
+    def score(self, examples, **kwargs):
+        return score_srl(examples, **kwargs)
+
+
+@Language.factory("senna_test_srl")
+def make_test_srl(nlp: Language, name: str) -> StandInSRL:
+    return StandInSRL()
+
+
+@Language.component("senna_test_drop_srl")
+def senna_test_drop_srl(doc: Doc) -> Doc:
+    """Removes every srl:* group: the pipeline predicted nothing for any predicate."""
+    for key in [key for key in doc.spans if key.startswith("srl:")]:
+        del doc.spans[key]
+    return doc
+
+
+@pytest.fixture(scope="module")
+def srl_nlp() -> Language:
+    nlp = spacy.blank("en")
+    nlp.add_pipe("senna_test_srl")
+    return nlp
+
+
+@pytest.fixture(scope="module")
+def srl_model_dir(srl_nlp: Language, tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("srl_model")
+    srl_nlp.to_disk(path)
+    return path
+
+
+def expected_stand_in_column(predicate: int, length: int) -> List[str]:
+    """The props column StandInSRL gives a predicate."""
+    args = [(predicate, predicate + 1, "V")]
+    if predicate > 0:
+        args.append((0, predicate, "A0"))
+    if predicate + 1 < length - 1:
+        args.append((predicate + 1, length - 1, "A1"))
+    return props_column(args, length)
+
+
+def read_props_file(path: Path) -> List[List[List[str]]]:
+    """A props file as sentences of token rows of whitespace-split columns."""
+    sentences, current = [], []
+    for line in read_lines(path):
+        if line.strip():
+            current.append(line.split())
+        else:
+            sentences.append(current)
+            current = []
+    assert not current, "the last sentence must end with an empty line"
+    return sentences
+
+
+def test_predict_conll2005(srl_nlp, tmp_path):
+    output = tmp_path / "devel.props"
+    stats = predict(srl_nlp, SRL_SAMPLE, output, "conll2005", batch_size=2)
+    assert (stats.n_sentences, stats.n_tokens) == (3, 27)
+    gold = list(read_sentences(SRL_SAMPLE, "conll2005"))
+    written = read_props_file(output)
+    assert len(written) == len(gold)
+    for sentence, rows in zip(gold, written):
+        assert len(rows) == len(sentence.rows)
+        # the input's TARGET column, then one column per input target
+        assert [row[0] for row in rows] == sentence.column(1)
+        assert all(len(row) == 1 + len(sentence.predicates) for row in rows)
+        for k, (index, _) in enumerate(sentence.predicates):
+            column = [row[1 + k] for row in rows]
+            assert column == expected_stand_in_column(index, len(rows))
+    assert read_lines(output)[14:19] == ["", "-", "-", "-", ""]  # the predicate-less one
+    # the output parses back: paste the words in front and read it as conll2005
+    pasted = tmp_path / "pasted.txt"
+    lines = []
+    for sentence, rows in zip(gold, written):
+        lines += [" ".join([word, *row]) for word, row in zip(sentence.words, rows)] + [""]
+    pasted.write_text("\n".join(lines) + "\n", encoding="utf8")
+    docs = list(read_docs(pasted, "conll2005"))
+    assert [(s.start, s.end, s.label_) for s in docs[2].spans["srl:4"]] == [
+        (0, 4, "A0"),
+        (4, 5, "V"),
+        (5, 9, "A1"),
+    ]
+    assert docs[2].spans["srl:6"].attrs == {"predicate": 6, "lemma": "take"}
+
+
+def test_predict_conll2005_missing_groups(tmp_path):
+    nlp = spacy.blank("en")
+    nlp.add_pipe("senna_test_drop_srl")
+    output = tmp_path / "out.props"
+    predict(nlp, SRL_SAMPLE, output, "conll2005")
+    rows = [row for sentence in read_props_file(output) for row in sentence]
+    assert [row[0] for row in rows][:4] == ["-", "-", "-", "approve"]
+    assert all(cell == "*" for row in rows for cell in row[1:])
+    assert sum(len(row) - 1 for row in rows) == 14 * 3 + 10 * 2
+
+
+def test_predict_conll2005_gives_gold_predicates(tmp_path):
+    seen = []
+
+    @Language.component("senna_test_record_srl")
+    def record(doc: Doc) -> Doc:
+        seen.append({key: (len(g), dict(g.attrs)) for key, g in doc.spans.items()})
+        return doc
+
+    nlp = spacy.blank("en")
+    nlp.add_pipe("senna_test_record_srl")
+    predict(nlp, SRL_SAMPLE, tmp_path / "out.props", "conll2005")
+    assert seen[0] == {
+        "srl:3": (0, {"predicate": 3, "lemma": "approve"}),
+        "srl:6": (0, {"predicate": 6, "lemma": "say"}),
+        "srl:9": (0, {"predicate": 9, "lemma": "meet"}),
+    }
+    assert seen[1] == {}
+
+
+def test_predict_conll2005_crossing_prediction(tmp_path):
+    @Language.component("senna_test_crossing_srl")
+    def crossing(doc: Doc) -> Doc:
+        for key in [key for key in doc.spans if key.startswith("srl:")]:
+            doc.spans[key] = [Span(doc, 0, 2, "A0"), Span(doc, 1, 3, "A1")]
+        return doc
+
+    nlp = spacy.blank("en")
+    nlp.add_pipe("senna_test_crossing_srl")
+    with pytest.raises(PredictionError, match="sentence at line 1: predicate at token 4: .*crosses"):
+        predict(nlp, SRL_SAMPLE, tmp_path / "out.props", "conll2005")
+    assert not (tmp_path / "out.props").exists()
+
+
+def test_predict_cli_conll2005(srl_model_dir, tmp_path):
+    output = tmp_path / "pred.props"
+    args = ["predict", str(srl_model_dir), str(SRL_SAMPLE), str(output), "-f", "conll2005"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "3 sentences (27 tokens)" in result.output
+    assert read_lines(output)[3].split() == ["approve", "(V*)", "*", "*"]
+
+
+def test_predict_cli_conll2005_malformed(srl_model_dir, tmp_path):
+    source = tmp_path / "bad.txt"
+    source.write_bytes(b"Dogs - *\nbark bark (V*)\n\nCats - *)\nmeow meow (V*)\n")
+    args = ["predict", str(srl_model_dir), str(source), str(tmp_path / "o"), "-f", "conll2005"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 1
+    assert "bad.txt, line 4: props column 1 (predicate 'meow', token 2): cell '*)'" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_evaluate_conll2005(srl_nlp):
+    scores = evaluate(srl_nlp, SRL_SAMPLE, "conll2005")
+    # right: only "say" in the first sentence (A0 and A1); see StandInSRL
+    assert scores["srl_p"] == pytest.approx(2 / 10)
+    assert scores["srl_r"] == pytest.approx(2 / 14)
+    assert scores["srl_f"] == pytest.approx(1 / 6)
+    assert scores["srl_pred_f"] == 1.0
+    keys = [key for key, _ in relevant_scores(scores, "conll2005")]
+    assert keys[:3] == ["srl_p", "srl_r", "srl_f"] and keys[-1] == "speed"
+    assert "srl_pred_f" in keys
+    assert "srl_per_type" in per_type_tables(scores, "conll2005")
+    bare = evaluate(srl_nlp, SRL_SAMPLE, "conll2005", given_predicates=False)
+    assert bare["srl_pred_r"] == 0.0 and bare["srl_r"] == 0.0
+
+
+def test_evaluate_cli_conll2005(srl_model_dir, tmp_path):
+    output = tmp_path / "scores.json"
+    args = ["evaluate", str(srl_model_dir), str(SRL_SAMPLE), "-f", "conll2005", "-o", str(output)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "srl_f" in result.output and "srl_per_type" in result.output
+    assert "16.67" in result.output  # srl_f
+    assert srsly.read_json(output)["srl_pred_f"] == 1.0
+
+
+def test_convert_cli_conll2005(tmp_path):
+    result = runner.invoke(app, ["convert", str(SRL_SAMPLE), str(tmp_path), "-f", "conll2005"])
+    assert result.exit_code == 0, result.output
+    assert "3 docs (27 tokens)" in result.output
+    docs = list(DocBin().from_disk(tmp_path / "sample_conll2005.spacy").get_docs(Vocab()))
+    assert list(docs[0].spans.keys()) == ["srl:3", "srl:6", "srl:9"]
+    assert docs[0].spans["srl:3"].attrs == {"predicate": 3, "lemma": "approve"}
+    assert [s.label_ for s in docs[0].spans["srl:3"]] == ["A0", "R-A0", "V", "A1"]
+    assert docs[1].user_data["srl_annotated"] is True

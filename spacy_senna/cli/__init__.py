@@ -4,7 +4,7 @@ Each command lives in its own module that registers itself on `app` when importe
 a new command is a new module here plus one import line below.
 """
 from ._util import app
-from . import convert, evaluate, predict  # noqa: F401  (registers the commands)
+from . import bench, convert, evaluate, predict  # noqa: F401  (registers the commands)
 
 
 def main() -> None:

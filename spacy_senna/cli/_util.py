@@ -10,7 +10,7 @@ from ..readers import FORMATS
 
 app = typer.Typer(
     name="spacy-senna",
-    help="SENNA taggers (POS, chunking, NER) for spaCy: convert corpora, predict, evaluate.",
+    help="SENNA taggers (POS, chunking, NER) for spaCy: convert corpora, predict, evaluate, bench.",
     no_args_is_help=True,
     add_completion=False,
 )
@@ -22,13 +22,14 @@ class CorpusFormat(str, Enum):
     wsj = "wsj"
     conll2000 = "conll2000"
     conll2003 = "conll2003"
+    conll2005 = "conll2005"
 
 
 assert tuple(f.value for f in CorpusFormat) == FORMATS
 
 FORMAT_HELP = (
-    "Corpus format: wsj (WORD<TAB>TAG), conll2000 (WORD POS CHUNK) "
-    "or conll2003 (WORD POS CHUNK NE)."
+    "Corpus format: wsj (WORD<TAB>TAG), conll2000 (WORD POS CHUNK), "
+    "conll2003 (WORD POS CHUNK NE) or conll2005 (WORD TARGET PROPS...)."
 )
 
 

@@ -66,7 +66,7 @@ def convert_cli(
         0, "--hold-out", min=0, help="Write the last N sentences to <stem>.heldout.spacy."
     ),
 ) -> None:
-    """Convert a WSJ / CoNLL-2000 / CoNLL-2003 file to OUTPUT_DIR/<stem>.spacy."""
+    """Convert a WSJ / CoNLL-2000 / CoNLL-2003 / CoNLL-2005 file to OUTPUT_DIR/<stem>.spacy."""
     try:
         written = convert(input_path, output_dir, fmt.value, hold_out)
     except SennaFormatError as err:

@@ -16,14 +16,28 @@ RELEVANT_PREFIXES = {
     "wsj": ("tag_", "pos_"),
     "conll2000": ("chunk", "spans_chunks_"),
     "conll2003": ("ents_",),
+    "conll2005": ("srl_",),
 }
 
 
 def evaluate(
-    nlp: Language, input_path: Path, fmt: str, batch_size: int = DEFAULT_BATCH_SIZE
+    nlp: Language,
+    input_path: Path,
+    fmt: str,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    hold_out: int = 0,
+    given_predicates: bool = True,
 ) -> Dict[str, Any]:
-    """Run `nlp.evaluate` on the sentences of INPUT and return its scores dict."""
-    examples = list(ConllCorpus(input_path, fmt)(nlp))
+    """Run `nlp.evaluate` on the sentences of INPUT (only its last `hold_out` if > 0).
+
+    conll2005 with `given_predicates`: the pipeline gets the gold predicates (empty
+    `srl:<i>` span groups on its input docs).
+    """
+    part = "heldout" if hold_out else "all"
+    corpus = ConllCorpus(
+        input_path, fmt, hold_out=hold_out, part=part, given_predicates=given_predicates
+    )
+    examples = list(corpus(nlp))
     return nlp.evaluate(examples, batch_size=batch_size)
 
 
@@ -74,11 +88,22 @@ def evaluate_cli(
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write all scores as JSON."),
     batch_size: int = typer.Option(DEFAULT_BATCH_SIZE, "--batch-size", "-b", min=1),
     gpu_id: int = typer.Option(-1, "--gpu-id", "-g", help="GPU to use; -1 for the CPU."),
+    hold_out: int = typer.Option(
+        0,
+        "--hold-out",
+        min=0,
+        help="Score only the last N sentences (the dev part that `convert --hold-out N` wrote).",
+    ),
+    given_predicates: bool = typer.Option(
+        True,
+        "--given-predicates/--no-given-predicates",
+        help="conll2005: give the pipeline the gold predicates (as empty srl:<i> span groups).",
+    ),
 ) -> None:
     """Score MODEL on the gold annotation of INPUT; print a table, optionally save JSON."""
     nlp = load_pipeline(model, gpu_id)
     try:
-        scores = evaluate(nlp, input_path, fmt.value, batch_size)
+        scores = evaluate(nlp, input_path, fmt.value, batch_size, hold_out, given_predicates)
     except SennaFormatError as err:
         fail(str(err))
     print_scores(scores, fmt.value)

@@ -2,6 +2,13 @@
 
 The output mirrors the input line for line (blank and -DOCSTART- lines included) with the
 prediction appended to every token line, so conlleval can score it directly.
+
+conll2005 is the exception: the output is a props file for srl-eval.pl, one line per token
+with the input's TARGET column and one predicted Start-End column per input target, and an
+empty line after each sentence. The pipeline gets the gold predicates as empty
+`doc.spans["srl:<i>"]` groups (for an SRL component with predicates = "given"). Score it with
+`srl-eval.pl GOLD_PROPS OUTPUT`, GOLD_PROPS being the input without its word column
+(`conll05st-release/devel/props/devel.24.props.gz` gunzipped, for the devel set).
 """
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,11 +20,13 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 from wasabi import msg
 
-from ..readers import CHUNKS_KEY, Sentence, SennaFormatError, make_doc, read_sentences
+from ..readers import CHUNKS_KEY, Sentence, SennaFormatError, get_spec, input_doc
+from ..readers import read_sentences
+from ..srl_format import props_column, props_lines, srl_key
 from ..tags import TagSchemeError, spans_to_tags
 from ._util import FORMAT_HELP, CorpusFormat, app, fail
 
-DELIMITERS = {"wsj": "\t", "conll2000": " ", "conll2003": " "}
+DELIMITERS = {"wsj": "\t", "conll2000": " ", "conll2003": " ", "conll2005": " "}
 DEFAULT_BATCH_SIZE = 128
 
 
@@ -40,22 +49,52 @@ def predict(
     fmt: str,
     batch_size: int = DEFAULT_BATCH_SIZE,
 ) -> PredictStats:
-    """Tag INPUT with `nlp` and write it to OUTPUT with the prediction as a last column."""
+    """Tag INPUT with `nlp` and write it to OUTPUT with the prediction as a last column.
+
+    conll2005: write a props file instead (TARGET column plus one predicted column per target).
+    """
     delimiter = DELIMITERS[fmt]
-    pairs = ((make_doc(nlp.vocab, s.words), s) for s in read_sentences(input_path, fmt))
+    sentences = read_sentences(input_path, fmt)
+    pairs = ((input_doc(nlp.vocab, s, fmt), s) for s in sentences)
     output_path.parent.mkdir(parents=True, exist_ok=True)
     partial = output_path.with_name(output_path.name + ".partial")
     n_sentences = n_tokens = 0
     try:
         with partial.open("w", encoding="utf8") as out:
             for doc, sentence in nlp.pipe(pairs, as_tuples=True, batch_size=batch_size):
-                tags = prediction_tags(doc, fmt, sentence)
-                out.writelines(f"{line}\n" for line in output_lines(sentence, tags, delimiter))
-                n_sentences, n_tokens = n_sentences + 1, n_tokens + len(tags)
+                lines = prediction_lines(doc, fmt, sentence, delimiter)
+                out.writelines(f"{line}\n" for line in lines)
+                n_sentences, n_tokens = n_sentences + 1, n_tokens + len(sentence.rows)
         partial.replace(output_path)
     finally:
         partial.unlink(missing_ok=True)
     return PredictStats(n_sentences, n_tokens)
+
+
+def prediction_lines(doc: Doc, fmt: str, sentence: Sentence, delimiter: str) -> List[str]:
+    """The output lines of one sentence: its input lines plus a tag, or its props lines."""
+    if get_spec(fmt).srl:
+        return srl_output_lines(doc, sentence, delimiter)
+    return list(output_lines(sentence, prediction_tags(doc, fmt, sentence), delimiter))
+
+
+def srl_output_lines(doc: Doc, sentence: Sentence, delimiter: str = " ") -> List[str]:
+    """The sentence as srl-eval.pl props lines, then an empty line.
+
+    Each line holds the input's TARGET and, per input target i, the predicted arguments of
+    `doc.spans["srl:<i>"]` as a Start-End cell (all `*` when the doc has no such group).
+    """
+    where = f"sentence at line {sentence.first_line}"
+    if len(doc) != len(sentence.rows):
+        raise PredictionError(f"{where}: the pipeline changed the number of tokens")
+    columns = [sentence.column(1)]
+    for index, _ in sentence.predicates:
+        spans = doc.spans.get(srl_key(index), [])
+        try:
+            columns.append(props_column([(s.start, s.end, s.label_) for s in spans], len(doc)))
+        except ValueError as err:
+            raise PredictionError(f"{where}: predicate at token {index + 1}: {err}") from None
+    return props_lines(columns, delimiter) + [""]
 
 
 def prediction_tags(doc: Doc, fmt: str, sentence: Sentence) -> List[str]:
@@ -108,12 +147,18 @@ def load_pipeline(model: str, gpu_id: int = -1) -> Language:
 def predict_cli(
     model: str = typer.Argument(..., help="Pipeline package name or folder for spacy.load."),
     input_path: Path = typer.Argument(..., help="Corpus file to tag (.gz is read transparently)."),
-    output_path: Path = typer.Argument(..., help="Output: the input plus a prediction column."),
+    output_path: Path = typer.Argument(
+        ..., help="Output: the input plus a prediction column (conll2005: a props file)."
+    ),
     fmt: CorpusFormat = typer.Option(..., "--format", "-f", help=FORMAT_HELP),
     batch_size: int = typer.Option(DEFAULT_BATCH_SIZE, "--batch-size", "-b", min=1),
     gpu_id: int = typer.Option(-1, "--gpu-id", "-g", help="GPU to use; -1 for the CPU."),
 ) -> None:
-    """Tag INPUT with MODEL; write OUTPUT = INPUT plus a column (tag, IOB2 chunk or IOB1 NE)."""
+    """Tag INPUT with MODEL; write OUTPUT = INPUT plus a column (tag, IOB2 chunk or IOB1 NE).
+
+    conll2005: OUTPUT is a props file for srl-eval.pl (gold TARGET column plus one predicted
+    Start-End column per target); the gold predicates are given to the pipeline.
+    """
     nlp = load_pipeline(model, gpu_id)
     try:
         stats = predict(nlp, input_path, output_path, fmt.value, batch_size)
