@@ -4,6 +4,7 @@ One span group per predicate, `doc.spans["srl:<token index>"]`, holding the pred
 arguments (labels as in the data: A0, A1, AM-TMP, C-A1, R-A0, ... and V for the verb), with
 `group.attrs = {"predicate": i, "lemma": ...}`; `doc._.srl` lists the frames.
 """
+from collections import Counter
 from itertools import islice
 from typing import Callable, Dict, Iterable, List, Optional, Tuple
 
@@ -57,6 +58,7 @@ def predicate_indices(doc: Doc) -> List[int]:
     default_config={
         "model": DEFAULT_SRL_MODEL,
         "predicates": "model",
+        "min_label_count": 1,
         "scorer": {"@scorers": "spacy_senna.srl_scorer.v1"},
     },
     default_score_weights={
@@ -70,13 +72,19 @@ def predicate_indices(doc: Doc) -> List[int]:
     },
 )
 def make_srl(
-    nlp: Language, name: str, model: Model, predicates: str, scorer: Optional[Callable]
+    nlp: Language, name: str, model: Model, predicates: str, min_label_count: int, scorer: Optional[Callable]
 ) -> "SennaSRL":
-    return SennaSRL(nlp.vocab, model, name, predicates=predicates, scorer=scorer)
+    return SennaSRL(
+        nlp.vocab, model, name, predicates=predicates, min_label_count=min_label_count, scorer=scorer
+    )
 
 
 class SennaSRL(SennaSequencePipe):
-    """Labels the arguments of each predicate: IOBES tags decoded per predicate."""
+    """Labels the arguments of each predicate: IOBES tags decoded per predicate.
+
+    Argument labels seen fewer than `min_label_count` times in the training data are left
+    out of the tag set; their tokens count as unannotated in the loss.
+    """
 
     def __init__(
         self,
@@ -85,14 +93,20 @@ class SennaSRL(SennaSequencePipe):
         name: str = "senna_srl",
         *,
         predicates: str = "model",
+        min_label_count: int = 1,
         scorer: Optional[Callable] = None,
     ):
         super().__init__(vocab, model, name, scorer=scorer)
+        self.cfg["min_label_count"] = min_label_count
         if predicates not in PREDICATE_MODES:
             raise ValueError(f"[{name}] predicates must be one of {PREDICATE_MODES}, got {predicates!r}")
         if predicates == "model" and not model.has_ref("predicate_detector"):
             raise ValueError(f"[{name}] predicates = 'model' needs a model with a predicate_detector")
         self.cfg["predicates"] = predicates
+
+    @property
+    def _rare_labels(self) -> set:
+        return set(self.cfg.get("rare_labels", []))
 
     # -- predicates --------------------------------------------------------------------
     def find_predicates(self, docs: List[Doc]) -> List[Ints1d]:
@@ -185,9 +199,12 @@ class SennaSRL(SennaSequencePipe):
                 gold = self.gold_tags_for(example, index)
                 rows = numpy.zeros((len(gold), len(ids)), dtype="bool")
                 for i, tag in enumerate(gold):
-                    if tag not in ids:
+                    if tag in ids:
+                        rows[i, ids[tag]] = True
+                    elif tag[2:] in self._rare_labels:
+                        rows[i] = True  # a label left out of the tag set: no gold here
+                    else:
                         raise ValueError(f"[{self.name}] gold tag {tag!r} is not among the labels {list(self.labels)}")
-                    rows[i, ids[tag]] = True
                 allowed.append(rows)
         n_gold = max(1, sum(len(a) for a in allowed))
         if self.model.has_ref("sll"):
@@ -222,7 +239,9 @@ class SennaSRL(SennaSequencePipe):
     def initialize(self, get_examples: Callable[[], Iterable[Example]], *, nlp=None, labels=None) -> None:
         validate_get_examples(get_examples, "SennaSRL.initialize")
         if labels is None:
-            labels = sorted({label for eg in get_examples() for label in self.example_labels(eg)})
+            counts = Counter(label for eg in get_examples() for label in self.example_labels(eg))
+            labels = sorted(label for label, count in counts.items() if count >= self.cfg["min_label_count"])
+            self.cfg["rare_labels"] = sorted(set(counts) - set(labels))
         for label in labels:
             self.add_label(label)
         if not self.labels:
