@@ -98,3 +98,18 @@ def test_decomposition_matches_naive_values_and_gradients(lengths, predicates):
     }
     for name, grad in grads.items():
         assert numpy.allclose(params[name].grad.numpy(), grad, atol=1e-4), name
+
+
+def test_inference_matches_training_path():
+    rng = numpy.random.default_rng(1)
+    word_conv, sentence = build()
+    Xs = [rng.normal(size=(n, 4)).astype("float32") for n in (6, 3)]
+    preds = [numpy.array([1, 4, 5], dtype="int32"), numpy.array([2], dtype="int32")]
+    word_conv.initialize(X=Xs)
+    C = word_conv.predict(Xs)
+    sentence.initialize(X=(C, preds))
+    trained, _ = sentence.begin_update((C, preds))
+    predicted = sentence.predict((C, preds))
+    assert len(trained) == len(predicted) == 4
+    for a, b in zip(trained, predicted):
+        assert numpy.allclose(a, b, atol=1e-5)

@@ -24,6 +24,7 @@ from thinc.types import Floats2d, Ints1d
 InT = Tuple[List[Floats2d], List[Ints1d]]
 OutT = List[Floats2d]
 SLOT_OFFSETS = (-1, 0, 1)
+_MAX_BATCHED = 4_000_000  # floats in the (predicates, n, n, nO) array of one sentence at inference
 
 
 def SennaSentence(
@@ -67,6 +68,11 @@ def forward(model: Model[InT, OutT], inputs: InT, is_train: bool) -> Tuple[OutT,
             word_parts[n] = _distance_part(tables["word"], numpy.arange(n), n, max_distance)  # (n_i, n_w, nO)
         word_part = word_parts[n]
         pred_part = _distance_part(tables["pred"], numpy.asarray(preds), n, max_distance)  # (n_i, P, nO)
+        if not is_train and len(preds) * word_part.size <= _MAX_BATCHED:
+            # all predicates at once: h[q, i, w] = C[i] + Dw[i, w] + Dp[i, p_q]; max over i
+            base = C[None] + pred_part.transpose((1, 0, 2))
+            outputs.extend((word_part[None] + base[:, :, None, :]).max(axis=1))
+            continue
         for q in range(len(preds)):
             # h[i, w] = C[i] + Dw[i, w] + Dp[i, p]; max over i for every word w
             h = word_part + (C + pred_part[:, q])[:, None, :]

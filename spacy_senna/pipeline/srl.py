@@ -52,6 +52,16 @@ def predicate_indices(doc: Doc) -> List[int]:
     return sorted(i for i in found if i < len(doc))
 
 
+def marked_predicates(doc: Doc) -> set:
+    """Tokens the user marked with `token._.srl_predicate = True` (read from the doc's user data,
+    where spaCy keeps extension values, so unmarked docs cost no per-token lookups)."""
+    marked = set()
+    for key, value in doc.user_data.items():
+        if isinstance(key, tuple) and len(key) == 4 and key[1] == "srl_predicate" and value:
+            marked.add(doc.char_span(key[2], key[2] + 1, alignment_mode="expand")[0].i)
+    return marked
+
+
 @Language.factory(
     "senna_srl",
     assigns=["doc.spans"],
@@ -119,7 +129,7 @@ class SennaSRL(SennaSequencePipe):
             if mode == "pos":
                 indices = [t.i for t in doc if t.tag_.startswith("VB")]
             else:
-                indices = sorted(set(predicate_indices(doc)) | {t.i for t in doc if t._.srl_predicate})
+                indices = sorted(set(predicate_indices(doc)) | marked_predicates(doc))
             found.append(numpy.array(indices, dtype="int32"))
         return found
 
