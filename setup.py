@@ -46,6 +46,10 @@ setup(
         ],
         "spacy_readers": [
             "spacy_senna.ConllCorpus.v1 = spacy_senna.readers:create_conll_corpus",
+            "spacy_senna.MixtureCorpus.v1 = spacy_senna.multitask:create_mixture_corpus",
+        ],
+        "spacy_callbacks": [
+            "spacy_senna.build_vocabularies.v1 = spacy_senna.multitask:create_build_vocabularies",
         ],
         "console_scripts": ["spacy-senna = spacy_senna.cli:main"],
     },

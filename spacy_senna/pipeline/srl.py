@@ -43,6 +43,11 @@ if not Doc.has_extension("srl"):
     Doc.set_extension("srl", getter=srl_frames)
 
 
+def is_srl_annotated(doc: Doc) -> bool:
+    """Whether a gold doc carries SRL annotation (so a token without a frame is no predicate)."""
+    return bool(doc.user_data.get("srl_annotated")) or bool(predicate_indices(doc))
+
+
 def predicate_indices(doc: Doc) -> List[int]:
     """Token indices that have an `srl:<i>` span group."""
     found = []
@@ -183,9 +188,9 @@ class SennaSRL(SennaSequencePipe):
         if losses is None:
             losses = {}
         losses.setdefault(self.name, 0.0)
-        examples = [eg for eg in examples if len(eg.predicted)]
+        examples = list(examples)  # all of them, in order: a listener checks it gets the whole batch
         validate_examples(examples, "SennaSRL.update")
-        if not examples:
+        if not any(len(eg.predicted) for eg in examples):
             return losses
         set_dropout_rate(self.model, drop)
         docs = [eg.predicted for eg in examples]
@@ -196,7 +201,8 @@ class SennaSRL(SennaSequencePipe):
             backprop(d_scores)
             losses[self.name] += loss
         if self.model.has_ref("predicate_detector"):
-            losses[self.name] += self._update_detector(examples, docs, predicates)
+            annotated = [is_srl_annotated(eg.reference) for eg in examples]
+            losses[self.name] += self._update_detector(docs, predicates, annotated)
         if sgd not in (None, False):
             self.finish_update(sgd)
         return losses
@@ -223,16 +229,20 @@ class SennaSRL(SennaSequencePipe):
             loss, d_scores = _softmax_loss(self.model.ops, scores, allowed)
         return loss / n_gold, [d / n_gold for d in d_scores]
 
-    def _update_detector(self, examples, docs, predicates) -> float:
+    def _update_detector(self, docs, predicates, annotated: List[bool]) -> float:
+        """Train the predicate detector on the docs with SRL annotation (the others have no gold)."""
         detector = self.model.get_ref("predicate_detector")
         scores, backprop = detector.begin_update(docs)
         allowed = []
-        for doc, doc_predicates in zip(docs, predicates):
+        for doc, doc_predicates, has_gold in zip(docs, predicates, annotated):
+            if not has_gold:
+                allowed.append(numpy.ones((len(doc), 2), dtype="bool"))
+                continue
             is_predicate = numpy.zeros((len(doc),), dtype="int64")
             is_predicate[doc_predicates] = 1
             allowed.append(numpy.eye(2, dtype="bool")[is_predicate])
         loss, d_scores = _softmax_loss(detector.ops, scores, allowed)
-        n_tokens = max(1, sum(len(doc) for doc in docs))
+        n_tokens = max(1, sum(len(doc) for doc, has_gold in zip(docs, annotated) if has_gold))
         backprop([d / n_tokens for d in d_scores])
         return loss / n_tokens
 

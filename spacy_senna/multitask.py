@@ -1,0 +1,132 @@
+"""Multi-task training: a corpus that interleaves the task corpora, and shared vocabularies.
+
+SENNA's multi-task set-up shares the lookup tables between tasks while each task keeps its
+own layers. In spaCy terms: a `tok2vec` component built on `spacy_senna.SennaEmbed.v1` with
+the SENNA components listening to it; `spacy_senna.MixtureCorpus.v1` feeds one `spacy train`
+run examples of every task, each carrying only its own task's annotation (the others count
+as missing, not as negatives).
+"""
+import random
+from pathlib import Path
+from typing import Callable, Dict, Iterable, Iterator, List, Optional
+
+from spacy.language import Language
+from spacy.tokens import Doc, Span, SpanGroup
+from spacy.training import Corpus, Example
+from spacy.util import registry, resolve_dot_names
+
+from .layers.embed import set_tables, tables_from_docs
+
+TASKS = ("tagger", "chunker", "ner", "srl")
+
+
+def task_reference(doc: Doc, task: str) -> Doc:
+    """A copy of a gold doc holding only one task's annotation."""
+    words = [t.text for t in doc]
+    spaces = [bool(t.whitespace_) for t in doc]
+    if task == "tagger":
+        return Doc(doc.vocab, words=words, spaces=spaces, tags=[t.tag_ or None for t in doc])
+    out = Doc(doc.vocab, words=words, spaces=spaces)
+    if task == "chunker":
+        if "chunks" in doc.spans:
+            out.spans["chunks"] = [Span(out, s.start, s.end, s.label_) for s in doc.spans["chunks"]]
+    elif task == "ner":
+        if doc.has_annotation("ENT_IOB"):
+            out.ents = [Span(out, e.start, e.end, e.label_) for e in doc.ents]
+    elif task == "srl":
+        for key, group in doc.spans.items():
+            if key.startswith("srl:"):
+                spans = [Span(out, s.start, s.end, s.label_) for s in group]
+                out.spans[key] = SpanGroup(out, name=key, attrs=dict(group.attrs), spans=spans)
+        out.user_data["srl_annotated"] = bool(doc.user_data.get("srl_annotated", True))
+    else:
+        raise ValueError(f"unknown task {task!r}; expected one of {TASKS}")
+    return out
+
+
+class MixtureCorpus:
+    """Examples from several task corpora (.spacy files), interleaved by sampling weights."""
+
+    def __init__(
+        self,
+        paths: Dict[str, Path],
+        weights: Optional[Dict[str, float]] = None,
+        shuffle: bool = True,
+        seed: int = 0,
+        limit: int = 0,
+    ) -> None:
+        unknown = set(paths) - set(TASKS)
+        if unknown:
+            raise ValueError(f"MixtureCorpus: unknown task(s) {sorted(unknown)}; expected {TASKS}")
+        self.paths = {task: Path(path) for task, path in paths.items() if path}
+        for task, path in self.paths.items():
+            if not path.exists():
+                raise FileNotFoundError(f"MixtureCorpus: {task} corpus not found: {path}")
+        self.weights = weights or {}
+        self.shuffle = shuffle
+        self.seed = seed
+        self.limit = limit
+
+    def task_examples(self, nlp: Language, task: str) -> List[Example]:
+        examples = []
+        for example in Corpus(self.paths[task], gold_preproc=True, limit=self.limit)(nlp):
+            reference = task_reference(example.reference, task)
+            predicted = Doc(nlp.vocab, words=[t.text for t in reference], spaces=[bool(t.whitespace_) for t in reference])
+            examples.append(Example(predicted, reference))
+        return examples
+
+    def __call__(self, nlp: Language) -> Iterator[Example]:
+        pools = {task: self.task_examples(nlp, task) for task in self.paths}
+        rng = random.Random(self.seed)
+        # An epoch has as many examples as all corpora together; each task's share follows its
+        # weight (default: its size, i.e. every example once), cycling through its corpus.
+        weights = {task: float(self.weights.get(task, len(pool))) for task, pool in pools.items()}
+        total_weight = sum(weights.values()) or 1.0
+        n_examples = sum(len(pool) for pool in pools.values())
+        counts = {task: int(round(n_examples * weights[task] / total_weight)) for task in pools}
+        schedule: List[Example] = []
+        for task, pool in pools.items():
+            order = list(pool)
+            if self.shuffle:
+                rng.shuffle(order)
+            schedule.extend(order[i % len(order)] for i in range(counts[task]) if order)
+        if self.shuffle:
+            rng.shuffle(schedule)
+        yield from schedule
+
+
+@registry.readers("spacy_senna.MixtureCorpus.v1")
+def create_mixture_corpus(
+    tagger: Optional[Path] = None,
+    chunker: Optional[Path] = None,
+    ner: Optional[Path] = None,
+    srl: Optional[Path] = None,
+    weights: Optional[Dict[str, float]] = None,
+    shuffle: bool = True,
+    seed: int = 0,
+    limit: int = 0,
+) -> Callable[[Language], Iterable[Example]]:
+    """Per-task .spacy corpora interleaved; relative weights default to the corpus sizes."""
+    paths = {"tagger": tagger, "chunker": chunker, "ner": ner, "srl": srl}
+    return MixtureCorpus({t: p for t, p in paths.items() if p}, weights, shuffle, seed, limit)
+
+
+@registry.callbacks("spacy_senna.build_vocabularies.v1")
+def create_build_vocabularies(corpus: str = "corpora.train") -> Callable[[Language], Language]:
+    """`[initialize.before_init]` callback: size every SENNA lookup table in the pipeline
+    (shared `tok2vec` included) from all the words of the training corpus, not just the
+    sample of docs that component initialisation sees."""
+
+    def build_vocabularies(nlp: Language) -> Language:
+        (train_corpus,) = resolve_dot_names(nlp.config, [corpus])
+        docs = [eg.predicted for eg in train_corpus(nlp)]
+        for _, component in nlp.pipeline:
+            model = getattr(component, "model", None)
+            if model is None or not hasattr(model, "walk"):
+                continue
+            for node in model.walk():
+                if node.name == "senna_embed" and node.attrs["tables"].is_empty and not node.attrs["word_list"]:
+                    set_tables(node, tables_from_docs(node, docs))
+        return nlp
+
+    return build_vocabularies
