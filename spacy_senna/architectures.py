@@ -1,12 +1,20 @@
 """Registered model builders (`@architectures = "spacy_senna.*"` in a config)."""
-from typing import List, Optional
+from typing import Dict, List, Optional, Sequence
 
 from spacy.tokens import Doc
 from spacy.util import registry
-from thinc.api import HardTanh, Linear, Model, chain, with_array
+from thinc.api import HardTanh, Linear, Model, chain, concatenate, with_array
 from thinc.types import Floats2d
 
-from .layers import SennaFeatureEmbed, SennaSentence, SennaWindow, SentenceLogLikelihood, with_predicates
+from .layers import (
+    SennaAttrEmbed,
+    SennaFeatureEmbed,
+    SennaGazetteerEmbed,
+    SennaSentence,
+    SennaWindow,
+    SentenceLogLikelihood,
+    with_predicates,
+)
 
 
 @registry.architectures("spacy_senna.SennaEmbed.v1")
@@ -19,9 +27,18 @@ def build_senna_embed(
     max_words: int = 130_000,
     word_list: Optional[str] = None,
     word_dropout: float = 0.0,
+    token_features: Sequence[str] = (),
+    feature_width: int = 5,
+    gazetteers: Optional[Dict[str, str]] = None,
+    gazetteer_width: int = 5,
 ) -> Model[List[Doc], List[Floats2d]]:
-    """SENNA's lookup tables (word, caps, suffix) concatenated per token: a tok2vec layer."""
-    return SennaFeatureEmbed(
+    """SENNA's lookup tables (word, caps, suffix) concatenated per token: a tok2vec layer.
+
+    Optional extra tables: `token_features` embeds annotation set by earlier components
+    ("tag": the POS tag, "chunk": the IOBES chunk tag), `gazetteers` (class -> list file)
+    adds SENNA's per-class gazetteer membership feature.
+    """
+    tables = SennaFeatureEmbed(
         word_width,
         caps_width,
         suffix_width,
@@ -31,6 +48,14 @@ def build_senna_embed(
         word_list=word_list,
         word_dropout=word_dropout,
     )
+    extras = [SennaAttrEmbed(attr, feature_width) for attr in token_features]
+    if gazetteers:
+        extras.append(SennaGazetteerEmbed(dict(gazetteers), gazetteer_width))
+    if not extras:
+        return tables
+    model = concatenate(tables, *extras)
+    model.set_dim("nO", sum(layer.get_dim("nO") for layer in [tables, *extras]))
+    return model
 
 
 @registry.architectures("spacy_senna.WindowTagger.v1")

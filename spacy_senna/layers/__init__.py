@@ -1,11 +1,15 @@
 """Thinc layers of the SENNA networks, one per module."""
+from .attr_embed import SennaAttrEmbed
 from .crf import SentenceLogLikelihood, sll_loss, viterbi_decode
 from .embed import SennaFeatureEmbed
+from .gazetteer import SennaGazetteerEmbed
 from .sentence import SennaSentence
 from .window import SennaWindow
 from .with_predicates import with_predicates
 
 __all__ = [
+    "SennaAttrEmbed",
+    "SennaGazetteerEmbed",
     "SennaFeatureEmbed",
     "SennaSentence",
     "SennaWindow",

@@ -1,0 +1,66 @@
+"""Embeddings of annotation set by earlier components: the POS tag, or the chunk tag (IOBES).
+
+SENNA feeds its chunker the POS tags and its SRL network the chunk tags predicted by earlier
+stages. The values are hashed into a fixed number of rows, so no vocabulary has to be known
+in advance; row 0 stands for a token with no value.
+"""
+from typing import Callable, List, Tuple
+
+import numpy
+from spacy.attrs import TAG
+from spacy.tokens import Doc
+from thinc.api import Model, uniform_init
+from thinc.types import Floats2d, Ints1d
+
+from ..tags import spans_to_tags
+
+InT = List[Doc]
+OutT = List[Floats2d]
+ATTRIBUTES = ("tag", "chunk")
+
+
+def SennaAttrEmbed(attr: str, width: int = 5, n_rows: int = 512, chunks_key: str = "chunks") -> Model[InT, OutT]:
+    if attr not in ATTRIBUTES:
+        raise ValueError(f"unknown token feature {attr!r}; expected one of {ATTRIBUTES}")
+    return Model(
+        f"senna_attr_embed({attr})",
+        forward,
+        init=init,
+        dims={"nO": width, "nV": n_rows},
+        params={"E": None},
+        attrs={"attr": attr, "chunks_key": chunks_key},
+    )
+
+
+def init(model: Model[InT, OutT], X=None, Y=None) -> None:
+    model.set_param("E", uniform_init(model.ops, (model.get_dim("nV"), model.get_dim("nO"))))
+
+
+def forward(model: Model[InT, OutT], docs: InT, is_train: bool) -> Tuple[OutT, Callable]:
+    E = model.get_param("E")
+    rows = [attr_rows(doc, model.attrs["attr"], E.shape[0], model.attrs["chunks_key"]) for doc in docs]
+    flat = numpy.concatenate(rows) if rows else numpy.zeros((0,), dtype="int64")
+    vectors = E[flat]
+
+    def backprop(d_outputs: OutT) -> InT:
+        d_E = model.ops.alloc2f(*E.shape)
+        if len(flat):
+            model.ops.scatter_add(d_E, flat.astype("int32"), model.ops.flatten(d_outputs))
+        model.inc_grad("E", d_E)
+        return []
+
+    lengths = model.ops.asarray1i([len(doc) for doc in docs])
+    return (model.ops.unflatten(vectors, lengths) if docs else []), backprop
+
+
+def attr_rows(doc: Doc, attr: str, n_rows: int, chunks_key: str = "chunks") -> Ints1d:
+    """Row per token: 0 without a value, else 1 + hash(value) mod (n_rows - 1)."""
+    if attr == "tag":
+        hashes = doc.to_array(TAG).astype("uint64")
+    else:
+        spans = [(s.start, s.end, s.label_) for s in doc.spans.get(chunks_key, [])]
+        tags = spans_to_tags(spans, len(doc), "iobes") if chunks_key in doc.spans else [""] * len(doc)
+        hashes = numpy.array([doc.vocab.strings.add(t) if t else 0 for t in tags], dtype="uint64")
+    rows = 1 + (hashes % numpy.uint64(n_rows - 1)).astype("int64")
+    rows[hashes == 0] = 0
+    return rows

@@ -1,0 +1,91 @@
+"""Extra input features: gazetteers and annotation from earlier components."""
+import numpy
+import pytest
+import spacy
+from spacy.tokens import Doc, Span
+from spacy.training import Example
+
+from spacy_senna.layers import SennaAttrEmbed, SennaGazetteerEmbed
+from spacy_senna.layers.attr_embed import attr_rows
+from spacy_senna.layers.gazetteer import gazetteer_flags
+
+
+@pytest.fixture
+def gazetteer_files(tmp_path):
+    (tmp_path / "loc.lst").write_text("New York\nNew York City\nYork\nZurich\n", encoding="utf8")
+    (tmp_path / "org.lst").write_text("New York Times\nGoogle\n", encoding="utf8")
+    return {"LOC": str(tmp_path / "loc.lst"), "ORG": str(tmp_path / "org.lst")}
+
+
+def test_gazetteer_longest_match_per_class(gazetteer_files):
+    nlp = spacy.blank("en")
+    layer = SennaGazetteerEmbed(gazetteer_files, width=3)
+    layer.initialize()
+    doc = Doc(nlp.vocab, words=["The", "New", "York", "City", "office", "of", "Google", "in", "York"])
+    flags = gazetteer_flags(layer, doc)
+    assert flags[:, 0].tolist() == [0, 1, 1, 1, 0, 0, 0, 0, 1]  # LOC: "New York City" beats "New York"
+    assert flags[:, 1].tolist() == [0, 0, 0, 0, 0, 0, 1, 0, 0]  # ORG
+    vectors = layer.predict([doc])[0]
+    assert vectors.shape == (9, 6)
+    assert numpy.allclose(vectors[1], vectors[2]) and not numpy.allclose(vectors[0], vectors[1])
+
+
+def test_gazetteer_missing_file_is_named(tmp_path):
+    layer = SennaGazetteerEmbed({"LOC": str(tmp_path / "nope.lst")})
+    with pytest.raises(FileNotFoundError, match="nope.lst"):
+        layer.initialize()
+
+
+def test_attr_rows_for_tags_and_chunks():
+    nlp = spacy.blank("en")
+    doc = Doc(nlp.vocab, words=["the", "cat", "sat"], tags=["DT", "NN", ""])
+    rows = attr_rows(doc, "tag", 64)
+    assert rows[2] == 0 and rows[0] != rows[1] and rows.min() >= 0 and rows.max() < 64
+    doc.spans["chunks"] = [Span(doc, 0, 2, "NP"), Span(doc, 2, 3, "VP")]
+    chunk_rows = attr_rows(doc, "chunk", 64)
+    assert len(set(chunk_rows.tolist())) == 3  # B-NP, E-NP, S-VP
+    no_chunks = Doc(nlp.vocab, words=["a"])
+    assert attr_rows(no_chunks, "chunk", 64).tolist() == [0]
+    with pytest.raises(ValueError, match="unknown token feature"):
+        SennaAttrEmbed("lemma")
+
+
+def test_ner_with_gazetteer_trains_and_round_trips(gazetteer_files, tmp_path):
+    nlp = spacy.blank("en")
+    nlp.add_pipe("senna_ner", config={"model": {"tok2vec": {"gazetteers": gazetteer_files}}})
+    words = ["She", "works", "for", "Google", "in", "Zurich", "."]
+    reference = Doc(nlp.vocab, words=words, ents=["O", "O", "O", "B-ORG", "O", "B-LOC", "O"])
+    examples = [Example(Doc(nlp.vocab, words=words), reference)]
+    optimizer = nlp.initialize(lambda: examples)
+    for _ in range(40):
+        nlp.update(examples, sgd=optimizer)
+    doc = nlp(Doc(nlp.vocab, words=words))
+    assert [(e.text, e.label_) for e in doc.ents] == [("Google", "ORG"), ("Zurich", "LOC")]
+    nlp.to_disk(tmp_path / "model")
+    for path in gazetteer_files.values():  # the entries are stored in the model
+        Path = type(tmp_path)
+        Path(path).unlink()
+    loaded = spacy.load(tmp_path / "model")
+    assert [(e.text, e.label_) for e in loaded(Doc(loaded.vocab, words=words)).ents] == [
+        ("Google", "ORG"),
+        ("Zurich", "LOC"),
+    ]
+
+
+def test_chunker_uses_pos_tags_from_earlier_component():
+    nlp = spacy.blank("en")
+    nlp.add_pipe("senna_tagger")
+    nlp.add_pipe("senna_chunker", config={"model": {"tok2vec": {"token_features": ["tag"]}}})
+    words = ["the", "cat", "sat", "on", "the", "mat"]
+    tags = ["DT", "NN", "VBD", "IN", "DT", "NN"]
+    reference = Doc(nlp.vocab, words=words, tags=tags)
+    reference.spans["chunks"] = [Span(reference, 0, 2, "NP"), Span(reference, 2, 3, "VP"), Span(reference, 3, 4, "PP"), Span(reference, 4, 6, "NP")]
+    examples = [Example(Doc(nlp.vocab, words=words), reference)]
+    optimizer = nlp.initialize(lambda: examples)
+    for _ in range(60):
+        nlp.update(examples, sgd=optimizer, annotates=["senna_tagger"])
+    doc = nlp(Doc(nlp.vocab, words=words))
+    assert [t.tag_ for t in doc] == tags
+    assert [(s.start, s.end, s.label_) for s in doc.spans["chunks"]] == [(0, 2, "NP"), (2, 3, "VP"), (3, 4, "PP"), (4, 6, "NP")]
+    embed = nlp.get_pipe("senna_chunker").model.get_ref("tok2vec")
+    assert embed.get_dim("nO") == 65
