@@ -5,7 +5,6 @@ A subclass says what its gold tags are (`gold_tags`), how tags turn into annotat
 does the rest: label inventory, feature vocabulary, loss (sentence-level log-likelihood or
 word-level softmax), decoding, and the usual spaCy component API.
 """
-from itertools import islice
 from typing import Callable, Dict, Iterable, List, Optional, Sequence
 
 import numpy
@@ -189,22 +188,23 @@ class SennaSequencePipe(TrainablePipe):
     ) -> None:
         """Collect labels and the feature vocabulary from the training data, then size the model."""
         validate_get_examples(get_examples, f"{type(self).__name__}.initialize")
+        examples = list(get_examples())  # read the corpus once
         if labels is None:
-            labels = sorted({label for eg in get_examples() for label in self.example_labels(eg)})
+            labels = sorted({label for eg in examples for label in self.example_labels(eg)})
         for label in labels:
             self.add_label(label)
         if not self.labels:
             raise ValueError(f"[{self.name}] no labels found in the training examples")
         embed = find_senna_embed(self.model)
         if embed is not None and embed.attrs["tables"].is_empty and not embed.attrs["word_list"]:
-            set_tables(embed, tables_from_docs(embed, (eg.predicted for eg in get_examples())))
+            set_tables(embed, tables_from_docs(embed, [eg.predicted for eg in examples]))
         n_tags = len(self.tag_names)
         self.model.get_ref("output_layer").set_dim("nO", n_tags)
         if self.model.has_ref("sll"):
             self.model.get_ref("sll").set_dim("nO", n_tags)
             if self.uses_iobes:  # decode and train over valid IOBES paths only
                 self.model.get_ref("sll").attrs["iobes_labels"] = len(self.labels)
-        doc_sample = [eg.predicted for eg in islice(get_examples(), 10)]
+        doc_sample = [eg.predicted for eg in examples[:10]]
         self.model.initialize(X=doc_sample)
 
 

@@ -5,7 +5,6 @@ arguments (labels as in the data: A0, A1, AM-TMP, C-A1, R-A0, ... and V for the 
 `group.attrs = {"predicate": i, "lemma": ...}`; `doc._.srl` lists the frames.
 """
 from collections import Counter
-from itertools import islice
 from typing import Callable, Dict, Iterable, List, Optional, Tuple
 
 import numpy
@@ -258,8 +257,9 @@ class SennaSRL(SennaSequencePipe):
 
     def initialize(self, get_examples: Callable[[], Iterable[Example]], *, nlp=None, labels=None) -> None:
         validate_get_examples(get_examples, "SennaSRL.initialize")
+        examples = list(get_examples())  # read the corpus once
         if labels is None:
-            counts = Counter(label for eg in get_examples() for label in self.example_labels(eg))
+            counts = Counter(label for eg in examples for label in self.example_labels(eg))
             labels = sorted(label for label, count in counts.items() if count >= self.cfg["min_label_count"])
             self.cfg["rare_labels"] = sorted(set(counts) - set(labels))
         for label in labels:
@@ -268,7 +268,7 @@ class SennaSRL(SennaSequencePipe):
             raise ValueError(f"[{self.name}] no argument labels found in the training examples")
         for node in self.model.walk():
             if node.name == "senna_embed" and node.attrs["tables"].is_empty and not node.attrs["word_list"]:
-                set_tables(node, tables_from_docs(node, (eg.predicted for eg in get_examples())))
+                set_tables(node, tables_from_docs(node, [eg.predicted for eg in examples]))
         n_tags = len(self.tag_names)
         self.model.get_ref("output_layer").set_dim("nO", n_tags)
         if self.model.has_ref("sll"):
@@ -277,6 +277,6 @@ class SennaSRL(SennaSequencePipe):
                 self.model.get_ref("sll").attrs["iobes_labels"] = len(self.labels)
         if self.model.has_ref("predicate_detector"):
             self.model.get_ref("predicate_detector").get_ref("output_layer").set_dim("nO", 2)
-        sample = [eg for eg in islice(get_examples(), 20) if len(eg.predicted)]
+        sample = [eg for eg in examples[:20] if len(eg.predicted)]
         docs = [eg.predicted for eg in sample]
         self.model.initialize(X=(docs, [self.gold_predicates(eg) for eg in sample]))
