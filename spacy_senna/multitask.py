@@ -54,6 +54,7 @@ class MixtureCorpus:
         shuffle: bool = True,
         seed: int = 0,
         limit: int = 0,
+        given_predicates: bool = True,
     ) -> None:
         unknown = set(paths) - set(TASKS)
         if unknown:
@@ -66,12 +67,16 @@ class MixtureCorpus:
         self.shuffle = shuffle
         self.seed = seed
         self.limit = limit
+        self.given_predicates = given_predicates
 
     def task_examples(self, nlp: Language, task: str) -> List[Example]:
         examples = []
         for example in Corpus(self.paths[task], gold_preproc=True, limit=self.limit)(nlp):
             reference = task_reference(example.reference, task)
             predicted = Doc(nlp.vocab, words=[t.text for t in reference], spaces=[bool(t.whitespace_) for t in reference])
+            if task == "srl" and self.given_predicates:  # as ConllCorpus: the gold predicates, no arguments
+                for key, group in reference.spans.items():
+                    predicted.spans[key] = SpanGroup(predicted, name=key, attrs=dict(group.attrs))
             examples.append(Example(predicted, reference))
         return examples
 
@@ -105,10 +110,15 @@ def create_mixture_corpus(
     shuffle: bool = True,
     seed: int = 0,
     limit: int = 0,
+    given_predicates: bool = True,
 ) -> Callable[[Language], Iterable[Example]]:
-    """Per-task .spacy corpora interleaved; relative weights default to the corpus sizes."""
+    """Per-task .spacy corpora interleaved; relative weights default to the corpus sizes.
+
+    `given_predicates`: SRL examples carry their gold predicates (empty `srl:<i>` groups) on
+    the predicted docs, for scoring with `predicates = "given"`.
+    """
     paths = {"tagger": tagger, "chunker": chunker, "ner": ner, "srl": srl}
-    return MixtureCorpus({t: p for t, p in paths.items() if p}, weights, shuffle, seed, limit)
+    return MixtureCorpus({t: p for t, p in paths.items() if p}, weights, shuffle, seed, limit, given_predicates)
 
 
 @registry.callbacks("spacy_senna.build_vocabularies.v1")
@@ -118,7 +128,7 @@ def create_build_vocabularies(corpus: str = "corpora.train") -> Callable[[Langua
     sample of docs that component initialisation sees."""
 
     def build_vocabularies(nlp: Language) -> Language:
-        (train_corpus,) = resolve_dot_names(nlp.config, [corpus])
+        (train_corpus,) = resolve_dot_names(nlp.config.interpolate(), [corpus])
         docs = [eg.predicted for eg in train_corpus(nlp)]
         for _, component in nlp.pipeline:
             model = getattr(component, "model", None)
