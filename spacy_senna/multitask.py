@@ -68,6 +68,8 @@ class MixtureCorpus:
         self.seed = seed
         self.limit = limit
         self.given_predicates = given_predicates
+        self._pools: Optional[tuple] = None
+        self._calls = 0
 
     def task_examples(self, nlp: Language, task: str) -> List[Example]:
         examples = []
@@ -81,8 +83,13 @@ class MixtureCorpus:
         return examples
 
     def __call__(self, nlp: Language) -> Iterator[Example]:
-        pools = {task: self.task_examples(nlp, task) for task in self.paths}
-        rng = random.Random(self.seed)
+        # The corpora are read once (reading span groups from a DocBin is slow) and reused by
+        # every pass: vocabulary building, each component's initialisation, each epoch.
+        if self._pools is None or self._pools[0] is not nlp.vocab:
+            self._pools = (nlp.vocab, {task: self.task_examples(nlp, task) for task in self.paths})
+        pools = self._pools[1]
+        self._calls += 1
+        rng = random.Random(self.seed + self._calls)
         # An epoch has as many examples as all corpora together; each task's share follows its
         # weight (default: its size, i.e. every example once), cycling through its corpus.
         weights = {task: float(self.weights.get(task, len(pool))) for task, pool in pools.items()}
