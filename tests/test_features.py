@@ -89,3 +89,23 @@ def test_chunker_uses_pos_tags_from_earlier_component():
     assert [(s.start, s.end, s.label_) for s in doc.spans["chunks"]] == [(0, 2, "NP"), (2, 3, "VP"), (3, 4, "PP"), (4, 6, "NP")]
     embed = nlp.get_pipe("senna_chunker").model.get_ref("tok2vec")
     assert embed.get_dim("nO") == 65
+
+
+def test_gazetteer_reads_senna_style_lists(tmp_path):
+    # SENNA's lists are lower-cased, digits as 0, Latin-1, and hold every prefix of an entry
+    path = tmp_path / "ner.loc.lst"
+    path.write_bytes("new\nnew york\nm\xfcnchen\nroute 00\n".encode("latin-1"))
+    layer = SennaGazetteerEmbed({"LOC": str(path)}, width=2)
+    layer.initialize()
+    nlp = spacy.blank("en")
+    doc = Doc(nlp.vocab, words=["Route", "66", "to", "M\u00fcnchen", "via", "New", "York"])
+    assert gazetteer_flags(layer, doc)[:, 0].tolist() == [1, 1, 0, 1, 0, 1, 1]
+
+
+def test_longest_matches_do_not_overlap():
+    from spacy_senna.layers.gazetteer import build_trie, longest_matches
+
+    trie = build_trie(["a b", "b c d", "a", "d"])
+    assert longest_matches(trie, ["a", "b", "c", "d"]) == [(0, 2), (3, 4)]
+    assert longest_matches(trie, ["x", "b", "c", "d", "a"]) == [(1, 4), (4, 5)]
+    assert longest_matches(trie, []) == []

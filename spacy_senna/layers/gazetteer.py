@@ -1,20 +1,20 @@
 """SENNA's gazetteer feature: per class, is the token inside a longest gazetteer match?
 
 Entries are multi-word phrases (one a line in user-supplied lists, e.g. SENNA's
-hash/ner.loc.lst, or lists built from training data). Matching uses spaCy's PhraseMatcher on
-the exact token texts; for each class, overlapping matches keep the longest. Each class has
-its own small table with rows NO and YES, and the vectors of the classes are concatenated.
+hash/ner.loc.lst, or lists built from training data), compared on SENNA's normalised words
+(lower-case, digits -> 0). Matching walks a trie of the entries: from each position the
+longest entry is taken, then matching goes on after it. Each class has its own small table
+with rows NO and YES, and the vectors of the classes are concatenated.
 """
 from pathlib import Path
 from typing import Callable, Dict, List, Sequence, Tuple
 
 import numpy
-from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc
-from spacy.util import filter_spans
-from spacy.vocab import Vocab
 from thinc.api import Model, uniform_init
 from thinc.types import Floats2d
+
+from ..features import normalize_word
 
 InT = List[Doc]
 OutT = List[Floats2d]
@@ -34,12 +34,20 @@ def SennaGazetteerEmbed(gazetteers: Dict[str, str], width: int = 5) -> Model[InT
 
 
 def read_gazetteer(path: Path) -> List[str]:
-    """One entry a line; blank lines are skipped; tokens are separated by whitespace."""
+    """One entry a line, normalised as SENNA's words; UTF-8, or Latin-1 (as SENNA's own lists)."""
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"gazetteer list not found: {path}")
-    with path.open(encoding="utf8", errors="strict") as file:
-        return sorted({" ".join(line.split()) for line in file if line.strip()})
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf8")
+    except UnicodeDecodeError:
+        text = data.decode("latin-1")
+    entries = {" ".join(normalize_word(word) for word in line.split()) for line in text.splitlines()}
+    entries.discard("")
+    if not entries:
+        raise ValueError(f"gazetteer list {path} has no entries")
+    return sorted(entries)
 
 
 def init(model: Model[InT, OutT], X=None, Y=None) -> None:
@@ -73,29 +81,54 @@ def forward(model: Model[InT, OutT], docs: InT, is_train: bool) -> Tuple[OutT, C
 
 def gazetteer_flags(model: Model, doc: Doc) -> numpy.ndarray:
     """(len(doc), n_classes) array: 1 where the token is inside a longest match of that class."""
-    matcher = _matcher(model, doc.vocab)
-    classes = model.attrs["classes"]
-    flags = numpy.zeros((len(doc), len(classes)), dtype="int64")
-    spans_by_class: Dict[int, list] = {}
-    for match_id, start, end in matcher(doc):
-        spans_by_class.setdefault(classes.index(doc.vocab.strings[match_id]), []).append(doc[start:end])
-    for k, spans in spans_by_class.items():
-        for span in filter_spans(spans):
-            flags[span.start : span.end, k] = 1
+    words = [normalize_word(token.text) for token in doc]
+    tries = _tries(model)
+    flags = numpy.zeros((len(doc), len(tries)), dtype="int64")
+    for k, trie in enumerate(tries):
+        for start, end in longest_matches(trie, words):
+            flags[start:end, k] = 1
     return flags
 
 
-_MATCHERS: Dict[int, tuple] = {}  # model.id -> (vocab, entries, matcher)
+def longest_matches(trie: Dict, words: Sequence[str]) -> List[Tuple[int, int]]:
+    """Left to right, the longest entry starting at each position; matches do not overlap."""
+    matches = []
+    i = 0
+    while i < len(words):
+        node, end = trie, None
+        for j in range(i, len(words)):
+            node = node.get(words[j])
+            if node is None:
+                break
+            if _END in node:
+                end = j + 1
+        if end is None:
+            i += 1
+        else:
+            matches.append((i, end))
+            i = end
+    return matches
 
 
-def _matcher(model: Model, vocab: Vocab) -> PhraseMatcher:
-    """A PhraseMatcher built on first use from the stored entries (kept outside the attrs,
-    which are serialised), rebuilt when the vocab or the entries change."""
+_END = ""  # key marking the end of an entry in a trie node (no word is empty)
+_TRIES: Dict[int, tuple] = {}  # model.id -> (entries, tries): kept outside the serialised attrs
+
+
+def build_trie(entries: Sequence[str]) -> Dict:
+    root: Dict = {}
+    for entry in entries:
+        node = root
+        for word in entry.split(" "):
+            node = node.setdefault(word, {})
+        node[_END] = True
+    return root
+
+
+def _tries(model: Model) -> List[Dict]:
+    """One trie per class, built on first use and rebuilt when the entries change."""
     entries = model.attrs["entries"]
-    cached = _MATCHERS.get(model.id)
-    if cached is None or cached[0] is not vocab or cached[1] is not entries:
-        matcher = PhraseMatcher(vocab)
-        for name, phrases in entries.items():
-            matcher.add(name, [Doc(vocab, words=phrase.split(" ")) for phrase in phrases])
-        _MATCHERS[model.id] = cached = (vocab, entries, matcher)
-    return cached[2]
+    cached = _TRIES.get(model.id)
+    if cached is None or cached[0] is not entries:
+        tries = [build_trie(entries[name]) for name in model.attrs["classes"]]
+        _TRIES[model.id] = cached = (entries, tries)
+    return cached[1]
