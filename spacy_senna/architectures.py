@@ -1,4 +1,5 @@
 """Registered model builders (`@architectures = "spacy_senna.*"` in a config)."""
+from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
 from spacy.tokens import Doc
@@ -30,14 +31,19 @@ def build_senna_embed(
     token_features: Sequence[str] = (),
     feature_width: int = 5,
     gazetteers: Optional[Dict[str, str]] = None,
+    gazetteer_dir: Optional[str] = None,
     gazetteer_width: int = 5,
 ) -> Model[List[Doc], List[Floats2d]]:
     """SENNA's lookup tables (word, caps, suffix) concatenated per token: a tok2vec layer.
 
     Optional extra tables: `token_features` embeds annotation set by earlier components
     ("tag": the POS tag, "chunk": the IOBES chunk tag), `gazetteers` (class -> list file)
-    adds SENNA's per-class gazetteer membership feature.
+    adds SENNA's per-class gazetteer membership feature; `gazetteer_dir` finds the lists of
+    LOC, MISC, ORG and PER in a folder (SENNA's hash/ner.loc.lst ... or LOC.lst ...).
+    Lists are read at initialisation and stored in the model.
     """
+    if gazetteer_dir:
+        gazetteers = {**find_gazetteers(gazetteer_dir), **(gazetteers or {})}
     tables = SennaFeatureEmbed(
         word_width,
         caps_width,
@@ -56,6 +62,19 @@ def build_senna_embed(
     model = concatenate(tables, *extras)
     model.set_dim("nO", sum(layer.get_dim("nO") for layer in [tables, *extras]))
     return model
+
+
+def find_gazetteers(folder: str, classes: Sequence[str] = ("LOC", "MISC", "ORG", "PER")) -> Dict[str, str]:
+    """The list file of each class in a folder: `ner.<class>.lst` (SENNA) or `<CLASS>.lst`."""
+    found = {}
+    for name in classes:
+        for candidate in (Path(folder) / f"ner.{name.lower()}.lst", Path(folder) / f"{name}.lst"):
+            if candidate.exists():
+                found[name] = str(candidate)
+                break
+    if not found:
+        raise FileNotFoundError(f"no gazetteer lists (ner.loc.lst or LOC.lst, ...) in {folder}")
+    return found
 
 
 @registry.architectures("spacy_senna.WindowTagger.v1")

@@ -109,3 +109,26 @@ def test_longest_matches_do_not_overlap():
     assert longest_matches(trie, ["a", "b", "c", "d"]) == [(0, 2), (3, 4)]
     assert longest_matches(trie, ["x", "b", "c", "d", "a"]) == [(1, 4), (4, 5)]
     assert longest_matches(trie, []) == []
+
+
+def test_gazetteer_uses_senna_admissible_marks(tmp_path):
+    (tmp_path / "hash").mkdir()
+    (tmp_path / "data").mkdir()
+    (tmp_path / "hash" / "ner.loc.lst").write_text("new\nnew york\nyork\n", encoding="utf8")
+    (tmp_path / "data" / "ner.loc.dat").write_bytes(bytes([0, 1, 1]))
+    from spacy_senna.layers.gazetteer import read_gazetteer
+
+    assert read_gazetteer(tmp_path / "hash" / "ner.loc.lst") == ["new york", "york"]
+    (tmp_path / "data" / "ner.loc.dat").write_bytes(bytes([0, 1]))
+    with pytest.raises(ValueError, match="has 2 bytes but"):
+        read_gazetteer(tmp_path / "hash" / "ner.loc.lst")
+
+
+def test_find_gazetteers(tmp_path):
+    from spacy_senna.architectures import find_gazetteers
+
+    (tmp_path / "ner.loc.lst").write_text("york\n", encoding="utf8")
+    (tmp_path / "PER.lst").write_text("anna\n", encoding="utf8")
+    assert find_gazetteers(str(tmp_path)) == {"LOC": str(tmp_path / "ner.loc.lst"), "PER": str(tmp_path / "PER.lst")}
+    with pytest.raises(FileNotFoundError, match="no gazetteer lists"):
+        find_gazetteers(str(tmp_path / "nothing"))

@@ -34,7 +34,12 @@ def SennaGazetteerEmbed(gazetteers: Dict[str, str], width: int = 5) -> Model[InT
 
 
 def read_gazetteer(path: Path) -> List[str]:
-    """One entry a line, normalised as SENNA's words; UTF-8, or Latin-1 (as SENNA's own lists)."""
+    """One entry a line, normalised as SENNA's words; UTF-8, or Latin-1 (as SENNA's own lists).
+
+    SENNA's hash/ner.*.lst also list every prefix of an entry; its data/ner.*.dat (one byte a
+    line, 1 = a real entry) says which lines are entries. When that file sits where SENNA
+    keeps it, only the lines it marks are read.
+    """
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"gazetteer list not found: {path}")
@@ -43,7 +48,16 @@ def read_gazetteer(path: Path) -> List[str]:
         text = data.decode("utf8")
     except UnicodeDecodeError:
         text = data.decode("latin-1")
-    entries = {" ".join(normalize_word(word) for word in line.split()) for line in text.splitlines()}
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    admissible = path.parent.parent / "data" / f"{path.stem}.dat"
+    if admissible.exists():
+        marks = admissible.read_bytes()
+        if len(marks) != len(lines):
+            raise ValueError(f"{admissible} has {len(marks)} bytes but {path} has {len(lines)} lines")
+        lines = [line for line, mark in zip(lines, marks) if mark]
+    entries = {" ".join(normalize_word(word) for word in line.split()) for line in lines}
     entries.discard("")
     if not entries:
         raise ValueError(f"gazetteer list {path} has no entries")
