@@ -1,0 +1,137 @@
+"""The senna_srl component."""
+import pickle
+
+import numpy
+import pytest
+import spacy
+from spacy import displacy
+from spacy.tokens import Doc, DocBin, Span, SpanGroup
+from spacy.training import Example
+
+SRL_DATA = [
+    (["The", "cat", "ate", "the", "fish", "yesterday", "."], {2: [(0, 2, "A0"), (2, 3, "V"), (3, 5, "A1"), (5, 6, "AM-TMP")]}),
+    (["John", "said", "Mary", "left", "."], {1: [(0, 1, "A0"), (1, 2, "V"), (2, 4, "A1")], 3: [(2, 3, "A0"), (3, 4, "V")]}),
+    (["Nothing", "happens", "here"], {}),
+]
+
+
+def make_examples(nlp, data=SRL_DATA):
+    examples = []
+    for words, frames in data:
+        reference = Doc(nlp.vocab, words=words)
+        for p, args in frames.items():
+            spans = [Span(reference, s, e, label) for s, e, label in args]
+            reference.spans[f"srl:{p}"] = SpanGroup(reference, name=f"srl:{p}", attrs={"predicate": p}, spans=spans)
+        reference.user_data["srl_annotated"] = True
+        examples.append(Example(Doc(nlp.vocab, words=words), reference))
+    return examples
+
+
+def frames(doc):
+    return [(f["predicate"].i, [(a.start, a.end, a.label_) for a in f["arguments"]]) for f in doc._.srl]
+
+
+@pytest.fixture(scope="module")
+def trained():
+    nlp = spacy.blank("en")
+    nlp.add_pipe("senna_srl")
+    examples = make_examples(nlp)
+    optimizer = nlp.initialize(lambda: examples)
+    for _ in range(120):
+        nlp.update(examples, sgd=optimizer)
+    return nlp
+
+
+def expected_frames(frames_by_predicate):
+    return [(p, [a for a in args if a[2] != "V"]) for p, args in sorted(frames_by_predicate.items())]
+
+
+def test_overfitting_with_predicted_predicates(trained):
+    for words, gold in SRL_DATA:
+        doc = trained(Doc(trained.vocab, words=words))
+        assert frames(doc) == expected_frames(gold)
+    scores = trained.evaluate(make_examples(trained))
+    assert scores["srl_f"] == 1.0 and scores["srl_pred_f"] == 1.0
+
+
+@pytest.mark.parametrize("mode", ["given", "pos"])
+def test_predicate_modes(trained, mode):
+    trained.get_pipe("senna_srl").cfg["predicates"] = mode
+    try:
+        doc = Doc(trained.vocab, words=["John", "said", "Mary", "left", "."], tags=["NNP", "VBD", "NNP", "VBD", "."])
+        if mode == "given":
+            doc[3]._.srl_predicate = True  # only "left"
+        doc = trained(doc)
+        expected = [(3, [(2, 3, "A0")])] if mode == "given" else expected_frames(SRL_DATA[1][1])
+        assert frames(doc) == expected
+    finally:
+        trained.get_pipe("senna_srl").cfg["predicates"] = "model"
+
+
+def test_no_predicate_and_empty_doc(trained):
+    trained.get_pipe("senna_srl").cfg["predicates"] = "given"
+    try:
+        assert trained(Doc(trained.vocab, words=["Nothing", "here"]))._.srl == []
+        assert trained(Doc(trained.vocab, words=[]))._.srl == []
+    finally:
+        trained.get_pipe("senna_srl").cfg["predicates"] = "model"
+
+
+def _with_predicates(nlp, words, predicates):
+    doc = Doc(nlp.vocab, words=words)
+    for i in predicates:
+        doc.spans[f"srl:{i}"] = []
+    nlp.get_pipe("senna_srl").cfg["predicates"] = "given"
+    try:
+        return nlp(doc)
+    finally:
+        nlp.get_pipe("senna_srl").cfg["predicates"] = "model"
+
+
+def test_long_sentence_many_predicates(trained):
+    words = (["John", "said", "Mary", "left", "."] * 60)[:300]
+    predicates = [i for i, w in enumerate(words) if w in ("said", "left")][:30]
+    doc = _with_predicates(trained, words, predicates)
+    assert [f["predicate"].i for f in doc._.srl] == predicates
+    assert all(doc.spans[f"srl:{i}"].attrs["predicate"] == i for i in predicates)
+    # each frame is the same as when its predicate is labelled alone
+    for i in predicates[::10]:
+        alone = _with_predicates(trained, words, [i])
+        assert [(s.start, s.end, s.label_) for s in alone.spans[f"srl:{i}"]] == [
+            (s.start, s.end, s.label_) for s in doc.spans[f"srl:{i}"]
+        ]
+
+
+def test_round_trips(trained, tmp_path):
+    texts = [["The", "cat", "ate", "the", "fish", "yesterday", "."], ["John", "said", "Mary", "left", "."]]
+    docs = [trained(Doc(trained.vocab, words=w)) for w in texts]
+    expected = [frames(doc) for doc in docs]
+    # the annotation survives DocBin and Doc.to_bytes, group attrs included
+    restored = list(DocBin(docs=docs, store_user_data=True).from_bytes(
+        DocBin(docs=docs, store_user_data=True).to_bytes()).get_docs(trained.vocab))
+    assert [frames(doc) for doc in restored] == expected
+    again = Doc(trained.vocab).from_bytes(docs[1].to_bytes())
+    assert frames(again) == expected[1] and again.spans["srl:1"].attrs["predicate"] == 1
+    # the pipeline survives disk, bytes and pickle
+    trained.to_disk(tmp_path / "srl")
+    for nlp in (spacy.load(tmp_path / "srl"), pickle.loads(pickle.dumps(trained))):
+        assert [frames(nlp(Doc(nlp.vocab, words=w))) for w in texts] == expected
+
+
+def test_displacy_renders_frames(trained):
+    doc = trained(Doc(trained.vocab, words=["John", "said", "Mary", "left", "."]))
+    html = displacy.render(doc, style="span", options={"spans_key": "srl:1"})
+    assert "A0" in html and "A1" in html
+
+
+def test_sentence_network_scores_shape(trained):
+    srl = trained.get_pipe("senna_srl")
+    docs = [Doc(trained.vocab, words=["John", "said", "Mary", "left", "."])]
+    scores = srl.model.predict((docs, [numpy.array([1, 3], dtype="int32")]))
+    assert [s.shape for s in scores] == [(5, len(srl.tag_names))] * 2
+
+
+def test_bad_predicates_setting():
+    nlp = spacy.blank("en")
+    with pytest.raises(ValueError, match="predicates must be one of"):
+        nlp.add_pipe("senna_srl", config={"predicates": "guess"})
