@@ -28,6 +28,7 @@ def build_senna_embed(
     max_words: int = 130_000,
     word_list: Optional[str] = None,
     word_dropout: float = 0.0,
+    pretrained_vectors: bool = False,
     token_features: Sequence[str] = (),
     feature_width: int = 5,
     gazetteers: Optional[Dict[str, str]] = None,
@@ -53,6 +54,7 @@ def build_senna_embed(
         max_words=max_words,
         word_list=word_list,
         word_dropout=word_dropout,
+        pretrained_vectors=pretrained_vectors,
     )
     extras = [SennaAttrEmbed(attr, feature_width) for attr in token_features]
     if gazetteers:

@@ -15,7 +15,7 @@ from spacy.tokens import Doc, Span, SpanGroup
 from spacy.training import Corpus, Example
 from spacy.util import registry, resolve_dot_names
 
-from .layers.embed import set_tables, tables_from_docs
+from .layers.embed import prepare_tables
 
 TASKS = ("tagger", "chunker", "ner", "srl")
 
@@ -142,8 +142,8 @@ def create_build_vocabularies(corpus: str = "corpora.train") -> Callable[[Langua
             if model is None or not hasattr(model, "walk"):
                 continue
             for node in model.walk():
-                if node.name == "senna_embed" and node.attrs["tables"].is_empty and not node.attrs["word_list"]:
-                    set_tables(node, tables_from_docs(node, docs))
+                if node.name == "senna_embed":
+                    prepare_tables(node, docs, nlp.vocab)
         return nlp
 
     return build_vocabularies

@@ -3,10 +3,11 @@ from functools import partial
 from typing import Callable, List, Optional, Tuple
 
 from spacy.tokens import Doc
+from spacy.vocab import Vocab
 from thinc.api import Model, uniform_init
 from thinc.types import Floats2d, Ints2d
 
-from ..features import N_CAPS, UNKNOWN_ID, FeatureTables
+from ..features import N_CAPS, PADDING, UNKNOWN, UNKNOWN_ID, FeatureTables
 
 InT = List[Doc]
 OutT = List[Floats2d]
@@ -23,6 +24,7 @@ def SennaFeatureEmbed(
     max_words: int = 130_000,
     word_list: Optional[str] = None,
     word_dropout: float = 0.0,
+    pretrained_vectors: bool = False,
     init_W: Callable = uniform_init,
 ) -> Model[InT, OutT]:
     """Embed each token as [word vector; caps vector; suffix vector].
@@ -30,6 +32,9 @@ def SennaFeatureEmbed(
     The tables' vocabularies live in the `tables` attr (a FeatureTables); they are read from
     `word_list` or built from the initialisation docs. During training each word is replaced
     by UNKNOWN with probability `word_dropout`, so the UNKNOWN row learns to stand for rare words.
+    With `pretrained_vectors`, the word table starts from the pipeline's vectors
+    (`nlp.vocab.vectors`, loaded by `[initialize] vectors`), whose words join the vocabulary,
+    and is fine-tuned from there.
     """
     return Model(
         "senna_embed",
@@ -51,6 +56,7 @@ def SennaFeatureEmbed(
             "max_words": max_words,
             "word_list": word_list,
             "word_dropout": word_dropout,
+            "pretrained_vectors": pretrained_vectors,
         },
     )
 
@@ -102,14 +108,59 @@ def init(model: Model[InT, OutT], X: Optional[InT] = None, Y=None, *, init_W: Ca
     _allocate_tables(model, tables, init_W)
 
 
-def tables_from_docs(model: Model, docs: List[Doc]) -> FeatureTables:
-    """Build the feature vocabularies from the words of training docs, with the layer's limits."""
-    return FeatureTables.from_texts(
+def tables_from_docs(model: Model, docs: List[Doc], vocab: Optional[Vocab] = None) -> FeatureTables:
+    """Build the feature vocabularies from the words of training docs, with the layer's limits
+    (and the words of `vocab.vectors` first, when the layer starts from pretrained vectors)."""
+    tables = FeatureTables.from_texts(
         (token.text for doc in docs for token in doc),
         min_freq=model.attrs["min_word_freq"],
         max_words=model.attrs["max_words"],
         suffix_length=model.attrs["suffix_length"],
     )
+    if model.attrs.get("pretrained_vectors") and vocab is not None:
+        vector_words = [vocab.strings[key] for key in vocab.vectors.keys()]
+        words = list(dict.fromkeys([w for w in vector_words if w not in (PADDING, UNKNOWN)] + tables.words[2:]))
+        tables = FeatureTables(words[: max(0, model.attrs["max_words"] - 2)], tables.suffixes[2:], tables.suffix_length)
+    return tables
+
+
+def prepare_tables(model: Model, docs: List[Doc], vocab: Vocab) -> None:
+    """Before initialisation: size the tables from the training docs (unless a word list or
+    earlier call did), and start the word table from the vectors when asked to."""
+    tables: FeatureTables = model.attrs["tables"]
+    if tables.is_empty:
+        if model.attrs["word_list"]:
+            tables = FeatureTables.from_word_list(model.attrs["word_list"], suffix_length=model.attrs["suffix_length"])
+        else:
+            tables = tables_from_docs(model, docs, vocab)
+        set_tables(model, tables)
+        if model.attrs.get("pretrained_vectors"):
+            init_from_vectors(model, vocab)
+
+
+def init_from_vectors(model: Model, vocab: Vocab) -> int:
+    """Copy `vocab.vectors` into the word table, row by row of the vocabulary; returns the count.
+
+    SENNA's PADDING and UNKNOWN words, when the vectors have them, fill those rows.
+    """
+    vectors = vocab.vectors
+    if vectors.shape[0] == 0:
+        raise ValueError("pretrained_vectors is set but the pipeline has no vectors: set [initialize] vectors")
+    width = model.get_dim("word_width")
+    if vectors.shape[1] != width:
+        raise ValueError(f"the vectors have {vectors.shape[1]} dimensions but word_width is {width}")
+    tables: FeatureTables = model.attrs["tables"]
+    W = model.ops.to_numpy(model.get_param("W_word")).copy()
+    data = model.ops.to_numpy(vectors.data)
+    found = 0
+    for row, word in enumerate(tables.words):
+        key = vocab.strings[word] if word in vocab.strings else None
+        index = vectors.find(key=key) if key is not None else -1
+        if index >= 0:
+            W[row] = data[index]
+            found += 1
+    model.set_param("W_word", model.ops.asarray2f(W))
+    return found
 
 
 def set_tables(model: Model, tables: FeatureTables, init_W: Callable = uniform_init) -> None:

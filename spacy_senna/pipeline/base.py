@@ -18,7 +18,7 @@ from thinc.api import Model
 from thinc.types import Floats2d, Ints1d
 
 from ..layers.crf import sll_loss, viterbi_decode
-from ..layers.embed import set_tables, tables_from_docs
+from ..layers.embed import prepare_tables
 from ..tags import iobes_phrases, iobes_tag_names
 
 MissingTag = Optional[str]
@@ -195,9 +195,9 @@ class SennaSequencePipe(TrainablePipe):
             self.add_label(label)
         if not self.labels:
             raise ValueError(f"[{self.name}] no labels found in the training examples")
-        embed = find_senna_embed(self.model)
-        if embed is not None and embed.attrs["tables"].is_empty and not embed.attrs["word_list"]:
-            set_tables(embed, tables_from_docs(embed, [eg.predicted for eg in examples]))
+        for node in self.model.walk():
+            if node.name == "senna_embed":
+                prepare_tables(node, [eg.predicted for eg in examples], self.vocab)
         n_tags = len(self.tag_names)
         self.model.get_ref("output_layer").set_dim("nO", n_tags)
         if self.model.has_ref("sll"):
@@ -212,14 +212,6 @@ def same_tokens(example: Example) -> bool:
     """Whether the predicted and reference docs have the same tokens (no alignment needed)."""
     x, y = example.predicted, example.reference
     return len(x) == len(y) and bool((x.to_array(ORTH) == y.to_array(ORTH)).all())
-
-
-def find_senna_embed(model: Model) -> Optional[Model]:
-    """The SENNA lookup-table layer inside a model, if it owns one."""
-    for node in model.walk():
-        if node.name == "senna_embed":
-            return node
-    return None
 
 
 def set_dropout_rate(model: Model, drop: Optional[float]) -> None:

@@ -16,7 +16,7 @@ from thinc.api import Model
 from thinc.types import Floats2d, Ints1d
 
 from ..layers.crf import sll_loss, viterbi_decode
-from ..layers.embed import set_tables, tables_from_docs
+from ..layers.embed import prepare_tables
 from ..tags import iobes_phrases, spans_to_tags
 from .base import SennaSequencePipe, _softmax_loss, same_tokens, set_dropout_rate
 from .defaults import DEFAULT_SRL_MODEL
@@ -267,8 +267,8 @@ class SennaSRL(SennaSequencePipe):
         if not self.labels:
             raise ValueError(f"[{self.name}] no argument labels found in the training examples")
         for node in self.model.walk():
-            if node.name == "senna_embed" and node.attrs["tables"].is_empty and not node.attrs["word_list"]:
-                set_tables(node, tables_from_docs(node, [eg.predicted for eg in examples]))
+            if node.name == "senna_embed":
+                prepare_tables(node, [eg.predicted for eg in examples], self.vocab)
         n_tags = len(self.tag_names)
         self.model.get_ref("output_layer").set_dim("nO", n_tags)
         if self.model.has_ref("sll"):
