@@ -24,7 +24,7 @@ setup(
     extras_require={
         # `spacy package --build wheel` (the project's package steps) needs `wheel` and setuptools.
         "project": ["setuptools>=61", "wheel>=0.38"],
-        "test": ["pytest>=7", "setuptools>=61", "wheel>=0.38"],
+        "test": ["pytest>=7", "setuptools>=61", "wheel>=0.38", "nltk>=3.8"],
     },
     entry_points={
         "spacy_factories": [
@@ -37,6 +37,7 @@ setup(
             "spacy_senna.SennaEmbed.v1 = spacy_senna.architectures:build_senna_embed",
             "spacy_senna.WindowTagger.v1 = spacy_senna.architectures:build_window_tagger",
             "spacy_senna.SentenceTagger.v1 = spacy_senna.architectures:build_sentence_tagger",
+            "spacy_senna.RankingLM.v1 = spacy_senna.pretrain:create_ranking_objective",
         ],
         "spacy_scorers": [
             "spacy_senna.tagger_scorer.v1 = spacy_senna.scoring:make_tagger_scorer",
@@ -51,6 +52,10 @@ setup(
         "spacy_callbacks": [
             "spacy_senna.build_vocabularies.v1 = spacy_senna.multitask:create_build_vocabularies",
         ],
-        "console_scripts": ["spacy-senna = spacy_senna.cli:main"],
+        "console_scripts": [
+            "spacy-senna = spacy_senna.cli:main",
+            # SENNA's binary, as a drop-in replacement (same options, same output)
+            "senna = spacy_senna.cli.tag:main",
+        ],
     },
 )

@@ -1,0 +1,64 @@
+"""Ranking language-model pre-training of the word table."""
+import numpy
+import spacy
+from thinc.api import Adam, fix_random_seed
+
+from spacy_senna.architectures import build_senna_embed
+from spacy_senna.pretrain import create_ranking_objective, dictionary_size, sum_of_hinges
+
+TEXT = [
+    "the cat sat on the mat .",
+    "the dog sat on the rug .",
+    "a cat ate the fish .",
+    "a dog ate the bone .",
+] * 10
+
+
+def train(model, docs, n_updates):
+    optimizer = Adam(0.01)
+    losses = []
+    for _ in range(n_updates):
+        hinges, backprop = model.begin_update(docs)
+        loss, d_hinges = sum_of_hinges(model.ops, docs, hinges)
+        backprop(d_hinges)
+        model.finish_update(optimizer)
+        losses.append(loss)
+    return losses
+
+
+def test_ranking_objective_learns():
+    fix_random_seed(0)
+    nlp = spacy.blank("en")
+    docs = [nlp.make_doc(text) for text in TEXT]
+    tok2vec = build_senna_embed(word_width=8, caps_width=2, suffix_width=2)
+    model = create_ranking_objective(window_size=5, hidden_width=16, stage_updates=10**6)(nlp.vocab, tok2vec)
+    model.initialize(X=docs)
+    before = tok2vec.get_param("W_word").copy()
+    losses = train(model, docs, 100)
+    assert numpy.mean(losses[-20:]) < 0.85 * numpy.mean(losses[:10])
+    assert not numpy.allclose(before, tok2vec.get_param("W_word"))
+
+
+def test_dictionary_grows_in_stages():
+    nlp = spacy.blank("en")
+    docs = [nlp.make_doc(text) for text in TEXT]
+    tok2vec = build_senna_embed(word_width=8, caps_width=2, suffix_width=2)
+    model = create_ranking_objective(window_size=5, hidden_width=16, dictionary_start=2, stage_updates=3)(nlp.vocab, tok2vec)
+    model.initialize(X=docs)
+    sizes = []
+    for _ in range(3):
+        sizes.append(dictionary_size(model))
+        train(model, docs, 3)
+    assert sizes == [4, 6, 10]
+
+
+def test_only_dictionary_words_are_centres():
+    nlp = spacy.blank("en")
+    docs = [nlp.make_doc("the cat sat zebra")]
+    tok2vec = build_senna_embed(word_width=4, caps_width=2, suffix_width=2)
+    model = create_ranking_objective(window_size=3, hidden_width=4, dictionary_start=1)(nlp.vocab, tok2vec)
+    model.initialize(X=[nlp.make_doc("the the the cat")])  # vocabulary: the, cat
+    hinges = model.predict(docs)[0]
+    tables = tok2vec.attrs["tables"]
+    assert tables.words[2] == "the"
+    assert hinges[1:].tolist() == [0.0, 0.0, 0.0]  # 'cat' is past the first stage; others unknown
