@@ -62,3 +62,40 @@ def test_only_dictionary_words_are_centres():
     tables = tok2vec.attrs["tables"]
     assert tables.words[2] == "the"
     assert hinges[1:].tolist() == [0.0, 0.0, 0.0]  # 'cat' is past the first stage; others unknown
+
+
+def test_spacy_pretrain_then_init_tok2vec(tmp_path):
+    """`spacy pretrain` with the ranking objective, its weights loaded by a training config."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import srsly
+    from spacy.tokens import Doc, DocBin
+
+    root = Path(__file__).resolve().parents[1]
+    srsly.write_jsonl(tmp_path / "raw.jsonl", [{"text": t} for t in TEXT])
+    nlp = spacy.blank("en")
+    words = ["the", "cat", "sat", "on", "mat", "."]
+    docs = [Doc(nlp.vocab, words=words, tags=["DT", "NN", "VBD", "IN", "NN", "."])] * 4
+    DocBin(docs=docs).to_disk(tmp_path / "train.spacy")
+    run = lambda *args: subprocess.run([sys.executable, "-m", *args], cwd=root, capture_output=True, text=True)
+    result = run("spacy_senna", "build-vocab", str(tmp_path / "words.lst"), str(tmp_path / "raw.jsonl"))
+    assert result.returncode == 0, result.stderr
+    common = ["--paths.words", str(tmp_path / "words.lst"), "--paths.raw_text", str(tmp_path / "raw.jsonl")]
+    result = run(
+        "spacy", "pretrain", "configs/pos_pretrain.cfg", str(tmp_path / "pretrain"), *common,
+        "--pretraining.max_epochs", "2", "--pretraining.batcher.size", "50",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    weights = tmp_path / "pretrain" / "model-last.bin"
+    assert weights.exists()
+    result = run(
+        "spacy", "train", "configs/pos_pretrain.cfg", "--output", str(tmp_path / "model"), *common,
+        "--paths.train", str(tmp_path / "train.spacy"), "--paths.dev", str(tmp_path / "train.spacy"),
+        "--paths.init_tok2vec", str(weights), "--training.max_steps", "2", "--training.eval_frequency", "1",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    trained = spacy.load(tmp_path / "model" / "model-last")
+    embed = [n for n in trained.get_pipe("senna_tagger").model.walk() if n.name == "senna_embed"][0]
+    assert embed.attrs["tables"].words[:3] == ["PADDING", "UNKNOWN", "the"]
