@@ -56,7 +56,7 @@ def test_overfitting_with_predicted_predicates(trained):
 
 @pytest.mark.parametrize("mode", ["given", "pos"])
 def test_predicate_modes(trained, mode):
-    trained.get_pipe("senna_srl").cfg["predicates"] = mode
+    trained.get_pipe("senna_srl").predicates = mode
     try:
         doc = Doc(trained.vocab, words=["John", "said", "Mary", "left", "."], tags=["NNP", "VBD", "NNP", "VBD", "."])
         if mode == "given":
@@ -65,27 +65,27 @@ def test_predicate_modes(trained, mode):
         expected = [(3, [(2, 3, "A0")])] if mode == "given" else expected_frames(SRL_DATA[1][1])
         assert frames(doc) == expected
     finally:
-        trained.get_pipe("senna_srl").cfg["predicates"] = "model"
+        trained.get_pipe("senna_srl").predicates = "model"
 
 
 def test_no_predicate_and_empty_doc(trained):
-    trained.get_pipe("senna_srl").cfg["predicates"] = "given"
+    trained.get_pipe("senna_srl").predicates = "given"
     try:
         assert trained(Doc(trained.vocab, words=["Nothing", "here"]))._.srl == []
         assert trained(Doc(trained.vocab, words=[]))._.srl == []
     finally:
-        trained.get_pipe("senna_srl").cfg["predicates"] = "model"
+        trained.get_pipe("senna_srl").predicates = "model"
 
 
 def _with_predicates(nlp, words, predicates):
     doc = Doc(nlp.vocab, words=words)
     for i in predicates:
         doc.spans[f"srl:{i}"] = []
-    nlp.get_pipe("senna_srl").cfg["predicates"] = "given"
+    nlp.get_pipe("senna_srl").predicates = "given"
     try:
         return nlp(doc)
     finally:
-        nlp.get_pipe("senna_srl").cfg["predicates"] = "model"
+        nlp.get_pipe("senna_srl").predicates = "model"
 
 
 def test_long_sentence_many_predicates(trained):
@@ -135,3 +135,14 @@ def test_bad_predicates_setting():
     nlp = spacy.blank("en")
     with pytest.raises(ValueError, match="predicates must be one of"):
         nlp.add_pipe("senna_srl", config={"predicates": "guess"})
+
+
+def test_predicates_setting_is_not_saved_with_the_pipeline(trained, tmp_path):
+    trained.get_pipe("senna_srl").predicates = "given"
+    try:
+        trained.to_disk(tmp_path / "srl")
+    finally:
+        trained.get_pipe("senna_srl").predicates = "model"
+    assert spacy.load(tmp_path / "srl").get_pipe("senna_srl").predicates == "model"
+    pos = spacy.load(tmp_path / "srl", config={"components": {"senna_srl": {"predicates": "pos"}}})
+    assert pos.get_pipe("senna_srl").predicates == "pos"

@@ -418,7 +418,7 @@ class SennaTagRun:
         self.srl_name = available.get("srl") if "srl" in self.tasks else None
         self.predicate_source = self._predicate_source()
         if self.srl_name and self.predicate_source:
-            nlp.get_pipe(self.srl_name).cfg["predicates"] = "given"
+            nlp.get_pipe(self.srl_name).predicates = "given"
         self.usrvbs = (
             PredicateFile(opts.usrvbs) if self.predicate_source == "usrvbs" else None
         )
@@ -435,7 +435,7 @@ class SennaTagRun:
             if opts.posvbs:
                 self.log("-posvbs ignored: -usrvbs gives the predicates")
             return "usrvbs"
-        mode = self.nlp.get_pipe(self.srl_name).cfg.get("predicates")
+        mode = getattr(self.nlp.get_pipe(self.srl_name), "predicates", None)
         if opts.posvbs or mode == "given":
             if "pos" not in self.available:
                 need = "-posvbs needs" if opts.posvbs else "the SRL component takes given predicates: it needs"

@@ -116,7 +116,9 @@ class SennaSRL(SennaSequencePipe):
             raise ValueError(f"[{name}] predicates must be one of {PREDICATE_MODES}, got {predicates!r}")
         if predicates == "model" and not model.has_ref("predicate_detector"):
             raise ValueError(f"[{name}] predicates = 'model' needs a model with a predicate_detector")
-        self.cfg["predicates"] = predicates
+        # Not in cfg: cfg is saved with the pipeline, and how predicates are found is a
+        # setting of the loaded pipeline (`spacy.load(..., config=...)`), not of the trained one.
+        self.predicates = predicates
 
     @property
     def _rare_labels(self) -> set:
@@ -125,7 +127,7 @@ class SennaSRL(SennaSequencePipe):
     # -- predicates --------------------------------------------------------------------
     def find_predicates(self, docs: List[Doc]) -> List[Ints1d]:
         """Predicate positions per doc, as configured: given, from POS tags, or predicted."""
-        mode = self.cfg["predicates"]
+        mode = self.predicates
         if mode == "model":
             return self._detect_predicates(docs)
         found = []
