@@ -1,0 +1,143 @@
+"""Write the meta.json for `spacy package`: description, licence, data sources and the scores.
+
+    python scripts/make_meta.py full --metrics metrics --name senna --version 0.1.0 --output meta.json
+    python scripts/make_meta.py demo --metrics metrics/demo --name senna_demo --version 0.1.0 --output meta.json
+
+`spacy package --meta-path` lays this over the pipeline's own meta.json; it adds the
+requirements itself (spaCy, and spacy-senna because the components are registered by it).
+The dev scores from METRICS/<task>.json go into "performance" (spaCy's key, shown in the
+package README); test scores, when METRICS/<task>.test.json exists, into "performance_test".
+SENNA's own files (word list, embeddings) are never part of a package.
+"""
+import argparse
+import sys
+from pathlib import Path
+from typing import Any, Dict
+
+import srsly
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from results import TASKS, read_json  # noqa: E402
+
+PAPER = "Collobert et al. (2011), Natural Language Processing (Almost) from Scratch, JMLR 12"
+CODE = {
+    "name": "spacy-senna (the components' code)",
+    "url": "",
+    "license": "MIT",
+    "author": "spacy-senna contributors",
+}
+
+SETUPS: Dict[str, Dict[str, Any]] = {
+    "full": {
+        "description": (
+            "SENNA window-network part-of-speech tagger (WSJ), chunker (CoNLL-2000) and named "
+            f"entity recogniser (CoNLL-2003) for spaCy, after {PAPER}. Random initialisation; "
+            "no SENNA resources are included. Needs the spacy-senna package."
+        ),
+        "license": (
+            "Research and evaluation only: trained on the Penn Treebank (LDC licence) and on "
+            "CoNLL-2003 / Reuters RCV1 text (Reuters Corpus agreement)"
+        ),
+        "sources": [
+            {
+                "name": "Penn Treebank-3, Wall Street Journal sections 00-18 (POS tags)",
+                "url": "https://catalog.ldc.upenn.edu/LDC99T42",
+                "license": "LDC User Agreement for Non-Members",
+                "author": "Marcus, Santorini, Marcinkiewicz, Taylor",
+            },
+            {
+                "name": "CoNLL-2000 shared task: chunking (WSJ sections 15-18)",
+                "url": "https://www.clips.uantwerpen.be/conll2000/chunking/",
+                "license": "Freely available for research (derived from the Penn Treebank)",
+                "author": "Tjong Kim Sang and Buchholz",
+            },
+            {
+                "name": "CoNLL-2003 shared task: English named entities (Reuters RCV1)",
+                "url": "https://www.clips.uantwerpen.be/conll2003/ner/",
+                "license": "Annotations free for research; text under the Reuters Corpus (NIST) agreement",
+                "author": "Tjong Kim Sang and De Meulder",
+            },
+            CODE,
+        ],
+    },
+    "demo": {
+        "description": (
+            "Demo of spacy-senna: small SENNA taggers (POS, chunking, NER) trained for a few "
+            "minutes on the sample in assets/sample/. Not for real use: see the full benchmarks."
+        ),
+        "license": "Non-commercial (the POS data is NLTK's Penn Treebank sample: fair use, non-commercial)",
+        "sources": [
+            {
+                "name": "NLTK Penn Treebank sample (wsj_0001-0199)",
+                "url": "https://www.nltk.org/nltk_data/",
+                "license": "(C) LDC 1995, distributed by NLTK under fair use, non-commercial use only",
+                "author": "LDC / NLTK",
+            },
+            {
+                "name": "CoNLL-2000 chunking data, first 2,500 training sentences (as in NLTK)",
+                "url": "https://www.clips.uantwerpen.be/conll2000/chunking/",
+                "license": "Freely available for research",
+                "author": "Tjong Kim Sang and Buchholz",
+            },
+            {
+                "name": "Invented NER sentences (scripts/make_ner_sample.py)",
+                "url": "",
+                "license": "MIT",
+                "author": "spacy-senna contributors",
+            },
+            CODE,
+        ],
+    },
+}
+
+
+def task_scores(metrics: Dict[str, Any], task_key: str) -> Dict[str, Any]:
+    """The scores of one task from an evaluate JSON: tag_acc, chunks_*, ents_* or srl_*."""
+    prefix = {"pos": "tag_acc", "chunk": "chunks_", "ner": "ents_", "srl": "srl_"}[task_key]
+    return {key: value for key, value in metrics.items() if key.startswith(prefix)}
+
+
+def make_meta(setup: str, metrics_dir: Path, name: str, version: str) -> Dict[str, Any]:
+    meta: Dict[str, Any] = {"lang": "en", "name": name, "version": version}
+    meta.update({key: value for key, value in SETUPS[setup].items()})
+    meta["author"] = "spacy-senna contributors"
+    meta["url"] = ""
+    performance: Dict[str, Any] = {}
+    performance_test: Dict[str, Any] = {}
+    evaluated = {}
+    for task in TASKS:
+        dev = read_json(metrics_dir / f"{task.key}.json")
+        test = read_json(metrics_dir / f"{task.key}.test.json")
+        if dev:
+            performance.update(task_scores(dev, task.key))
+            evaluated[task.key] = {"dev": task.dev}
+        if test:
+            performance_test.update(task_scores(test, task.key))
+            evaluated.setdefault(task.key, {})["test"] = task.test
+    meta["performance"] = performance
+    if performance_test:
+        meta["performance_test"] = performance_test
+    meta["evaluated_on"] = evaluated
+    meta["notes"] = (
+        "Scores are fractions (1.0 = 100%). SENNA's own files (word list, embeddings, "
+        "gazetteers) are not included; configs that use them read them from a path the user gives."
+    )
+    return meta
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
+    parser.add_argument("setup", choices=sorted(SETUPS))
+    parser.add_argument("--metrics", type=Path, required=True)
+    parser.add_argument("--name", required=True)
+    parser.add_argument("--version", required=True)
+    parser.add_argument("--output", type=Path, required=True)
+    args = parser.parse_args()
+    meta = make_meta(args.setup, args.metrics, args.name, args.version)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    srsly.write_json(args.output, meta)
+    print(f"Wrote {args.output}: performance {sorted(k for k in meta['performance'] if not k.endswith('per_type'))}")
+
+
+if __name__ == "__main__":
+    main()
