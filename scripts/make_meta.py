@@ -60,6 +60,20 @@ SETUPS: Dict[str, Dict[str, Any]] = {
             CODE,
         ],
     },
+    "core": {
+        "description": (
+            "SENNA's four taggers for spaCy, after " + PAPER + ", trained jointly: one tok2vec "
+            "holds the lookup tables (word, caps, suffix) shared by a part-of-speech tagger (WSJ), "
+            "a chunker (CoNLL-2000), a named entity recogniser (CoNLL-2003) and a semantic role "
+            "labeller (CoNLL-2005, one span group srl:<i> per predicate, predicates found by its "
+            "own detector). Random initialisation; no SENNA resources are included."
+        ),
+        "license": (
+            "Research and evaluation only: trained on the Penn Treebank (LDC licence), CoNLL-2003 / "
+            "Reuters RCV1 text (Reuters Corpus agreement) and CoNLL-2005 (PropBank on the WSJ)"
+        ),
+        "sources": [],  # the full setup's sources plus CoNLL-2005, filled in below
+    },
     "demo": {
         "description": (
             "Demo of spacy-senna: small SENNA taggers (POS, chunking, NER) trained for a few "
@@ -91,13 +105,24 @@ SETUPS: Dict[str, Dict[str, Any]] = {
 }
 
 
+SETUPS["core"]["sources"] = SETUPS["full"]["sources"][:-1] + [
+    {
+        "name": "CoNLL-2005 shared task: semantic role labelling (PropBank, WSJ sections 02-21)",
+        "url": "https://www.cs.upc.edu/~srlconll/",
+        "license": "Free for research; the words are Penn Treebank text (LDC licence)",
+        "author": "Carreras and Marquez",
+    },
+    CODE,
+]
+
+
 def task_scores(metrics: Dict[str, Any], task_key: str) -> Dict[str, Any]:
     """The scores of one task from an evaluate JSON: tag_acc, chunks_*, ents_* or srl_*."""
     prefix = {"pos": "tag_acc", "chunk": "chunks_", "ner": "ents_", "srl": "srl_"}[task_key]
     return {key: value for key, value in metrics.items() if key.startswith(prefix)}
 
 
-def make_meta(setup: str, metrics_dir: Path, name: str, version: str) -> Dict[str, Any]:
+def make_meta(setup: str, metrics_dir: Path, name: str, version: str, prefix: str = "") -> Dict[str, Any]:
     meta: Dict[str, Any] = {"lang": "en", "name": name, "version": version}
     meta.update({key: value for key, value in SETUPS[setup].items()})
     meta["author"] = "spacy-senna contributors"
@@ -106,8 +131,8 @@ def make_meta(setup: str, metrics_dir: Path, name: str, version: str) -> Dict[st
     performance_test: Dict[str, Any] = {}
     evaluated = {}
     for task in TASKS:
-        dev = read_json(metrics_dir / f"{task.key}.json")
-        test = read_json(metrics_dir / f"{task.key}.test.json")
+        dev = read_json(metrics_dir / f"{prefix}{task.key}.json")
+        test = read_json(metrics_dir / f"{prefix}{task.key}.test.json")
         if dev:
             performance.update(task_scores(dev, task.key))
             evaluated[task.key] = {"dev": task.dev}
@@ -132,8 +157,9 @@ def main() -> None:
     parser.add_argument("--name", required=True)
     parser.add_argument("--version", required=True)
     parser.add_argument("--output", type=Path, required=True)
+    parser.add_argument("--prefix", default="", help="metrics file prefix, e.g. 'multitask.'")
     args = parser.parse_args()
-    meta = make_meta(args.setup, args.metrics, args.name, args.version)
+    meta = make_meta(args.setup, args.metrics, args.name, args.version, args.prefix)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     srsly.write_json(args.output, meta)
     print(f"Wrote {args.output}: performance {sorted(k for k in meta['performance'] if not k.endswith('per_type'))}")

@@ -80,6 +80,17 @@ def print_scores(scores: Dict[str, Any], fmt: str) -> None:
         msg.table(table, header=("", "P", "R", "F"), aligns=("l", "r", "r", "r"))
 
 
+def set_srl_predicates(nlp, given: bool) -> None:
+    """Make the SRL components use the gold predicates, or find their own (their detector,
+    when they were saved in "given" mode)."""
+    for _, component in nlp.pipeline:
+        if hasattr(component, "predicates"):
+            if given:
+                component.predicates = "given"
+            elif component.predicates == "given":
+                component.predicates = "model"
+
+
 @app.command("evaluate")
 def evaluate_cli(
     model: str = typer.Argument(..., help="Pipeline package name or folder for spacy.load."),
@@ -102,6 +113,8 @@ def evaluate_cli(
 ) -> None:
     """Score MODEL on the gold annotation of INPUT; print a table, optionally save JSON."""
     nlp = load_pipeline(model, gpu_id)
+    if fmt.value == "conll2005":
+        set_srl_predicates(nlp, given_predicates)
     try:
         scores = evaluate(nlp, input_path, fmt.value, batch_size, hold_out, given_predicates)
     except SennaFormatError as err:
