@@ -168,7 +168,7 @@ def _finite_max(values):
     return numpy.where(numpy.isfinite(peak), peak, 0.0)
 
 
-def viterbi_decode(model: Model[InT, OutT], scores: InT, group_size: int = 32) -> List[Ints1d]:
+def viterbi_decode(model: Model[InT, OutT], scores: InT, group_size: int = 128) -> List[Ints1d]:
     """The best tag path of each sequence, decoded together over the padded batch."""
     ops = model.ops
     if not scores:
