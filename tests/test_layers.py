@@ -219,3 +219,19 @@ def test_iobes_constrained_sll_and_viterbi_match_brute_force(seed, with_missing_
         paths = [p for p in itertools.product(range(n_tags), repeat=len(s)) if _valid_iobes(p, n_labels)]
         best = max(paths, key=lambda p: _path_score(model, s.astype(float), p))
         assert tuple(path.tolist()) == best
+
+
+@pytest.mark.parametrize("scale", [0.1, 1.0, 10.0])
+def test_pruned_iobes_viterbi_is_exact(scale):
+    from spacy_senna.layers.crf import viterbi_iobes
+
+    rng = numpy.random.default_rng(int(scale * 10))
+    n_labels = 12
+    n_tags = 1 + 4 * n_labels
+    transitions = rng.normal(scale=scale, size=(n_tags, n_tags)).astype("float32")
+    start = rng.normal(scale=scale, size=(n_tags,)).astype("float32")
+    emissions = rng.normal(scale=3 * scale, size=(40, 30, n_tags)).astype("float32")
+    lengths = rng.integers(0, 31, size=40)
+    full = viterbi_iobes(emissions, lengths, transitions, start, n_labels, top_k=n_tags)
+    for k in (1, 3, 8):
+        assert (viterbi_iobes(emissions, lengths, transitions, start, n_labels, top_k=k) == full).all()
