@@ -1,4 +1,5 @@
 """Conversions between span lists and per-token tag sequences (IOB1, IOB2, IOBES, BILUO)."""
+from functools import lru_cache
 from typing import Iterable, List, Optional, Sequence, Tuple
 
 import numpy
@@ -95,11 +96,18 @@ def iobes_tag_names(labels: Sequence[str]) -> List[str]:
     return ["O"] + [f"{p}-{label}" for label in labels for p in "BIES"]
 
 
+@lru_cache(maxsize=64)
+def _iobes_parts(n_labels: int) -> Tuple[numpy.ndarray, numpy.ndarray]:
+    """Prefix (0 O, 1 B, 2 I, 3 E, 4 S) and label index (-1 for O) of each IOBES tag id."""
+    prefix_of = numpy.array([0] + [1, 2, 3, 4] * n_labels)
+    label_of = numpy.array([-1] + [i for i in range(n_labels) for _ in range(4)])
+    return prefix_of, label_of
+
+
 def iobes_phrases(tag_ids: numpy.ndarray, n_labels: int) -> Tuple[numpy.ndarray, numpy.ndarray, numpy.ndarray]:
     """Vectorised `tags_to_spans` for ids into `iobes_tag_names(labels)`: (starts, ends, label indices)."""
     ids = numpy.asarray(tag_ids, dtype="int64")
-    prefix_of = numpy.array([0] + [1, 2, 3, 4] * n_labels)  # 0 O, 1 B, 2 I, 3 E, 4 S
-    label_of = numpy.array([-1] + [i for i in range(n_labels) for _ in range(4)])
+    prefix_of, label_of = _iobes_parts(n_labels)
     prefix, label = prefix_of[ids], label_of[ids]
     inside = prefix != 0
     prev_prefix = numpy.concatenate([[0], prefix[:-1]])

@@ -58,7 +58,10 @@ def forward(model: Model[InT, OutT], inputs: InT, is_train: bool) -> Tuple[OutT,
     tables = {which: _slot_tables(model, which) for which in ("word", "pred")}
     outputs: List[Floats2d] = []
     argmaxes: List[numpy.ndarray] = []
-    word_parts: Dict[int, numpy.ndarray] = {}  # depends on the sentence length only
+    # Both distance parts depend on the sentence length only (the predicate part is the
+    # columns of its predicates), so they are computed once per length in the batch.
+    word_parts: Dict[int, numpy.ndarray] = {}
+    pred_parts: Dict[int, numpy.ndarray] = {}
     for C, preds in zip(convolved, predicates):
         C = model.ops.to_numpy(C)
         n = C.shape[0]
@@ -67,7 +70,9 @@ def forward(model: Model[InT, OutT], inputs: InT, is_train: bool) -> Tuple[OutT,
         if n not in word_parts:
             word_parts[n] = _distance_part(tables["word"], numpy.arange(n), n, max_distance)  # (n_i, n_w, nO)
         word_part = word_parts[n]
-        pred_part = _distance_part(tables["pred"], numpy.asarray(preds), n, max_distance)  # (n_i, P, nO)
+        if n not in pred_parts:
+            pred_parts[n] = _distance_part(tables["pred"], numpy.arange(n), n, max_distance)
+        pred_part = pred_parts[n][:, numpy.asarray(preds)]  # (n_i, P, nO)
         if not is_train and len(preds) * word_part.size <= _MAX_BATCHED:
             # all predicates at once: h[q, i, w] = C[i] + Dw[i, w] + Dp[i, p_q]; max over i
             base = C[None] + pred_part.transpose((1, 0, 2))
