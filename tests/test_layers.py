@@ -235,3 +235,18 @@ def test_pruned_iobes_viterbi_is_exact(scale):
     full = viterbi_iobes(emissions, lengths, transitions, start, n_labels, top_k=n_tags)
     for k in (1, 3, 8):
         assert (viterbi_iobes(emissions, lengths, transitions, start, n_labels, top_k=k) == full).all()
+
+
+@pytest.mark.parametrize("scale", [0.1, 1.0, 10.0])
+def test_pruned_viterbi_is_exact(scale):
+    from spacy_senna.layers.crf import viterbi
+
+    rng = numpy.random.default_rng(int(scale * 10) + 1)
+    n_tags = 45
+    transitions = rng.normal(scale=scale, size=(n_tags, n_tags)).astype("float32")
+    start = rng.normal(scale=scale, size=(n_tags,)).astype("float32")
+    emissions = rng.normal(scale=3 * scale, size=(40, 30, n_tags)).astype("float32")
+    lengths = rng.integers(0, 31, size=40)
+    full = viterbi(emissions, lengths, transitions, start, top_k=n_tags)
+    for k in (1, 4, 8):
+        assert (viterbi(emissions, lengths, transitions, start, top_k=k) == full).all()

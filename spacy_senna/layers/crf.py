@@ -191,8 +191,11 @@ def viterbi_decode(model: Model[InT, OutT], scores: InT, group_size: int = 128) 
     return decoded
 
 
-def viterbi(emissions, lengths, transitions, start) -> numpy.ndarray:
-    """Vectorised Viterbi over (batch, time, tags) emissions; returns (batch, time) tag ids."""
+def viterbi(emissions, lengths, transitions, start, top_k: Optional[int] = None) -> numpy.ndarray:
+    """Vectorised Viterbi over (batch, time, tags) emissions; returns (batch, time) tag ids.
+
+    With `top_k`, each tag's best predecessor is sought among the k best tags first (exact:
+    see `_best_opening`); for a few dozen tags the plain computation is as fast (measured)."""
     batch, time, n_tags = emissions.shape
     paths = numpy.zeros((batch, time), dtype="int32")
     if batch == 0 or time == 0:
@@ -201,11 +204,12 @@ def viterbi(emissions, lengths, transitions, start) -> numpy.ndarray:
     backpointers = numpy.zeros((batch, time, n_tags), dtype="int32")
     delta = start[None, :] + emissions[:, 0]
     incoming = numpy.ascontiguousarray(transitions.T)  # [j, i]: reductions run over the last axis
+    incoming_max = incoming.max(axis=1)
+    top_k = n_tags if top_k is None else top_k
     for t in range(1, time):
-        candidates = delta[:, None, :] + incoming[None, :, :]
-        best = candidates.argmax(axis=2)
+        best_score, best = _best_opening(delta, incoming, incoming_max, top_k)
         backpointers[:, t] = best
-        step = numpy.take_along_axis(candidates, best[:, :, None], axis=2)[:, :, 0] + emissions[:, t]
+        step = best_score + emissions[:, t]
         delta = numpy.where(active[:, t, None], step, delta)
     current = delta.argmax(axis=1).astype("int32")
     rows = numpy.arange(batch)
@@ -266,7 +270,8 @@ def viterbi_iobes(emissions, lengths, transitions, start, n_labels: int, top_k: 
 
 
 def _best_opening(closed_delta, open_scores, open_max, top_k: int):
-    """For each opening tag s: max over closed tags c of delta[c] + A[c, s], and the argmax."""
+    """For each next tag s: max over previous tags c of delta[c] + A[c, s], and the argmax
+    (`open_scores` is A[c, s] transposed, `open_max` its row maxima)."""
     n_closed = closed_delta.shape[1]
     if top_k >= n_closed:
         candidates = closed_delta[:, None, :] + open_scores[None]  # (batch, opening, closed)
