@@ -16,6 +16,7 @@ import pytest
 import spacy
 from spacy.tokens import Doc, DocBin, Span, SpanGroup
 from spacy.training import Example
+from thinc.api import fix_random_seed
 
 from spacy_senna.cli.annotate import annotate, read_shards
 from spacy_senna.cli.make_senna_dir import EXECUTABLES, make_senna_dir, resolve_model
@@ -48,6 +49,7 @@ SRL_DATA = [
 
 
 def train(nlp, examples, n_iter):
+    fix_random_seed(0)
     optimizer = nlp.initialize(lambda: examples)
     for _ in range(n_iter):
         nlp.update(examples, sgd=optimizer, losses={})
@@ -60,7 +62,7 @@ def model_dir(tmp_path_factory):
     nlp = spacy.blank("en")
     for name in ("senna_tagger", "senna_chunker", "senna_ner"):
         nlp.add_pipe(name, config=SMALL)
-    train(nlp, make_examples(nlp), n_iter=40)
+    train(nlp, make_examples(nlp), n_iter=80)
     path = tmp_path_factory.mktemp("senna_model")
     nlp.to_disk(path)
     return path
