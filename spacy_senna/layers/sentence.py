@@ -25,6 +25,7 @@ InT = Tuple[List[Floats2d], List[Ints1d]]
 OutT = List[Floats2d]
 SLOT_OFFSETS = (-1, 0, 1)
 _MAX_BATCHED = 4_000_000  # floats in the (predicates, n, n, nO) array of one sentence at inference
+_MAX_CACHED = 8_000_000  # floats of word-distance parts kept for reuse within a batch
 
 
 def SennaSentence(
@@ -58,21 +59,20 @@ def forward(model: Model[InT, OutT], inputs: InT, is_train: bool) -> Tuple[OutT,
     tables = {which: _slot_tables(model, which) for which in ("word", "pred")}
     outputs: List[Floats2d] = []
     argmaxes: List[numpy.ndarray] = []
-    # Both distance parts depend on the sentence length only (the predicate part is the
-    # columns of its predicates), so they are computed once per length in the batch.
+    # The word-distance part depends on the sentence length only: computed once per length
+    # in the batch (within a memory bound).
     word_parts: Dict[int, numpy.ndarray] = {}
-    pred_parts: Dict[int, numpy.ndarray] = {}
     for C, preds in zip(convolved, predicates):
         C = model.ops.to_numpy(C)
         n = C.shape[0]
         if len(preds) == 0:
             continue
         if n not in word_parts:
+            if sum(part.size for part in word_parts.values()) > _MAX_CACHED:
+                word_parts.clear()  # bound the memory of the cache
             word_parts[n] = _distance_part(tables["word"], numpy.arange(n), n, max_distance)  # (n_i, n_w, nO)
         word_part = word_parts[n]
-        if n not in pred_parts:
-            pred_parts[n] = _distance_part(tables["pred"], numpy.arange(n), n, max_distance)
-        pred_part = pred_parts[n][:, numpy.asarray(preds)]  # (n_i, P, nO)
+        pred_part = _distance_part(tables["pred"], numpy.asarray(preds), n, max_distance)  # (n_i, P, nO)
         if not is_train and len(preds) * word_part.size <= _MAX_BATCHED:
             # all predicates at once: h[q, i, w] = C[i] + Dw[i, w] + Dp[i, p_q]; max over i
             base = C[None] + pred_part.transpose((1, 0, 2))
@@ -141,8 +141,10 @@ def _distance_part(G: numpy.ndarray, targets: numpy.ndarray, n: int, max_distanc
     """D[i, t] = sum_k [i + offset_k inside] * G[k][clip(i + offset_k - targets[t])]: (n, T, nO)."""
     positions = numpy.arange(n)[:, None]
     total = numpy.zeros((n, len(targets), G.shape[2]), dtype=G.dtype)
+    gathered = numpy.empty_like(total)  # one buffer for the slots' rows (these arrays are n x n x nO)
     for k, rows, inside in _slot_rows(positions, targets[None, :], n, max_distance):
-        total += G[k][rows] * inside[:, :, None]
+        numpy.take(G[k], rows, axis=0, out=gathered)
+        numpy.add(total, gathered, out=total, where=inside[:, :, None])
     return total
 
 
