@@ -141,10 +141,11 @@ def _distance_part(G: numpy.ndarray, targets: numpy.ndarray, n: int, max_distanc
     """D[i, t] = sum_k [i + offset_k inside] * G[k][clip(i + offset_k - targets[t])]: (n, T, nO)."""
     positions = numpy.arange(n)[:, None]
     total = numpy.zeros((n, len(targets), G.shape[2]), dtype=G.dtype)
-    gathered = numpy.empty_like(total)  # one buffer for the slots' rows (these arrays are n x n x nO)
     for k, rows, inside in _slot_rows(positions, targets[None, :], n, max_distance):
-        numpy.take(G[k], rows, axis=0, out=gathered)
-        numpy.add(total, gathered, out=total, where=inside[:, :, None])
+        if inside.all():
+            total += G[k][rows]
+        else:
+            total += G[k][rows] * inside[:, :, None]
     return total
 
 
