@@ -189,8 +189,17 @@ class SennaSequencePipe(TrainablePipe):
         """Collect labels and the feature vocabulary from the training data, then size the model."""
         validate_get_examples(get_examples, f"{type(self).__name__}.initialize")
         examples = list(get_examples())  # read the corpus once
+        self.prepare_model(examples, labels)
+        self.model.initialize(X=[eg.predicted for eg in examples[:10]])
+
+    def labels_from_examples(self, examples: List[Example]) -> List[str]:
+        return sorted({label for eg in examples for label in self.example_labels(eg)})
+
+    def prepare_model(self, examples: List[Example], labels: Optional[Sequence[str]] = None) -> None:
+        """Before model initialisation: the labels, the lookup tables' vocabularies and the
+        output sizes, from the training examples."""
         if labels is None:
-            labels = sorted({label for eg in examples for label in self.example_labels(eg)})
+            labels = self.labels_from_examples(examples)
         for label in labels:
             self.add_label(label)
         if not self.labels:
@@ -204,8 +213,6 @@ class SennaSequencePipe(TrainablePipe):
             self.model.get_ref("sll").set_dim("nO", n_tags)
             if self.uses_iobes:  # decode and train over valid IOBES paths only
                 self.model.get_ref("sll").attrs["iobes_labels"] = len(self.labels)
-        doc_sample = [eg.predicted for eg in examples[:10]]
-        self.model.initialize(X=doc_sample)
 
 
 def same_tokens(example: Example) -> bool:

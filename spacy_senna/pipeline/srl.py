@@ -16,7 +16,6 @@ from thinc.api import Model
 from thinc.types import Floats2d, Ints1d
 
 from ..layers.crf import sll_loss, viterbi_decode
-from ..layers.embed import prepare_tables
 from ..tags import iobes_phrases, spans_to_tags
 from .base import SennaSequencePipe, _softmax_loss, same_tokens, set_dropout_rate
 from .defaults import DEFAULT_SRL_MODEL
@@ -257,26 +256,16 @@ class SennaSRL(SennaSequencePipe):
             for span in example.reference.spans[f"{SRL_PREFIX}{index}"]:
                 yield span.label_
 
+    def labels_from_examples(self, examples: List[Example]) -> List[str]:
+        counts = Counter(label for eg in examples for label in self.example_labels(eg))
+        labels = sorted(label for label, count in counts.items() if count >= self.cfg["min_label_count"])
+        self.cfg["rare_labels"] = sorted(set(counts) - set(labels))
+        return labels
+
     def initialize(self, get_examples: Callable[[], Iterable[Example]], *, nlp=None, labels=None) -> None:
         validate_get_examples(get_examples, "SennaSRL.initialize")
         examples = list(get_examples())  # read the corpus once
-        if labels is None:
-            counts = Counter(label for eg in examples for label in self.example_labels(eg))
-            labels = sorted(label for label, count in counts.items() if count >= self.cfg["min_label_count"])
-            self.cfg["rare_labels"] = sorted(set(counts) - set(labels))
-        for label in labels:
-            self.add_label(label)
-        if not self.labels:
-            raise ValueError(f"[{self.name}] no argument labels found in the training examples")
-        for node in self.model.walk():
-            if node.name == "senna_embed":
-                prepare_tables(node, [eg.predicted for eg in examples], self.vocab)
-        n_tags = len(self.tag_names)
-        self.model.get_ref("output_layer").set_dim("nO", n_tags)
-        if self.model.has_ref("sll"):
-            self.model.get_ref("sll").set_dim("nO", n_tags)
-            if self.uses_iobes:  # decode and train over valid IOBES paths only
-                self.model.get_ref("sll").attrs["iobes_labels"] = len(self.labels)
+        self.prepare_model(examples, labels)
         if self.model.has_ref("predicate_detector"):
             self.model.get_ref("predicate_detector").get_ref("output_layer").set_dim("nO", 2)
         sample = [eg for eg in examples[:20] if len(eg.predicted)]
