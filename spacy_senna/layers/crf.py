@@ -197,9 +197,8 @@ def viterbi(emissions, lengths, transitions, start, top_k: Optional[int] = None)
     With `top_k`, each tag's best predecessor is sought among the k best tags first (exact:
     see `_best_opening`); for a few dozen tags the plain computation is as fast (measured)."""
     batch, time, n_tags = emissions.shape
-    paths = numpy.zeros((batch, time), dtype="int32")
     if batch == 0 or time == 0:
-        return paths
+        return numpy.zeros((batch, time), dtype="int32")
     active = numpy.arange(time)[None, :] < lengths[:, None]
     backpointers = numpy.zeros((batch, time, n_tags), dtype="int32")
     delta = start[None, :] + emissions[:, 0]
@@ -211,14 +210,7 @@ def viterbi(emissions, lengths, transitions, start, top_k: Optional[int] = None)
         backpointers[:, t] = best
         step = best_score + emissions[:, t]
         delta = numpy.where(active[:, t, None], step, delta)
-    current = delta.argmax(axis=1).astype("int32")
-    rows = numpy.arange(batch)
-    for t in range(time - 1, 0, -1):
-        is_active = active[:, t]
-        paths[is_active, t] = current[is_active]
-        current = numpy.where(is_active, backpointers[rows, t, current], current)
-    paths[:, 0] = current
-    return paths
+    return _backtrace(backpointers, delta.argmax(axis=1), active)
 
 
 def viterbi_iobes(emissions, lengths, transitions, start, n_labels: int, top_k: int = 8) -> numpy.ndarray:
@@ -229,9 +221,8 @@ def viterbi_iobes(emissions, lengths, transitions, start, n_labels: int, top_k: 
     closed tags, which is exact whenever no other closed tag could win (checked with a bound;
     the sequences where one could are redone in full)."""
     batch, time, n_tags = emissions.shape
-    paths = numpy.zeros((batch, time), dtype="int32")
     if batch == 0 or time == 0:
-        return paths
+        return numpy.zeros((batch, time), dtype="int32")
     begin, inside, end, single = (numpy.arange(n_labels) * 4 + k for k in (1, 2, 3, 4))
     closed = numpy.concatenate([[0], end, single])
     opening = numpy.concatenate([[0], begin, single])
@@ -245,7 +236,6 @@ def viterbi_iobes(emissions, lengths, transitions, start, n_labels: int, top_k: 
     backpointers = numpy.zeros((batch, time, n_tags), dtype="int32")
     delta = numpy.full((batch, n_tags), -numpy.inf, dtype=emissions.dtype)
     delta[:, opening] = start[opening] + emissions[:, 0, opening]
-    rows = numpy.arange(batch)
     for t in range(1, time):
         step = numpy.empty_like(delta)
         best_score, best_prev = _best_opening(delta[:, closed], open_scores, open_max, top_k)
@@ -260,7 +250,15 @@ def viterbi_iobes(emissions, lengths, transitions, start, n_labels: int, top_k: 
         delta = numpy.where(active[:, t, None], step, delta)
     final = numpy.full_like(delta, -numpy.inf)
     final[:, closed] = delta[:, closed]
-    current = final.argmax(axis=1).astype("int32")
+    return _backtrace(backpointers, final.argmax(axis=1), active)
+
+
+def _backtrace(backpointers, last_tags, active) -> numpy.ndarray:
+    """Follow the backpointers from each sequence's best last tag: (batch, time) tag ids."""
+    batch, time = active.shape
+    paths = numpy.zeros((batch, time), dtype="int32")
+    current = last_tags.astype("int32")
+    rows = numpy.arange(batch)
     for t in range(time - 1, 0, -1):
         is_active = active[:, t]
         paths[is_active, t] = current[is_active]
