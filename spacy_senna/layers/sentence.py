@@ -57,6 +57,7 @@ def forward(model: Model[InT, OutT], inputs: InT, is_train: bool) -> Tuple[OutT,
     convolved, predicates = inputs
     max_distance = model.attrs["max_distance"]
     tables = {which: _slot_tables(model, which) for which in ("word", "pred")}
+    offset_tables = {which: _offset_table(G, max_distance) for which, G in tables.items()}
     outputs: List[Floats2d] = []
     argmaxes: List[numpy.ndarray] = []
     # The word-distance part depends on the sentence length only: computed once per length
@@ -70,9 +71,13 @@ def forward(model: Model[InT, OutT], inputs: InT, is_train: bool) -> Tuple[OutT,
         if n not in word_parts:
             if sum(part.size for part in word_parts.values()) > _MAX_CACHED:
                 word_parts.clear()  # bound the memory of the cache
-            word_parts[n] = _distance_part(tables["word"], numpy.arange(n), n, max_distance)  # (n_i, n_w, nO)
+            word_parts[n] = _distance_part(
+                tables["word"], offset_tables["word"], numpy.arange(n), n, max_distance
+            )  # (n_i, n_w, nO)
         word_part = word_parts[n]
-        pred_part = _distance_part(tables["pred"], numpy.asarray(preds), n, max_distance)  # (n_i, P, nO)
+        pred_part = _distance_part(
+            tables["pred"], offset_tables["pred"], numpy.asarray(preds), n, max_distance
+        )  # (n_i, P, nO)
         if not is_train and len(preds) * word_part.size <= _MAX_BATCHED:
             # all predicates at once: h[q, i, w] = C[i] + Dw[i, w] + Dp[i, p_q]; max over i
             base = C[None] + pred_part.transpose((1, 0, 2))
@@ -137,15 +142,29 @@ def _slot_rows(positions: numpy.ndarray, targets: numpy.ndarray, n: int, max_dis
         yield k, rows, inside
 
 
-def _distance_part(G: numpy.ndarray, targets: numpy.ndarray, n: int, max_distance: int) -> numpy.ndarray:
-    """D[i, t] = sum_k [i + offset_k inside] * G[k][clip(i + offset_k - targets[t])]: (n, T, nO)."""
-    positions = numpy.arange(n)[:, None]
-    total = numpy.zeros((n, len(targets), G.shape[2]), dtype=G.dtype)
-    for k, rows, inside in _slot_rows(positions, targets[None, :], n, max_distance):
-        if inside.all():
-            total += G[k][rows]
-        else:
-            total += G[k][rows] * inside[:, :, None]
+def _offset_table(G: numpy.ndarray, max_distance: int) -> numpy.ndarray:
+    """T[d] = sum_k G[k][clip(d + offset_k)] for d in [-(max_distance + 1), max_distance + 1]:
+    the distance part of a token whose neighbours are all inside the sentence, by offset d
+    from its target (beyond that range every slot is clipped, so T is constant there)."""
+    reach = max_distance + 1
+    offsets = numpy.arange(-reach, reach + 1)
+    return sum(G[k][_clipped_row(offsets + shift, max_distance)] for k, shift in enumerate(SLOT_OFFSETS))
+
+
+def _clipped_row(distances: numpy.ndarray, max_distance: int) -> numpy.ndarray:
+    return numpy.clip(distances, -max_distance, max_distance) + max_distance
+
+
+def _distance_part(G: numpy.ndarray, T: numpy.ndarray, targets: numpy.ndarray, n: int, max_distance: int) -> numpy.ndarray:
+    """D[i, t] = sum_k [i + offset_k inside] * G[k][clip(i + offset_k - targets[t])]: (n, T, nO).
+
+    One gather from the offset table T; the first and last tokens then lose the slot that
+    falls outside the sentence."""
+    reach = max_distance + 1
+    offsets = numpy.arange(n)[:, None] - targets[None, :]
+    total = T[numpy.clip(offsets, -reach, reach) + reach]
+    total[0] -= G[0][_clipped_row(-1 - targets, max_distance)]
+    total[n - 1] -= G[-1][_clipped_row(n - targets, max_distance)]
     return total
 
 
