@@ -102,6 +102,25 @@ def test_long_sentence_many_predicates(trained):
         ]
 
 
+def test_predict_in_row_bounded_chunks(trained, monkeypatch):
+    """Splitting a batch to bound memory gives the same frames as one forward pass."""
+    from spacy_senna.pipeline import srl as srl_module
+
+    texts = [words for words, _ in SRL_DATA] * 3
+    whole = [frames(doc) for doc in trained.pipe([Doc(trained.vocab, words=w) for w in texts])]
+    monkeypatch.setattr(srl_module, "PREDICT_MAX_ROWS", 6)
+    chunks = list(srl_module._row_bounded_chunks(*_docs_and_predicates(trained, texts), 6))
+    assert len(chunks) > 3 and chunks[0][0] == 0 and chunks[-1][1] == len(texts)
+    assert all(end == next_start for (_, end), (next_start, _) in zip(chunks, chunks[1:]))
+    split = [frames(doc) for doc in trained.pipe([Doc(trained.vocab, words=w) for w in texts])]
+    assert split == whole and any(split)
+
+
+def _docs_and_predicates(nlp, texts):
+    docs = [Doc(nlp.vocab, words=words) for words in texts]
+    return docs, nlp.get_pipe("senna_srl").find_predicates(docs)
+
+
 def test_round_trips(trained, tmp_path):
     texts = [["The", "cat", "ate", "the", "fish", "yesterday", "."], ["John", "said", "Mary", "left", "."]]
     docs = [trained(Doc(trained.vocab, words=w)) for w in texts]

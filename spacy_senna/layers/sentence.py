@@ -10,7 +10,9 @@ by the layers before this one, and Dw / Dp add up, over the three window slots k
 depends only on the clipped offset: G_k[clip(i + k - 1 - w)], with G_k = E @ W_k (distance
 embedding E, slot weights W_k), precomputed per batch. Per predicate this costs n * n * nO
 additions and a max over i, instead of a full convolution per (predicate, word) pair. The
-backward pass uses the same decomposition: only the argmax positions receive gradient.
+backward pass uses the same decomposition: only the argmax positions receive gradient. At
+inference all predicates of a sentence go together, a block of words at a time, so memory
+stays bounded for long sentences.
 
 Input: (C per sentence, predicate positions per sentence). Output: one (n, nO) array per
 (sentence, predicate), sentences in order and predicates in order within each.
@@ -24,8 +26,8 @@ from thinc.types import Floats2d, Ints1d
 InT = Tuple[List[Floats2d], List[Ints1d]]
 OutT = List[Floats2d]
 SLOT_OFFSETS = (-1, 0, 1)
-_MAX_BATCHED = 4_000_000  # floats in the (predicates, n, n, nO) array of one sentence at inference
-_MAX_CACHED = 8_000_000  # floats of word-distance parts kept for reuse within a batch
+_MAX_BLOCK = 2_000_000  # floats in the (predicates, n, words, nO) sums of one step at inference
+_MAX_CACHED = 2_000_000  # floats of whole word-distance parts kept within a batch at inference
 
 
 def SennaSentence(
@@ -60,35 +62,23 @@ def forward(model: Model[InT, OutT], inputs: InT, is_train: bool) -> Tuple[OutT,
     offset_tables = {which: _offset_table(G, max_distance) for which, G in tables.items()}
     outputs: List[Floats2d] = []
     argmaxes: List[numpy.ndarray] = []
-    # The word-distance part depends on the sentence length only: computed once per length
-    # in the batch (within a memory bound).
     word_parts: Dict[int, numpy.ndarray] = {}
     for C, preds in zip(convolved, predicates):
-        C = model.ops.to_numpy(C)
-        n = C.shape[0]
         if len(preds) == 0:
             continue
-        if n not in word_parts:
-            if sum(part.size for part in word_parts.values()) > _MAX_CACHED:
-                word_parts.clear()  # bound the memory of the cache
-            word_parts[n] = _distance_part(
-                tables["word"], offset_tables["word"], numpy.arange(n), n, max_distance
-            )  # (n_i, n_w, nO)
-        word_part = word_parts[n]
+        C = model.ops.to_numpy(C)
+        n = C.shape[0]
         pred_part = _distance_part(
             tables["pred"], offset_tables["pred"], numpy.asarray(preds), n, max_distance
         )  # (n_i, P, nO)
-        if not is_train and len(preds) * word_part.size <= _MAX_BATCHED:
-            # all predicates at once: h[q, i, w] = C[i] + Dw[i, w] + Dp[i, p_q]; max over i
-            base = C[None] + pred_part.transpose((1, 0, 2))
-            outputs.extend((word_part[None] + base[:, :, None, :]).max(axis=1))
+        base = C[None] + pred_part.transpose((1, 0, 2))  # (P, n_i, nO): C[i] + Dp[i, p_q]
+        if not is_train:
+            outputs.extend(_max_over_time(base, tables["word"], offset_tables["word"], max_distance, word_parts))
             continue
+        word_part = _distance_part(tables["word"], offset_tables["word"], numpy.arange(n), n, max_distance)
         for q in range(len(preds)):
             # h[i, w] = C[i] + Dw[i, w] + Dp[i, p]; max over i for every word w
-            h = word_part + (C + pred_part[:, q])[:, None, :]
-            if not is_train:
-                outputs.append(h.max(axis=0))
-                continue
+            h = word_part + base[q][:, None, :]
             best = h.argmax(axis=0)  # (n_w, nO)
             outputs.append(numpy.take_along_axis(h, best[None], axis=0)[0])
             argmaxes.append(best)
@@ -115,7 +105,33 @@ def forward(model: Model[InT, OutT], inputs: InT, is_train: bool) -> Tuple[OutT,
             _backprop_slot_tables(model, which, d_tables[which])
         return d_convolved, predicates
 
-    return [model.ops.asarray2f(o.astype("float32")) for o in outputs], backprop
+    return [model.ops.asarray2f(o.astype("float32", copy=False)) for o in outputs], backprop
+
+
+def _max_over_time(
+    base: numpy.ndarray, G: numpy.ndarray, T: numpy.ndarray, max_distance: int, cache: Dict[int, numpy.ndarray]
+) -> numpy.ndarray:
+    """Inference: out[q, w] = max over i of base[q, i] + Dw[i, w], for all predicates at once,
+    a block of words at a time so that the (P, n_i, block, nO) sums stay under _MAX_BLOCK floats.
+    `cache` keeps the word parts of short sentences (they depend on the length only)."""
+    n_preds, n, n_out = base.shape
+    out = numpy.empty_like(base)
+    block = max(1, _MAX_BLOCK // (n_preds * n * n_out))
+    whole = None
+    if n * n * n_out <= _MAX_CACHED:
+        if n not in cache:
+            if sum(part.size for part in cache.values()) > _MAX_CACHED:
+                cache.clear()
+            cache[n] = _distance_part(G, T, numpy.arange(n), n, max_distance)
+        whole = cache[n]
+    for first in range(0, n, block):
+        words = slice(first, min(n, first + block))
+        if whole is not None:
+            word_part = whole[:, words]
+        else:
+            word_part = _distance_part(G, T, numpy.arange(n)[words], n, max_distance)  # (n_i, block, nO)
+        numpy.max(word_part[None] + base[:, :, None, :], axis=1, out=out[:, words])
+    return out
 
 
 def _slot_tables(model: Model, which: str) -> numpy.ndarray:

@@ -5,7 +5,7 @@ arguments (labels as in the data: A0, A1, AM-TMP, C-A1, R-A0, ... and V for the 
 `group.attrs = {"predicate": i, "lemma": ...}`; `doc._.srl` lists the frames.
 """
 from collections import Counter
-from typing import Callable, Dict, Iterable, List, Optional, Tuple
+from typing import Callable, Dict, Iterable, Iterator, List, Optional, Tuple
 
 import numpy
 from spacy.language import Language
@@ -22,6 +22,7 @@ from .defaults import DEFAULT_SRL_MODEL
 
 SRL_PREFIX = "srl:"
 PREDICATE_MODES = ("model", "pos", "given")
+PREDICT_MAX_ROWS = 2048  # (predicate, word) rows per forward pass at inference: bounds its memory
 
 if not Token.has_extension("srl_predicate"):
     Token.set_extension("srl_predicate", default=False)
@@ -156,10 +157,11 @@ class SennaSRL(SennaSequencePipe):
     def predict(self, docs: Iterable[Doc]) -> Tuple[List[Ints1d], List[Ints1d]]:
         docs = list(docs)
         predicates = self.find_predicates(docs)
-        if not any(len(p) for p in predicates):
-            return predicates, []
-        scores = self.model.predict((docs, predicates))
-        return predicates, self.decode(scores)
+        tag_ids: List[Ints1d] = []
+        for start, end in _row_bounded_chunks(docs, predicates, PREDICT_MAX_ROWS):
+            if any(len(p) for p in predicates[start:end]):
+                tag_ids.extend(self.decode(self.model.predict((docs[start:end], predicates[start:end]))))
+        return predicates, tag_ids
 
     def set_annotations(self, docs: Iterable[Doc], predictions: Tuple[List[Ints1d], List[Ints1d]]) -> None:
         predicates, tag_ids = predictions
@@ -271,3 +273,17 @@ class SennaSRL(SennaSequencePipe):
         sample = [eg for eg in examples[:20] if len(eg.predicted)]
         docs = [eg.predicted for eg in sample]
         self.model.initialize(X=(docs, [self.gold_predicates(eg) for eg in sample]))
+
+
+def _row_bounded_chunks(docs: List[Doc], predicates: List[Ints1d], max_rows: int) -> Iterator[Tuple[int, int]]:
+    """(start, end) doc ranges whose (predicate, word) rows add up to at most `max_rows` (or
+    one doc): the network's intermediate arrays have one row per (predicate, word)."""
+    start, rows = 0, 0
+    for i, (doc, doc_predicates) in enumerate(zip(docs, predicates)):
+        doc_rows = len(doc) * len(doc_predicates)
+        if rows and rows + doc_rows > max_rows:
+            yield start, i
+            start, rows = i, 0
+        rows += doc_rows
+    if start < len(docs):
+        yield start, len(docs)
