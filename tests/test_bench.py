@@ -9,7 +9,7 @@ from spacy.training import Example
 from typer.testing import CliRunner
 
 from spacy_senna.cli import app
-from spacy_senna.cli.bench import THREAD_ENV, detect_format, read_bench_input, run_bench
+from spacy_senna.cli.bench import THREAD_ENV, detect_format, read_bench_input, run_bench, task_pipes
 from spacy_senna.readers import read_docs
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -18,6 +18,7 @@ SAMPLES = {
     "conll2000": FIXTURES / "sample_conll2000.txt",
     "conll2003": FIXTURES / "sample_conll2003.txt",
 }
+SRL_SAMPLE = FIXTURES / "sample_conll2005.txt"
 TEXTS = [
     "Maria Berg flew to Oslo on Monday.",
     "Tom Hale won the race in Sweden.",
@@ -35,6 +36,16 @@ SMALL_MODEL = {
         "caps_width": 2,
         "suffix_width": 2,
     },
+}
+
+SMALL_SRL_MODEL = {
+    "@architectures": "spacy_senna.SentenceTagger.v1",
+    "conv_width": 16,
+    "hidden_width": 16,
+    "distance_width": 2,
+    "max_distance": 5,
+    "tok2vec": SMALL_MODEL["tok2vec"],
+    "predicate_detector": {**SMALL_MODEL, "sentence_level": False},
 }
 
 runner = CliRunner()
@@ -137,3 +148,128 @@ def test_bench_cli_errors(model_dir, tmp_path):
     short.write_text("One text.\n")
     too_short = runner.invoke(app, ["bench", str(model_dir), str(short)])
     assert too_short.exit_code == 1 and "need more than --warmup 100" in too_short.output
+
+
+def test_read_conll2005_input_keeps_sentences():
+    data = read_bench_input(SRL_SAMPLE, "conll2005")
+    assert data.given_predicates is True and len(data.sentences) == len(data) == 3
+    assert data.words[0][:2] == ["The", "committee"]
+    assert read_bench_input(SAMPLES["wsj"]).given_predicates is False
+
+
+@pytest.fixture(scope="module")
+def srl_nlp() -> Language:
+    """A tiny SRL pipeline (predicates = "model"), trained for a few steps on the CoNLL-2005 fixture."""
+    nlp = spacy.blank("en")
+    nlp.add_pipe("senna_srl", config={"model": SMALL_SRL_MODEL})
+    examples = [Example(nlp.make_doc(doc.text), doc) for doc in read_docs(SRL_SAMPLE, "conll2005", nlp.vocab)]
+    optimizer = nlp.initialize(lambda: examples)
+    for _ in range(3):
+        nlp.update(examples, sgd=optimizer)
+    return nlp
+
+
+def test_run_bench_conll2005_gives_gold_predicates(srl_nlp, monkeypatch):
+    srl = srl_nlp.get_pipe("senna_srl")
+    modes, given = [], []
+    find_predicates = srl.find_predicates
+
+    def recording(docs):
+        modes.append(srl.predicates)
+        found = find_predicates(docs)
+        if srl.predicates == "given":
+            given.extend(p.tolist() for p in found)
+        return found
+
+    monkeypatch.setattr(srl, "find_predicates", recording)
+    data = read_bench_input(SRL_SAMPLE, "conll2005")
+    result = run_bench(srl_nlp, data, batch_size=2, warmup=1, repeat=1)
+    assert result["given_predicates"] is True and result["input_format"] == "conll2005"
+    assert result["words_per_second"]["senna_srl"] > 0 and result["task_words_per_second"]["senna_srl"] > 0
+    assert srl.predicates == "model"
+    # the component pass (warm-up + timed) takes the gold predicates; the raw-text passes the model's
+    assert "given" in modes and "model" in modes
+    gold = [[i for i, _ in sentence.predicates] for sentence in data.sentences]
+    assert given == gold  # warm-up sentence, then the timed ones
+
+
+def test_given_predicates_restored_on_error(srl_nlp, monkeypatch):
+    srl = srl_nlp.get_pipe("senna_srl")
+
+    def broken(docs, batch_size=128):
+        raise RuntimeError("broken")
+
+    monkeypatch.setattr(srl, "pipe", broken)
+    with pytest.raises(RuntimeError, match="broken"):
+        run_bench(srl_nlp, read_bench_input(SRL_SAMPLE, "conll2005"), warmup=1, repeat=1)
+    assert srl.predicates == "model"
+
+
+def test_task_pipes_follow_token_features():
+    nlp = spacy.blank("en")
+    nlp.add_pipe("senna_tagger", name="pos_a")
+    nlp.add_pipe("senna_tagger", name="pos_b")
+    nlp.add_pipe("senna_chunker", config={"model": {"tok2vec": {"token_features": ["tag"]}}})
+    nlp.add_pipe("sentencizer")
+    nlp.add_pipe("senna_ner")
+    nlp.add_pipe("senna_srl", config={"model": {"tok2vec": {"token_features": ["chunk"]}}})
+    nlp.add_pipe("senna_srl", name="srl_pos", config={"predicates": "pos"})
+    assert task_pipes(nlp) == {
+        "pos_a": ["pos_a"],
+        "pos_b": ["pos_b"],
+        "senna_chunker": ["pos_b", "senna_chunker"],  # the last tagger before it
+        "sentencizer": ["pos_a", "pos_b", "senna_chunker", "sentencizer"],  # not senna: all before it
+        "senna_ner": ["senna_ner"],
+        "senna_srl": ["pos_b", "senna_chunker", "senna_srl"],  # chunk tags, and the chunker's POS tags
+        "srl_pos": ["pos_b", "srl_pos"],  # predicates from POS tags
+    }
+
+
+def test_run_bench_task_figures(nlp, text_file):
+    result = run_bench(nlp, read_bench_input(text_file), batch_size=4, warmup=4, repeat=1)
+    assert result["task_pipes"] == {"senna_tagger": ["senna_tagger"], "senna_ner": ["senna_ner"]}
+    assert set(result["task_words_per_second"]) == {"senna_tagger", "senna_ner"}
+    assert all(rate > 0 for rate in result["task_words_per_second"].values())
+    assert result["given_predicates"] is False and "scaling" not in result
+    assert nlp.pipe_names == ["senna_tagger", "senna_ner"] and not nlp.disabled
+
+
+def test_run_bench_scaling(nlp, tmp_path):
+    texts = ["Oslo .", " ".join(["Maria flew to Oslo ."] * 3), " ".join(["Tom won ."] * 10), *TEXTS]
+    path = tmp_path / "texts.txt"
+    path.write_text("\n".join(texts) + "\n", encoding="utf8")
+    result = run_bench(nlp, read_bench_input(path), batch_size=4, warmup=0, repeat=1, scaling=True)
+    scaling = result["scaling"]
+    assert set(scaling) == {"batch_size", "sentence_length", "n_process"}
+    assert set(scaling["batch_size"]) == {"1", "8", "32", "128", "512"}
+    assert set(scaling["n_process"]) == {"1", "2"}
+    assert all(rate > 0 for rate in [*scaling["batch_size"].values(), *scaling["n_process"].values()])
+    buckets = scaling["sentence_length"]
+    assert list(buckets) == ["1-10", "11-20", "21-40", "41+"]
+    assert [bucket["n_texts"] for bucket in buckets.values()] == [5, 1, 1, 0]
+    assert sum(bucket["n_words_tokenized"] for bucket in buckets.values()) == result["n_words_tokenized"]
+    assert sum(bucket["n_words"] for bucket in buckets.values()) == result["n_words"]
+    assert set(buckets["11-20"]["words_per_second"]) == {"senna_tagger", "senna_ner", "pipeline"}
+    assert buckets["41+"]["words_per_second"] == {}
+
+
+def test_bench_cli_compare(model_dir, text_file, tmp_path):
+    output = tmp_path / "compare.json"
+    args = ["bench", str(model_dir), str(text_file), "-w", "2", "-r", "1", "-b", "8", "-o", str(output)]
+    result = runner.invoke(app, [*args, "--compare", str(model_dir), "--scaling"])
+    assert result.exit_code == 0, result.output
+    printed = json.loads(result.stdout)
+    assert printed == json.loads(output.read_text())
+    assert list(printed) == ["runs"] and len(printed["runs"]) == 2
+    for run in printed["runs"]:
+        assert run["model"] == str(model_dir) and run["batch_size"] == 8 and run["threads"] == THREAD_ENV
+        assert "scaling" in run and run["task_words_per_second"]["senna_ner"] > 0
+    table = result.stderr
+    assert "senna_tagger" in table and "pipeline" in table and "peak RSS" in table
+
+
+def test_bench_cli_compare_error(model_dir, text_file, tmp_path):
+    args = ["bench", str(model_dir), str(text_file), "-w", "2", "-r", "1", "--compare", str(tmp_path / "none")]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 1 and "cannot load model" in result.stderr
+    assert result.stdout == ""
