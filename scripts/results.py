@@ -97,6 +97,8 @@ def render_table(metrics_dir: Path) -> str:
         f"written by `spacy project run results` from `{metrics_dir.as_posix()}/*.json`; "
         f"{MISSING} = not measured (test columns need the withheld test splits).",
     ]
+    lines += feature_gain_lines(metrics_dir)
+    lines += comparison_lines(metrics_dir)
     bench = read_json(metrics_dir / "bench.json")
     if bench and isinstance(bench.get("words_per_second"), dict):
         speeds = ", ".join(f"{name} {value:,.0f}" for name, value in bench["words_per_second"].items())
@@ -106,6 +108,103 @@ def render_table(metrics_dir: Path) -> str:
             f"{speeds}; peak RSS {bench.get('peak_rss_mb', 0):,.0f} MB.",
         ]
     return "\n".join(lines)
+
+
+# (task, configuration, metrics file, score key, the file of the configuration it adds to)
+FEATURE_ROWS = [
+    ("POS", "random init, vocabulary from the training data", "pos", "tag_acc", None),
+    ("POS", "random init, vocabulary = pre-training word list", "pos_wordlist", "tag_acc", None),
+    ("POS", "+ word table pre-trained (ranking LM)", "pos_pretrained", "tag_acc", "pos_wordlist"),
+    ("Chunking", "random init", "chunk", "chunks_f", None),
+    ("Chunking", "+ predicted POS tag feature", "chunk_pos", "chunks_f", "chunk"),
+    ("NER", "random init", "ner", "ents_f", None),
+    ("NER", "+ gazetteer feature (SENNA's lists)", "ner_gazetteer", "ents_f", "ner"),
+]
+# Issue 8's figures for the SENNA v3 C binary on this machine type (one core, WSJ 22-24).
+SENNA_BINARY = {"POS": 58_500, "Chunking": 32_200, "NER": 29_700, "SRL": 1_900}
+SENNA_BINARY_RSS_MB = 192
+
+
+def feature_gain_lines(metrics_dir: Path) -> List[str]:
+    """Dev score of each feature configuration and its gain over the one it adds to."""
+    rows = []
+    for task, config, key, metric, base in FEATURE_ROWS:
+        value = score(read_json(metrics_dir / f"{key}.json"), metric)
+        if value is None:
+            continue
+        base_value = score(read_json(metrics_dir / f"{base}.json"), metric) if base else None
+        gain = f"{value - base_value:+.2f}" if base_value is not None else ""
+        rows.append(f"| {task} | {config} | {fmt(value)} | {gain} | `metrics/{key}.json` |")
+    if not rows:
+        return []
+    header = ["", "Features (dev):", "", "| Task | Configuration | Dev | Gain | From |", "|---|---|---:|---:|---|"]
+    return header + rows
+
+
+def comparison_lines(metrics_dir: Path) -> List[str]:
+    """Words/s and dev score side by side: ours, spaCy's stock components, the SENNA binary."""
+    compare = read_json(metrics_dir / "bench_compare.json")
+    if not compare or not compare.get("runs"):
+        return []
+    ours, stock = compare["runs"][0], {run["model"]: run for run in compare["runs"][1:]}
+    srl = read_json(metrics_dir / "bench_srl.json") or {}
+    stock_by_task = {
+        "POS": _stock_run(stock, "tagger"),
+        "NER": _stock_run(stock, "ner"),
+    }
+    tasks = [
+        ("POS", "senna_tagger", "pos", "tag_acc", "stock_tagger"),
+        ("Chunking", "senna_chunker", "chunk", "chunks_f", None),
+        ("NER", "senna_ner", "ner", "ents_f", "stock_ner"),
+    ]
+    rows = []
+    for task, component, key, metric, stock_key in tasks:
+        ours_rate = ours.get("task_words_per_second", {}).get(component)
+        stock_run = stock_by_task.get(task)
+        stock_rate = stock_run["words_per_second"]["pipeline"] if stock_run else None
+        ours_score = score(read_json(metrics_dir / f"{key}.json"), metric)
+        stock_score = score(read_json(metrics_dir / f"{stock_key}.json"), metric) if stock_key else None
+        rows.append(_comparison_row(task, ours_rate, ours_score, stock_rate, stock_score))
+    srl_rate = srl.get("words_per_second", {}).get("senna_srl")
+    if srl_rate:
+        rows.append(_comparison_row("SRL", srl_rate, score(read_json(metrics_dir / "srl.json"), "srl_f"), None, None))
+    peaks = [f"ours {ours.get('peak_rss_mb', 0):,.0f} MB"]
+    peaks += [f"{name} {run.get('peak_rss_mb', 0):,.0f} MB" for name, run in stock.items()]
+    return [
+        "",
+        "Speed against spaCy's stock components and the SENNA binary (words/second, one thread, "
+        "WSJ dev text from raw text; SRL: the component with gold predicates on WSJ 24; "
+        "`spacy project run compare`):",
+        "",
+        "| Task | Ours w/s | Ours dev | spaCy stock w/s | stock dev | ours / stock | SENNA binary w/s | ours / SENNA |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        *rows,
+        "",
+        f"Peak RSS per process: {', '.join(peaks)}; SENNA binary {SENNA_BINARY_RSS_MB} MB.",
+    ]
+
+
+def _stock_run(runs: Dict[str, Dict], component: str) -> Optional[Dict]:
+    """The compared run whose pipeline has `component` (spaCy's factory name)."""
+    for run in runs.values():
+        if component in run.get("words_per_second", {}):
+            return run
+    return None
+
+
+def _comparison_row(task: str, ours_rate, ours_score, stock_rate, stock_score) -> str:
+    senna = SENNA_BINARY.get(task)
+    cells = [
+        task,
+        f"{ours_rate:,.0f}" if ours_rate else MISSING,
+        fmt(ours_score),
+        f"{stock_rate:,.0f}" if stock_rate else MISSING,
+        fmt(stock_score),
+        f"{ours_rate / stock_rate:.2f}x" if ours_rate and stock_rate else MISSING,
+        f"{senna:,}" if senna else MISSING,
+        f"{ours_rate / senna:.2f}x" if ours_rate and senna else MISSING,
+    ]
+    return "| " + " | ".join(cells) + " |"
 
 
 def replace_section(text: str, section: str) -> str:
