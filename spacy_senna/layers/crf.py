@@ -274,7 +274,7 @@ def _best_opening(prev_delta, scores_from, into_max, top_k: int):
     batch, n_prev = prev_delta.shape
     if top_k >= n_prev:
         return _max_over_all_previous(prev_delta, scores_from)
-    top = numpy.argpartition(prev_delta, n_prev - top_k, axis=1)[:, n_prev - top_k :].T  # (k, batch)
+    top = _top_k(prev_delta, top_k)  # (k, batch)
     top_delta = numpy.take_along_axis(prev_delta.T, top, axis=0)
     best_score, best = _max_over_previous(top_delta, top, scores_from[top])
     # A tag outside the top k scores at most (k-th best delta) + max_c A[c, s].
@@ -283,6 +283,18 @@ def _best_opening(prev_delta, scores_from, into_max, top_k: int):
     if len(unsure):
         best_score[unsure], best[unsure] = _max_over_all_previous(prev_delta[unsure], scores_from)
     return best_score, best
+
+
+def _top_k(values, k: int):
+    """The column indices of each row's k largest values, shape (k, batch), by k argmaxes
+    (for a small k several times faster than numpy.argpartition over short rows)."""
+    remaining = values.copy()
+    rows = numpy.arange(values.shape[0])
+    top = numpy.empty((k, values.shape[0]), dtype="int64")
+    for j in range(k):
+        top[j] = remaining.argmax(axis=1)
+        remaining[rows, top[j]] = -numpy.inf
+    return top
 
 
 def _max_over_all_previous(prev_delta, scores_from):
