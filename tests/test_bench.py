@@ -132,6 +132,8 @@ def test_bench_cli_runs_single_threaded(model_dir, text_file, tmp_path):
     assert printed["threads"] == THREAD_ENV  # measured in a child started with one thread
     assert printed["model"] == str(model_dir) and printed["batch_size"] == 8
     assert printed["words_per_second"]["pipeline"] > 0
+    # streamed before the input is held in memory: at most the process's overall peak
+    assert 0 < printed["streaming_peak_rss_mb"] <= printed["peak_rss_mb"]
 
 
 def test_bench_cli_corpus_format_option(model_dir):

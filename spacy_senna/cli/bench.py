@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from enum import Enum
 from itertools import islice
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional, Sequence, Set
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Set
 
 import typer
 from spacy.language import Language
@@ -114,6 +114,17 @@ def detect_format(path: Path) -> str:
     return "text"
 
 
+def iter_texts(path: Path, fmt: str = "auto") -> Iterator[str]:
+    """The texts of INPUT one at a time, as read_bench_input gives them, keeping none."""
+    if fmt == "auto":
+        fmt = detect_format(path)
+    if fmt == "text":
+        return (text.strip() for _, text in read_lines(path) if text.strip())
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}")
+    return (" ".join(sentence.words) for sentence in read_sentences(path, fmt))
+
+
 def read_bench_input(path: Path, fmt: str = "auto") -> BenchInput:
     """The texts of INPUT: its non-blank lines, or the sentences of a corpus file."""
     if fmt == "auto":
@@ -149,7 +160,6 @@ def run_bench(
         raise ValueError(f"has {len(data)} texts: need more than --warmup {warmup} to time anything")
     warm, timed = data.part(0, warmup), data.part(warmup)
     pipes = task_pipes(nlp)
-    streaming_rss = _streaming_peak_rss_mb(nlp, data.texts, batch_size)
     if len(warm):
         _component_pass(nlp, _input_docs(nlp, warm), batch_size, warm.given_predicates)
         list(nlp.pipe(warm.texts, batch_size=batch_size))
@@ -188,7 +198,6 @@ def run_bench(
     }
     if scaling:
         result["scaling"] = run_scaling(nlp, timed, batch_size)
-    result["streaming_peak_rss_mb"] = round(streaming_rss, 1)
     result["peak_rss_mb"] = round(peak_rss_mb(), 1)
     result["threads"] = {name: os.environ.get(name) for name in THREAD_ENV}
     return result
@@ -336,10 +345,10 @@ def _rate(n_words: int, seconds: float) -> float:
     return round(n_words / seconds, 1) if seconds > 0 else float("inf")
 
 
-def _streaming_peak_rss_mb(nlp: Language, texts: List[str], batch_size: int) -> float:
-    """Peak RSS after streaming every text once through the whole pipeline, keeping no Doc:
-    the memory of loading and running the pipeline (as a tagging process uses it), before
-    the benchmark holds its own lists of docs."""
+def streaming_peak_rss_mb(nlp: Language, texts: Iterable[str], batch_size: int) -> float:
+    """Peak RSS after streaming the texts once through the whole pipeline, keeping no text
+    or Doc: the memory a tagging process needs for this pipeline (run before the benchmark
+    reads its input and holds its own lists of docs)."""
     for _ in nlp.pipe(texts, batch_size=batch_size):
         pass
     return peak_rss_mb()
@@ -453,16 +462,18 @@ def bench_cli(
         output_args = ["--output", str(output)] if output else []
         raise typer.Exit(code=_rerun_single_threaded([model, *args, *output_args]))
     _limit_loaded_pools()
+    nlp = load_pipeline(model)
     try:
+        streaming_rss = streaming_peak_rss_mb(nlp, iter_texts(input_path, fmt.value), batch_size)
         data = read_bench_input(input_path, fmt.value)
     except SennaFormatError as err:
         fail(str(err))
-    nlp = load_pipeline(model)
     try:
         result = {
             "model": model,
             "input": str(input_path),
             **run_bench(nlp, data, batch_size, warmup, repeat, scaling),
+            "streaming_peak_rss_mb": round(streaming_rss, 1),
         }
     except ValueError as err:
         fail(f"{input_path}: {err}")
