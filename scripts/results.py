@@ -99,6 +99,7 @@ def render_table(metrics_dir: Path) -> str:
     ]
     lines += feature_gain_lines(metrics_dir)
     lines += comparison_lines(metrics_dir)
+    lines += scaling_lines(metrics_dir)
     bench = read_json(metrics_dir / "bench.json")
     if bench and isinstance(bench.get("words_per_second"), dict):
         speeds = ", ".join(f"{name} {value:,.0f}" for name, value in bench["words_per_second"].items())
@@ -112,7 +113,8 @@ def render_table(metrics_dir: Path) -> str:
 
 # (task, configuration, metrics file, score key, the file of the configuration it adds to)
 FEATURE_ROWS = [
-    ("POS", "random init, vocabulary from the training data", "pos", "tag_acc", None),
+    ("POS", "random init, SENNA's features (2-character suffix)", "pos_suffix2", "tag_acc", None),
+    ("POS", "random init, 3-character suffix (configs/pos.cfg)", "pos", "tag_acc", "pos_suffix2"),
     ("POS", "random init, vocabulary = pre-training word list", "pos_wordlist", "tag_acc", None),
     ("POS", "+ word table pre-trained (ranking LM)", "pos_pretrained", "tag_acc", "pos_wordlist"),
     ("Chunking", "random init", "chunk", "chunks_f", None),
@@ -196,6 +198,33 @@ def comparison_lines(metrics_dir: Path) -> List[str]:
         f"Peak RSS of a process streaming the text through the pipeline (torch not installed): "
         f"{', '.join(peaks)}; SENNA binary {SENNA_BINARY_RSS_MB} MB.",
     ]
+
+
+def scaling_lines(metrics_dir: Path) -> List[str]:
+    """Words/s against batch size, n_process and sentence length, from `bench --scaling`."""
+    bench = read_json(metrics_dir / "bench_scaling.json")
+    if not bench or "scaling" not in bench:
+        return []
+    scaling = bench["scaling"]
+    batch = ", ".join(f"{size}: {rate:,.0f}" for size, rate in scaling["batch_size"].items())
+    process = ", ".join(f"{k}: {rate:,.0f}" for k, rate in scaling["n_process"].items())
+    components = [name for name in bench["words_per_second"] if name not in ("tokenizer", "pipeline")]
+    lines = [
+        "",
+        f"Scaling (`bench {bench['model']} --scaling`, words/second, one thread per process; one "
+        "timed run each):",
+        "",
+        f"- whole pipeline from raw text by batch size: {batch}",
+        f"- whole pipeline by `n_process` (this machine has 2 cores): {process}",
+        "",
+        "| Sentence length (tokens) | Texts | Words | " + " | ".join(components) + " | pipeline |",
+        "|---|---:|---:|" + "---:|" * (len(components) + 1),
+    ]
+    for label, bucket in scaling["sentence_length"].items():
+        rates = bucket["words_per_second"]
+        cells = [f"{rates[name]:,.0f}" if name in rates else MISSING for name in [*components, "pipeline"]]
+        lines.append(f"| {label} | {bucket['n_texts']:,} | {bucket['n_words']:,} | " + " | ".join(cells) + " |")
+    return lines
 
 
 def _rss(run: Dict) -> str:
