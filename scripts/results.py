@@ -120,9 +120,9 @@ FEATURE_ROWS = [
     ("Chunking", "random init", "chunk", "chunks_f", None),
     ("Chunking", "+ predicted POS tag feature", "chunk_pos", "chunks_f", "chunk"),
     ("NER", "random init", "ner", "ents_f", None),
+    ("NER", "+ gazetteer feature (SENNA's lists)", "ner_gazetteer", "ents_f", "ner"),
     ("NER", "random init, vocabulary = pre-training word list", "ner_wordlist", "ents_f", None),
     ("NER", "+ word table pre-trained (ranking LM, for POS)", "ner_pretrained", "ents_f", "ner_wordlist"),
-    ("NER", "+ gazetteer feature (SENNA's lists)", "ner_gazetteer", "ents_f", "ner"),
 ]
 # Issue 8's figures for the SENNA v3 C binary on this machine type (one core, WSJ 22-24).
 SENNA_BINARY = {"POS": 58_500, "Chunking": 32_200, "NER": 29_700, "SRL": 1_900}
