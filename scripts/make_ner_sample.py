@@ -10,7 +10,6 @@ whether the model recognises names it never saw in training.
     python scripts/make_ner_sample.py            # writes assets/sample/ner_sample_{train,dev}.txt.gz
 """
 import argparse
-import gzip
 import random
 import re
 import sys
@@ -20,6 +19,7 @@ from typing import Dict, List, Sequence, Tuple
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from spacy_senna.tags import spans_to_tags  # noqa: E402
+from make_sample import write_gzip  # noqa: E402  (scripts/ is this script's own folder)
 
 SAMPLE_DIR = ROOT / "assets" / "sample"
 
@@ -209,12 +209,6 @@ def generate(n_sentences: int, filler: Filler, rng: random.Random) -> str:
         lines += [" ".join(token) for token in realise(rng.choice(TEMPLATES), filler)] + [""]
         left_in_doc -= 1
     return "\n".join(lines) + "\n"
-
-
-def write_gzip(path: Path, text: str) -> None:
-    """Gzip with no name or time stamp, so the same input gives the same bytes."""
-    with path.open("wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as out:
-        out.write(text.encode("utf8"))
 
 
 def main() -> None:

@@ -116,25 +116,28 @@ def detect_format(path: Path) -> str:
 
 def iter_texts(path: Path, fmt: str = "auto") -> Iterator[str]:
     """The texts of INPUT one at a time, as read_bench_input gives them, keeping none."""
-    if fmt == "auto":
-        fmt = detect_format(path)
+    fmt = _input_format(path, fmt)
     if fmt == "text":
         return (text.strip() for _, text in read_lines(path) if text.strip())
-    if fmt not in FORMATS:
-        raise ValueError(f"unknown format {fmt!r}")
     return (" ".join(sentence.words) for sentence in read_sentences(path, fmt))
 
 
 def read_bench_input(path: Path, fmt: str = "auto") -> BenchInput:
     """The texts of INPUT: its non-blank lines, or the sentences of a corpus file."""
-    if fmt == "auto":
-        fmt = detect_format(path)
+    fmt = _input_format(path, fmt)
     if fmt == "text":
-        return BenchInput("text", [text.strip() for _, text in read_lines(path) if text.strip()])
-    if fmt not in FORMATS:
-        raise ValueError(f"unknown format {fmt!r}")
+        return BenchInput("text", list(iter_texts(path, fmt)))
     sentences = list(read_sentences(path, fmt))
     return BenchInput(fmt, [" ".join(sentence.words) for sentence in sentences], sentences)
+
+
+def _input_format(path: Path, fmt: str) -> str:
+    """'text' or a corpus format of readers.FORMATS: `fmt`, or INPUT's detected one for 'auto'."""
+    if fmt == "auto":
+        return detect_format(path)
+    if fmt != "text" and fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}")
+    return fmt
 
 
 def run_bench(
@@ -333,7 +336,7 @@ def _task_pass(nlp: Language, texts: List[str], pipes: Dict[str, List[str]], bat
     return seconds
 
 
-def _time_pipe(nlp: Language, texts: List[str], **kwargs: Any) -> float:
+def _time_pipe(nlp: Language, texts: Iterable[str], **kwargs: Any) -> float:
     """Seconds of one nlp.pipe run over the raw texts."""
     start = time.perf_counter()
     for _ in nlp.pipe(texts, **kwargs):
@@ -349,8 +352,7 @@ def streaming_peak_rss_mb(nlp: Language, texts: Iterable[str], batch_size: int) 
     """Peak RSS after streaming the texts once through the whole pipeline, keeping no text
     or Doc: the memory a tagging process needs for this pipeline (run before the benchmark
     reads its input and holds its own lists of docs)."""
-    for _ in nlp.pipe(texts, batch_size=batch_size):
-        pass
+    _time_pipe(nlp, texts, batch_size=batch_size)
     return peak_rss_mb()
 
 

@@ -271,7 +271,7 @@ def _best_opening(prev_delta, scores_from, into_max, top_k: int):
     `prev_delta` is (batch, previous tags), `scores_from` is A (previous, next) and `into_max`
     its column maxima. The top k candidates are laid out (k, batch, next) so that their max
     runs over the first axis: numpy reduces a short last axis row by row, many times slower."""
-    batch, n_prev = prev_delta.shape
+    n_prev = prev_delta.shape[1]
     if top_k >= n_prev:
         return _max_over_all_previous(prev_delta, scores_from)
     top = _top_k(prev_delta, top_k)  # (k, batch)

@@ -154,7 +154,7 @@ def _slot_rows(positions: numpy.ndarray, targets: numpy.ndarray, n: int, max_dis
     for k, offset in enumerate(SLOT_OFFSETS):
         neighbour = positions + offset
         inside = (neighbour >= 0) & (neighbour < n)
-        rows = numpy.clip(neighbour - targets, -max_distance, max_distance) + max_distance
+        rows = _clipped_row(neighbour - targets, max_distance)
         yield k, rows, inside
 
 
