@@ -4,11 +4,12 @@ from typing import Dict, List, Optional, Sequence
 
 from spacy.tokens import Doc
 from spacy.util import registry
-from thinc.api import HardTanh, Linear, Model, chain, concatenate, with_array
+from thinc.api import Dropout, HardTanh, Linear, Model, chain, concatenate, with_array
 from thinc.types import Floats2d
 
 from .layers import (
     SennaAttrEmbed,
+    SennaCharEmbed,
     SennaFeatureEmbed,
     SennaGazetteerEmbed,
     SennaSentence,
@@ -34,6 +35,7 @@ def build_senna_embed(
     gazetteers: Optional[Dict[str, str]] = None,
     gazetteer_dir: Optional[str] = None,
     gazetteer_width: int = 5,
+    char_width: int = 0,
 ) -> Model[List[Doc], List[Floats2d]]:
     """SENNA's lookup tables (word, caps, suffix) concatenated per token: a tok2vec layer.
 
@@ -41,7 +43,8 @@ def build_senna_embed(
     ("tag": the POS tag, "chunk": the IOBES chunk tag), `gazetteers` (class -> list file)
     adds SENNA's per-class gazetteer membership feature; `gazetteer_dir` finds the lists of
     LOC, MISC, ORG and PER in a folder (SENNA's hash/ner.loc.lst ... or LOC.lst ...).
-    Lists are read at initialisation and stored in the model.
+    Lists are read at initialisation and stored in the model. `char_width` > 0 adds that
+    many filters of a convolution over each word's characters (layers/char_embed.py).
     """
     if gazetteer_dir:
         gazetteers = {**find_gazetteers(gazetteer_dir), **(gazetteers or {})}
@@ -59,6 +62,8 @@ def build_senna_embed(
     extras = [SennaAttrEmbed(attr, feature_width) for attr in token_features]
     if gazetteers:
         extras.append(SennaGazetteerEmbed(dict(gazetteers), gazetteer_width))
+    if char_width:
+        extras.append(SennaCharEmbed(char_width))
     if not extras:
         return tables
     model = concatenate(tables, *extras)
@@ -85,18 +90,21 @@ def build_window_tagger(
     window_size: int = 5,
     hidden_width: int = 300,
     sentence_level: bool = True,
+    hidden_dropout: bool = False,
     nO: Optional[int] = None,
 ) -> Model[List[Doc], List[Floats2d]]:
     """The window network: windows of token vectors -> Linear -> HardTanh -> Linear -> tag scores.
 
     With `sentence_level` the scores feed the sentence-level log-likelihood (transition
     scores, Viterbi decoding); without it each token's tag is a softmax over its scores.
+    With `hidden_dropout` a dropout layer follows HardTanh; `[training] dropout` sets its rate.
     """
     output_layer = Linear(nO=nO)
+    hidden = [HardTanh(nO=hidden_width)] + ([Dropout(0.0)] if hidden_dropout else [])
     layers = [
         tok2vec,
         SennaWindow(window_size),
-        with_array(chain(HardTanh(nO=hidden_width), output_layer)),
+        with_array(chain(*hidden, output_layer)),
     ]
     refs = {"tok2vec": tok2vec, "output_layer": output_layer}
     if sentence_level:

@@ -200,3 +200,20 @@ def test_word_list_vocabulary(tmp_path):
     nlp.to_disk(tmp_path / "model")
     words_path.unlink()
     assert spacy.load(tmp_path / "model")("apple is buying").ents is not None
+
+
+def test_tagger_with_char_features_overfits_and_round_trips(tmp_path):
+    nlp = spacy.blank("en")
+    config = {"model": {"hidden_dropout": True, "tok2vec": {"@architectures": "spacy_senna.SennaEmbed.v1", "char_width": 8}}}
+    nlp.add_pipe("senna_tagger", config=config)
+    examples = make_examples(nlp)
+    optimizer = nlp.initialize(lambda: examples)
+    for _ in range(80):
+        nlp.update(examples, sgd=optimizer, drop=0.1, losses={})
+    for example in examples:
+        doc = nlp(Doc(nlp.vocab, words=[t.text for t in example.reference]))
+        assert annotations(doc)[0] == gold_annotations(example)[0]
+    nlp.to_disk(tmp_path / "model")
+    loaded = spacy.load(tmp_path / "model")
+    assert _predictions(loaded, TEXTS) == _predictions(nlp, TEXTS)
+    assert [t.tag_ != "" for t in loaded(Doc(loaded.vocab, words=["x" * 300, "☃"]))] == [True, True]

@@ -4,10 +4,12 @@ import itertools
 import numpy
 import pytest
 import spacy
+from spacy.tokens import Doc
 from thinc.api import NumpyOps
 
 from spacy_senna.features import FeatureTables, caps_class, normalize_word, word_suffix
-from spacy_senna.layers import SennaFeatureEmbed, SennaWindow, SentenceLogLikelihood, sll_loss, viterbi_decode
+from spacy_senna.layers import SennaCharEmbed, SennaFeatureEmbed, SennaWindow, SentenceLogLikelihood, sll_loss, viterbi_decode
+from spacy_senna.layers.char_embed import char_matrix, word_char_rows
 from spacy_senna.layers.window import window_rows
 
 
@@ -250,3 +252,37 @@ def test_pruned_viterbi_is_exact(scale):
     full = viterbi(emissions, lengths, transitions, start, top_k=n_tags)
     for k in (1, 4, 8):
         assert (viterbi(emissions, lengths, transitions, start, top_k=k) == full).all()
+
+
+def test_char_embed_gradient_matches_finite_differences():
+    nlp = spacy.blank("en")
+    words = [["Hello", "world", "1999", "un-believable"], [], ["world", "x" * 40]]
+    docs = [Doc(nlp.vocab, words=w) for w in words]
+    model = SennaCharEmbed(4, char_width=3)
+    model.initialize()
+    vectors, backprop = model.begin_update(docs)
+    assert [v.shape for v in vectors] == [(4, 4), (0, 4), (2, 4)]
+    assert numpy.array_equal(vectors[0][1], vectors[2][0])  # one row per distinct word
+    weights = [numpy.random.default_rng(0).normal(size=v.shape).astype("float32") for v in vectors]
+    backprop(weights)
+    eps = 1e-3
+    for name in ("E", "W", "b"):
+        param, grad = model.get_param(name), model.get_grad(name).copy()
+        for index in numpy.argsort(-numpy.abs(grad).ravel())[:3]:
+            index = numpy.unravel_index(index, grad.shape)
+            old = param[index]
+            param[index] = old + eps
+            plus = sum((w * v).sum() for w, v in zip(weights, model.predict(docs)))
+            param[index] = old - eps
+            minus = sum((w * v).sum() for w, v in zip(weights, model.predict(docs)))
+            param[index] = old
+            assert (plus - minus) / (2 * eps) == pytest.approx(grad[index], rel=1e-2, abs=1e-3)
+
+
+def test_char_rows_fold_digits_and_keep_both_ends_of_long_words():
+    assert word_char_rows("1999", 512, 20).tolist() == word_char_rows("2024", 512, 20).tolist()
+    long_word = "a" * 30 + "tion"
+    rows = word_char_rows(long_word, 512, 20)
+    assert len(rows) == 20 and rows[-4:].tolist() == word_char_rows("tion", 512, 20).tolist()
+    assert char_matrix([], 512, 20, 1).shape == (0, 3)
+    assert char_matrix([""], 512, 20, 1).tolist() == [[0, 1, 0]]

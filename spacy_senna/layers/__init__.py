@@ -1,5 +1,6 @@
 """Thinc layers of the SENNA networks, one per module."""
 from .attr_embed import SennaAttrEmbed
+from .char_embed import SennaCharEmbed
 from .crf import SentenceLogLikelihood, sll_loss, viterbi_decode
 from .embed import SennaFeatureEmbed
 from .gazetteer import SennaGazetteerEmbed
@@ -9,6 +10,7 @@ from .with_predicates import with_predicates
 
 __all__ = [
     "SennaAttrEmbed",
+    "SennaCharEmbed",
     "SennaGazetteerEmbed",
     "SennaFeatureEmbed",
     "SennaSentence",
