@@ -7,8 +7,7 @@ words a representation built from their affixes, capitals, digits and hyphens.
 
 The convolution runs once per distinct word of a batch; tokens gather their word's row.
 """
-from functools import lru_cache
-from typing import Callable, List, Tuple
+from typing import Callable, Dict, List, Sequence, Tuple
 
 import numpy
 from spacy.attrs import ORTH
@@ -20,6 +19,8 @@ from ..features import _DIGIT
 
 InT = List[Doc]
 OutT = List[Floats2d]
+_ROWS_BY_ORTH: Dict[Tuple[int, int], Dict[int, Ints1d]] = {}
+_MAX_CACHE = 1_000_000
 
 
 def SennaCharEmbed(
@@ -60,20 +61,23 @@ def forward(model: Model[InT, OutT], docs: InT, is_train: bool) -> Tuple[OutT, C
     lengths = ops.asarray1i([len(doc) for doc in docs])
     orths = numpy.concatenate([doc.to_array(ORTH) for doc in docs]) if docs else numpy.zeros((0,), "uint64")
     unique_orths, token_word = numpy.unique(orths, return_inverse=True)
-    strings = docs[0].vocab.strings if docs else None
-    chars = char_matrix(
-        [strings[int(orth)] for orth in unique_orths], E.shape[0], model.attrs["max_chars"], window // 2
-    )
+    token_word = token_word.reshape((-1,))
+    word_rows = orth_char_rows(docs[0].vocab.strings, unique_orths, E.shape[0], model.attrs["max_chars"]) if docs else []
+    chars = char_matrix(word_rows, window // 2)
     n_words, n_positions = chars.shape[0], chars.shape[1] - 2 * (window // 2)
     # (word, position, k) rows of E: the window of characters centred on each position.
     char_rows = chars[:, numpy.arange(n_positions)[:, None] + numpy.arange(window)[None, :]]
+    inside = chars[:, window // 2 : window // 2 + n_positions] != 0
+    if not is_train:
+        vectors = _max_over_characters(model, char_rows[inside], inside)[token_word]
+        return (ops.unflatten(vectors, lengths) if docs else []), lambda d_outputs: []
     char_rows = ops.asarray(char_rows.reshape((-1,)), dtype="int32")
     windows = E[char_rows].reshape((n_words * n_positions, window * E.shape[1]))
     filters = (ops.gemm(windows, W, trans2=True) + b).reshape((n_words, n_positions, n_filters))
-    filters[ops.asarray(chars[:, window // 2 : window // 2 + n_positions] == 0)] = -numpy.inf
+    filters[ops.asarray(~inside)] = -numpy.inf
     best = filters.argmax(axis=1)
     word_vectors = xp.take_along_axis(filters, best[:, None, :], axis=1)[:, 0, :]
-    token_word = ops.asarray(token_word.reshape((-1,)), dtype="int32")
+    token_word = ops.asarray(token_word, dtype="int32")
     vectors = word_vectors[token_word]
 
     def backprop(d_outputs: OutT) -> InT:
@@ -94,27 +98,52 @@ def forward(model: Model[InT, OutT], docs: InT, is_train: bool) -> Tuple[OutT, C
     return (ops.unflatten(vectors, lengths) if docs else []), backprop
 
 
-def char_matrix(words: List[str], n_rows: int, max_chars: int, pad: int) -> numpy.ndarray:
-    """(n_words, longest + 2 * pad) character rows, 0 outside each word; at least one position."""
-    rows = [word_char_rows(word, n_rows, max_chars) for word in words]
-    longest = max([len(r) for r in rows], default=0) or 1
-    matrix = numpy.zeros((len(rows), longest + 2 * pad), dtype="int32")
-    for i, word_rows in enumerate(rows):
-        matrix[i, pad : pad + len(word_rows)] = word_rows
-    if not len(rows):
-        return matrix
-    empty = matrix[:, pad] == 0
-    matrix[empty, pad] = 1  # an empty string still gets one (unknown) character
+def _max_over_characters(model: Model, char_windows, inside) -> Floats2d:
+    """Inference: the filters at each word's real character positions only, max per word."""
+    ops, E, W, b = model.ops, model.get_param("E"), model.get_param("W"), model.get_param("b")
+    if not len(inside):
+        return ops.alloc2f(0, W.shape[0])
+    windows = E[ops.asarray(char_windows.reshape((-1,)), dtype="int32")].reshape((len(char_windows), -1))
+    filters = ops.xp.full((inside.shape[0], inside.shape[1], W.shape[0]), -numpy.inf, dtype="float32")
+    filters[ops.asarray(inside)] = ops.gemm(windows, W, trans2=True)
+    best = filters[:, 0].copy()
+    for position in range(1, filters.shape[1]):
+        ops.xp.maximum(best, filters[:, position], out=best)
+    return best + b
+
+
+def orth_char_rows(strings, orths: Sequence[int], n_rows: int, max_chars: int) -> List[Ints1d]:
+    """The character rows of each word (by orth id), cached by id: ids are hashes of the text."""
+    cache = _ROWS_BY_ORTH.setdefault((n_rows, max_chars), {})
+    if len(cache) > _MAX_CACHE:
+        cache.clear()
+    rows = []
+    for orth in orths.tolist():
+        found = cache.get(orth)
+        if found is None:
+            found = cache[orth] = word_char_rows(strings[orth], n_rows, max_chars)
+        rows.append(found)
+    return rows
+
+
+def char_matrix(word_rows: List[Ints1d], pad: int) -> numpy.ndarray:
+    """(n_words, longest + 2 * pad) character rows, 0 outside each word."""
+    n_chars = numpy.fromiter(map(len, word_rows), dtype="int64", count=len(word_rows))
+    longest = int(n_chars.max()) if len(word_rows) else 1
+    matrix = numpy.zeros((len(word_rows), longest + 2 * pad), dtype="int32")
+    if len(word_rows):
+        inside = numpy.arange(longest)[None, :] < n_chars[:, None]
+        matrix[:, pad : pad + longest][inside] = numpy.concatenate(word_rows)
     return matrix
 
 
-@lru_cache(maxsize=500_000)
 def word_char_rows(word: str, n_rows: int, max_chars: int) -> Ints1d:
-    """Rows of a word's characters: 1 + code point mod (n_rows - 1), digits as '0'."""
+    """Rows of a word's characters: 1 + code point mod (n_rows - 1), digits as '0'; an empty
+    word gets one row, 1."""
     word = _DIGIT.sub("0", word)
     if len(word) > max_chars:
         word = word[: max_chars // 2] + word[-(max_chars - max_chars // 2) :]
     codes = numpy.frombuffer(word.encode("utf-32-le"), dtype="uint32").astype("int64")
-    rows = (1 + codes % (n_rows - 1)).astype("int32")
+    rows = (1 + codes % (n_rows - 1)).astype("int32") if len(codes) else numpy.ones((1,), dtype="int32")
     rows.setflags(write=False)
     return rows
