@@ -21,6 +21,7 @@ InT = List[Doc]
 OutT = List[Floats2d]
 _ROWS_BY_ORTH: Dict[Tuple[int, int], Dict[int, Ints1d]] = {}
 _MAX_CACHE = 1_000_000
+_BLOCK_WORDS = 256
 
 
 def SennaCharEmbed(
@@ -37,6 +38,8 @@ def SennaCharEmbed(
     """
     if window_size < 1 or window_size % 2 == 0:
         raise ValueError(f"window_size must be odd and positive, got {window_size}")
+    if not 2 <= n_rows <= 2**16:
+        raise ValueError(f"n_rows must be between 2 and 65536, got {n_rows}")
     return Model(
         "senna_char_embed",
         forward,
@@ -99,20 +102,25 @@ def forward(model: Model[InT, OutT], docs: InT, is_train: bool) -> Tuple[OutT, C
 
 
 def _max_over_characters(model: Model, char_windows, inside) -> Floats2d:
-    """Inference: the filters at each word's real character positions only, max per word."""
+    """Inference: the filters at each word's real character positions only, max per word,
+    a block of words at a time (the padded filter array stays small)."""
     ops, E, W, b = model.ops, model.get_param("E"), model.get_param("W"), model.get_param("b")
-    if not len(inside):
-        return ops.alloc2f(0, W.shape[0])
-    windows = E[ops.asarray(char_windows.reshape((-1,)), dtype="int32")].reshape((len(char_windows), -1))
-    filters = ops.xp.full((inside.shape[0], inside.shape[1], W.shape[0]), -numpy.inf, dtype="float32")
-    filters[ops.asarray(inside)] = ops.gemm(windows, W, trans2=True)
-    best = filters[:, 0].copy()
-    for position in range(1, filters.shape[1]):
-        ops.xp.maximum(best, filters[:, position], out=best)
+    best = ops.alloc2f(inside.shape[0], W.shape[0])
+    position_start = numpy.concatenate([[0], numpy.cumsum(inside.sum(axis=1))])
+    for start in range(0, inside.shape[0], _BLOCK_WORDS):
+        end = min(start + _BLOCK_WORDS, inside.shape[0])
+        rows = char_windows[position_start[start] : position_start[end]]
+        windows = E[ops.asarray(rows.reshape((-1,)), dtype="int32")].reshape((len(rows), -1))
+        filters = ops.xp.full((end - start, inside.shape[1], W.shape[0]), -numpy.inf, dtype="float32")
+        filters[ops.asarray(inside[start:end])] = ops.gemm(windows, W, trans2=True)
+        block = best[start:end]
+        block[...] = filters[:, 0]
+        for position in range(1, filters.shape[1]):
+            ops.xp.maximum(block, filters[:, position], out=block)
     return best + b
 
 
-def orth_char_rows(strings, orths: Sequence[int], n_rows: int, max_chars: int) -> List[Ints1d]:
+def orth_char_rows(strings, orths: Sequence[int], n_rows: int, max_chars: int) -> List[bytes]:
     """The character rows of each word (by orth id), cached by id: ids are hashes of the text."""
     cache = _ROWS_BY_ORTH.setdefault((n_rows, max_chars), {})
     if len(cache) > _MAX_CACHE:
@@ -126,24 +134,23 @@ def orth_char_rows(strings, orths: Sequence[int], n_rows: int, max_chars: int) -
     return rows
 
 
-def char_matrix(word_rows: List[Ints1d], pad: int) -> numpy.ndarray:
+def char_matrix(word_rows: List[bytes], pad: int) -> numpy.ndarray:
     """(n_words, longest + 2 * pad) character rows, 0 outside each word."""
-    n_chars = numpy.fromiter(map(len, word_rows), dtype="int64", count=len(word_rows))
+    n_chars = numpy.fromiter(map(len, word_rows), dtype="int64", count=len(word_rows)) // 2
     longest = int(n_chars.max()) if len(word_rows) else 1
     matrix = numpy.zeros((len(word_rows), longest + 2 * pad), dtype="int32")
     if len(word_rows):
         inside = numpy.arange(longest)[None, :] < n_chars[:, None]
-        matrix[:, pad : pad + longest][inside] = numpy.concatenate(word_rows)
+        matrix[:, pad : pad + longest][inside] = numpy.frombuffer(b"".join(word_rows), dtype="<u2")
     return matrix
 
 
-def word_char_rows(word: str, n_rows: int, max_chars: int) -> Ints1d:
-    """Rows of a word's characters: 1 + code point mod (n_rows - 1), digits as '0'; an empty
-    word gets one row, 1."""
+def word_char_rows(word: str, n_rows: int, max_chars: int) -> bytes:
+    """Rows of a word's characters, 1 + code point mod (n_rows - 1), digits as '0', as
+    little-endian uint16 bytes (compact to cache); an empty word gets one row, 1."""
     word = _DIGIT.sub("0", word)
     if len(word) > max_chars:
         word = word[: max_chars // 2] + word[-(max_chars - max_chars // 2) :]
     codes = numpy.frombuffer(word.encode("utf-32-le"), dtype="uint32").astype("int64")
-    rows = (1 + codes % (n_rows - 1)).astype("int32") if len(codes) else numpy.ones((1,), dtype="int32")
-    rows.setflags(write=False)
-    return rows
+    rows = 1 + codes % (n_rows - 1) if len(codes) else numpy.ones((1,), dtype="int64")
+    return rows.astype("<u2").tobytes()
