@@ -116,14 +116,14 @@ FEATURE_ROWS = [
     ("POS", "random init, SENNA's features (2-character suffix)", "pos_suffix2", "tag_acc", None),
     ("POS", "random init, 3-character suffix", "pos_s3_nochar", "tag_acc", "pos_suffix2"),
     ("POS", "+ character convolution, hidden-layer dropout (configs/pos.cfg)", "pos", "tag_acc", "pos_s3_nochar"),
-    ("POS", "random init, vocabulary = pre-training word list", "pos_wordlist", "tag_acc", None),
+    ("POS", "configs/pos.cfg, vocabulary = pre-training word list", "pos_wordlist", "tag_acc", None),
     ("POS", "+ word table pre-trained (ranking LM)", "pos_pretrained", "tag_acc", "pos_wordlist"),
     ("Chunking", "random init", "chunk", "chunks_f", None),
     ("Chunking", "+ predicted POS tag feature", "chunk_pos", "chunks_f", "chunk"),
     ("NER", "random init", "ner", "ents_f", None),
     ("NER", "+ gazetteer feature (SENNA's lists)", "ner_gazetteer", "ents_f", "ner"),
     ("NER", "random init, vocabulary = pre-training word list", "ner_wordlist", "ents_f", None),
-    ("NER", "+ word table pre-trained (ranking LM, for POS)", "ner_pretrained", "ents_f", "ner_wordlist"),
+    ("NER", "+ word table pre-trained (ranking LM)", "ner_pretrained", "ents_f", "ner_wordlist"),
 ]
 # Issue 8's figures for the SENNA v3 C binary on this machine type (one core, WSJ 22-24).
 SENNA_BINARY = {"POS": 58_500, "Chunking": 32_200, "NER": 29_700, "SRL": 1_900}

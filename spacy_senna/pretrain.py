@@ -3,7 +3,9 @@
 For every token, the window of `window_size` tokens around it must score higher than the same
 window with its centre word replaced by a random dictionary word:
     loss = max(0, 1 - f(window) + f(corrupted window)),
-f = Linear -> HardTanh -> Linear(1) over the window of SennaEmbed vectors. As in the paper the
+f = Linear -> HardTanh -> Linear(1) over the window of word vectors (with `words_only`, the
+default, as in the paper's language model: the centre token's capitalisation, suffix or
+character features would give the replacement away; else the whole tok2vec output). As in the paper the
 dictionary grows in stages (curriculum): at first only the `dictionary_start` most frequent
 words are centre words and replacements, and the size doubles every `stage_updates`
 updates. Word rows are ordered by frequency when the vocabulary comes from training text or
@@ -32,11 +34,12 @@ def create_ranking_objective(
     dictionary_start: int = 5000,
     stage_updates: int = 2000,
     seed: int = 0,
+    words_only: bool = True,
 ) -> Callable[[Vocab, Model], Model]:
     """`[pretraining.objective]`: the ranking language model on top of a SennaEmbed tok2vec."""
 
     def create_objective(vocab: Vocab, tok2vec: Model) -> Model:
-        model = RankingLM(tok2vec, window_size, hidden_width, dictionary_start, stage_updates, seed)
+        model = RankingLM(tok2vec, window_size, hidden_width, dictionary_start, stage_updates, seed, words_only)
         model.attrs["loss"] = sum_of_hinges
         return model
 
@@ -49,7 +52,13 @@ def sum_of_hinges(ops, docs: List[Doc], hinges: List[Floats1d]) -> Tuple[float, 
 
 
 def RankingLM(
-    tok2vec: Model, window_size: int, hidden_width: int, dictionary_start: int, stage_updates: int, seed: int
+    tok2vec: Model,
+    window_size: int,
+    hidden_width: int,
+    dictionary_start: int,
+    stage_updates: int,
+    seed: int,
+    words_only: bool = True,
 ) -> Model:
     embed = next((node for node in tok2vec.walk() if node.name == "senna_embed"), None)
     if embed is None:
@@ -67,6 +76,7 @@ def RankingLM(
             "stage_updates": stage_updates,
             "n_updates": 0,
             "seed": seed,
+            "words_only": words_only,
         },
     )
     return model
@@ -75,8 +85,15 @@ def RankingLM(
 def init(model: Model, X: Optional[List[Doc]] = None, Y=None) -> None:
     tok2vec, scorer = model.layers
     tok2vec.initialize(X=X)
-    width = tok2vec.get_dim("nO") * model.attrs["window_size"]
+    width = _token_width(model) * model.attrs["window_size"]
     scorer.initialize(X=model.ops.alloc2f(2, width))
+
+
+def _token_width(model: Model) -> int:
+    """The width of each token's slot in the scored window."""
+    if model.attrs["words_only"]:
+        return model.get_ref("embed").get_dim("word_width")
+    return model.get_ref("tok2vec").get_dim("nO")
 
 
 def dictionary_size(model: Model) -> int:
@@ -91,11 +108,12 @@ def forward(model: Model, docs: List[Doc], is_train: bool) -> Tuple[List[Floats1
     tok2vec, scorer = model.layers
     embed = model.get_ref("embed")
     width = model.attrs["window_size"]
-    vectors, backprop_tok2vec = tok2vec(docs, is_train)
+    words_only = model.attrs["words_only"]
+    vectors, backprop_tok2vec = (embed if words_only else tok2vec)(docs, is_train)
     lengths = ops.asarray1i([len(v) for v in vectors])
-    n_in = tok2vec.get_dim("nO")
+    n_in = _token_width(model)
     word_width = embed.get_dim("word_width")
-    X = ops.flatten(vectors) if len(vectors) else ops.alloc2f(0, n_in)
+    X = ops.flatten(vectors)[:, :n_in] if len(vectors) else ops.alloc2f(0, n_in)
     table = ops.xp.vstack([ops.alloc2f(1, n_in), X])  # row 0: zero padding
     rows = window_rows(ops, lengths, width)
     windows = table[rows.ravel()].reshape((rows.shape[0], width * n_in))
@@ -129,7 +147,10 @@ def forward(model: Model, docs: List[Doc], is_train: bool) -> Tuple[List[Floats1
         embed.inc_grad("W_word", d_W)
         d_table = ops.alloc2f(table.shape[0], n_in)
         ops.scatter_add(d_table, rows.ravel(), ops.xp.ascontiguousarray(d_windows.reshape((-1, n_in))))
-        backprop_tok2vec(ops.unflatten(d_table[1:], lengths) if len(vectors) else [])
+        d_vectors = d_table[1:]
+        if words_only:  # the other features of the tokens get no gradient
+            d_vectors = ops.xp.hstack([d_vectors, ops.alloc2f(len(d_vectors), embed.get_dim("nO") - n_in)])
+        backprop_tok2vec(ops.unflatten(d_vectors, lengths) if len(vectors) else [])
         model.attrs["n_updates"] += 1
         return docs
 

@@ -39,6 +39,26 @@ def test_ranking_objective_learns():
     assert not numpy.allclose(before, tok2vec.get_param("W_word"))
 
 
+def test_words_only_scores_the_word_table_alone():
+    fix_random_seed(0)
+    nlp = spacy.blank("en")
+    docs = [nlp.make_doc(text) for text in TEXT]
+    tok2vec = build_senna_embed(word_width=8, caps_width=2, suffix_width=2, char_width=4)
+    objective = create_ranking_objective(window_size=5, hidden_width=16, words_only=True)
+    model = objective(nlp.vocab, tok2vec)
+    model.initialize(X=docs)
+    embed = model.get_ref("embed")
+    words, caps, suffixes = (embed.get_param(n).copy() for n in ("W_word", "W_caps", "W_suffix"))
+    char_filters = tok2vec.layers[1].get_param("W").copy()
+    losses = train(model, docs, 30)
+    assert numpy.mean(losses[-10:]) < numpy.mean(losses[:5])
+    assert not numpy.allclose(words, embed.get_param("W_word"))
+    # the paper's LM sees words only: the other features would give the replacement away
+    assert numpy.array_equal(caps, embed.get_param("W_caps"))
+    assert numpy.array_equal(suffixes, embed.get_param("W_suffix"))
+    assert numpy.array_equal(char_filters, tok2vec.layers[1].get_param("W"))
+
+
 def test_dictionary_grows_in_stages():
     nlp = spacy.blank("en")
     docs = [nlp.make_doc(text) for text in TEXT]
