@@ -13,13 +13,13 @@ import numpy
 from spacy.attrs import ORTH
 from spacy.tokens import Doc
 from thinc.api import Model, glorot_uniform_init, uniform_init
-from thinc.types import Floats2d, Ints1d
+from thinc.types import Floats2d
 
 from ..features import _DIGIT
 
 InT = List[Doc]
 OutT = List[Floats2d]
-_ROWS_BY_ORTH: Dict[Tuple[int, int], Dict[int, Ints1d]] = {}
+_ROWS_BY_ORTH: Dict[Tuple[int, int], Dict[int, bytes]] = {}
 _MAX_CACHE = 1_000_000
 _BLOCK_WORDS = 256
 
@@ -62,11 +62,7 @@ def forward(model: Model[InT, OutT], docs: InT, is_train: bool) -> Tuple[OutT, C
     E, W, b = model.get_param("E"), model.get_param("W"), model.get_param("b")
     n_filters, window = W.shape[0], model.attrs["window_size"]
     lengths = ops.asarray1i([len(doc) for doc in docs])
-    orths = numpy.concatenate([doc.to_array(ORTH) for doc in docs]) if docs else numpy.zeros((0,), "uint64")
-    unique_orths, token_word = numpy.unique(orths, return_inverse=True)
-    token_word = token_word.reshape((-1,))
-    word_rows = orth_char_rows(docs[0].vocab.strings, unique_orths, E.shape[0], model.attrs["max_chars"]) if docs else []
-    chars = char_matrix(word_rows, window // 2)
+    token_word, chars = _distinct_words(model, docs)
     n_words, n_positions = chars.shape[0], chars.shape[1] - 2 * (window // 2)
     # (word, position, k) rows of E: the window of characters centred on each position.
     char_rows = chars[:, numpy.arange(n_positions)[:, None] + numpy.arange(window)[None, :]]
@@ -99,6 +95,15 @@ def forward(model: Model[InT, OutT], docs: InT, is_train: bool) -> Tuple[OutT, C
         return []
 
     return (ops.unflatten(vectors, lengths) if docs else []), backprop
+
+
+def _distinct_words(model: Model, docs: InT) -> Tuple[numpy.ndarray, numpy.ndarray]:
+    """The distinct word of each token, and the padded character rows of each distinct word."""
+    orths = numpy.concatenate([doc.to_array(ORTH) for doc in docs]) if docs else numpy.zeros((0,), "uint64")
+    unique_orths, token_word = numpy.unique(orths, return_inverse=True)
+    strings = docs[0].vocab.strings if docs else None
+    word_rows = orth_char_rows(strings, unique_orths, model.get_dim("nV"), model.attrs["max_chars"])
+    return token_word.reshape((-1,)), char_matrix(word_rows, model.attrs["window_size"] // 2)
 
 
 def _max_over_characters(model: Model, char_windows, inside) -> Floats2d:
