@@ -2,11 +2,12 @@
 import re
 from collections import Counter
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple, Union
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple, TypeVar, Union
 
 import numpy
 import srsly
 from spacy.attrs import ORTH
+from spacy.strings import StringStore
 from spacy.tokens import Doc
 from thinc.api import Model, deserialize_attr, serialize_attr
 from thinc.types import Ints2d
@@ -22,11 +23,33 @@ N_CAPS = len(CAPS_CLASSES)
 
 _DIGIT = re.compile(r"\d")
 _MAX_CACHE = 1_000_000
+T = TypeVar("T")
+
+
+def fold_digits(text: str) -> str:
+    """Every digit becomes '0'."""
+    return _DIGIT.sub("0", text)
 
 
 def normalize_word(text: str) -> str:
     """SENNA's word normalisation: lower-case, every digit becomes '0'."""
-    return _DIGIT.sub("0", text.lower())
+    return fold_digits(text.lower())
+
+
+def cached_by_orth(
+    cache: Dict[int, T], orths: Iterable[int], strings: StringStore, compute: Callable[[str], T]
+) -> List[T]:
+    """`compute(text)` of each orth id's text, cached by id (ids are hashes of the text, so
+    the cache serves any vocab); the cache is emptied once it holds over a million entries."""
+    if len(cache) > _MAX_CACHE:
+        cache.clear()
+    values = []
+    for orth in orths:
+        value = cache.get(orth)
+        if value is None:
+            value = cache[orth] = compute(strings[orth])
+        values.append(value)
+    return values
 
 
 def caps_class(text: str) -> int:
@@ -88,16 +111,7 @@ class FeatureTables:
 
     def doc_features(self, doc: Doc) -> Ints2d:
         """Feature rows of a doc, shape (len(doc), 3): word, caps, suffix."""
-        cache = self._cache
-        if len(cache) > _MAX_CACHE:
-            cache.clear()
-        strings = doc.vocab.strings
-        rows = []
-        for orth in doc.to_array(ORTH).tolist():
-            row = cache.get(orth)
-            if row is None:
-                row = cache[orth] = self.token_features(strings[orth])
-            rows.append(row)
+        rows = cached_by_orth(self._cache, doc.to_array(ORTH).tolist(), doc.vocab.strings, self.token_features)
         return numpy.array(rows, dtype="int32").reshape((len(rows), 3))
 
     @classmethod

@@ -5,8 +5,8 @@ window with its centre word replaced by a random dictionary word:
     loss = max(0, 1 - f(window) + f(corrupted window)),
 f = Linear -> HardTanh -> Linear(1) over the window of word vectors (with `words_only`, the
 default, as in the paper's language model: the centre token's capitalisation, suffix or
-character features would give the replacement away; else the whole tok2vec output). As in the paper the
-dictionary grows in stages (curriculum): at first only the `dictionary_start` most frequent
+character features would give the replacement away; else the whole tok2vec output).
+As in the paper the dictionary grows in stages (curriculum): at first only the `dictionary_start` most frequent
 words are centre words and replacements, and the size doubles every `stage_updates`
 updates. Word rows are ordered by frequency when the vocabulary comes from training text or
 from a word list written in frequency order (`python -m spacy_senna build-vocab`).

@@ -7,6 +7,7 @@ words a representation built from their affixes, capitals, digits and hyphens.
 
 The convolution runs once per distinct word of a batch; tokens gather their word's row.
 """
+from functools import partial
 from typing import Callable, Dict, List, Sequence, Tuple
 
 import numpy
@@ -15,12 +16,11 @@ from spacy.tokens import Doc
 from thinc.api import Model, glorot_uniform_init, uniform_init
 from thinc.types import Floats2d
 
-from ..features import _DIGIT
+from ..features import cached_by_orth, fold_digits
 
 InT = List[Doc]
 OutT = List[Floats2d]
 _ROWS_BY_ORTH: Dict[Tuple[int, int], Dict[int, bytes]] = {}
-_MAX_CACHE = 1_000_000
 _BLOCK_WORDS = 256
 
 
@@ -128,15 +128,7 @@ def _max_over_characters(model: Model, char_windows, inside) -> Floats2d:
 def orth_char_rows(strings, orths: Sequence[int], n_rows: int, max_chars: int) -> List[bytes]:
     """The character rows of each word (by orth id), cached by id: ids are hashes of the text."""
     cache = _ROWS_BY_ORTH.setdefault((n_rows, max_chars), {})
-    if len(cache) > _MAX_CACHE:
-        cache.clear()
-    rows = []
-    for orth in orths.tolist():
-        found = cache.get(orth)
-        if found is None:
-            found = cache[orth] = word_char_rows(strings[orth], n_rows, max_chars)
-        rows.append(found)
-    return rows
+    return cached_by_orth(cache, orths.tolist(), strings, partial(word_char_rows, n_rows=n_rows, max_chars=max_chars))
 
 
 def char_matrix(word_rows: List[bytes], pad: int) -> numpy.ndarray:
@@ -153,7 +145,7 @@ def char_matrix(word_rows: List[bytes], pad: int) -> numpy.ndarray:
 def word_char_rows(word: str, n_rows: int, max_chars: int) -> bytes:
     """Rows of a word's characters, 1 + code point mod (n_rows - 1), digits as '0', as
     little-endian uint16 bytes (compact to cache); an empty word gets one row, 1."""
-    word = _DIGIT.sub("0", word)
+    word = fold_digits(word)
     if len(word) > max_chars:
         word = word[: max_chars // 2] + word[-(max_chars - max_chars // 2) :]
     codes = numpy.frombuffer(word.encode("utf-32-le"), dtype="uint32").astype("int64")
