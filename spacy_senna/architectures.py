@@ -98,14 +98,15 @@ def build_window_tagger(
     With `sentence_level` the scores feed the sentence-level log-likelihood (transition
     scores, Viterbi decoding); without it each token's tag is a softmax over its scores.
     With `hidden_dropout` a dropout layer follows HardTanh; `[training] dropout` sets its rate.
+    On a shared `spacy_senna.WindowEncoder.v1` (which holds the window and the hidden layer),
+    `window_size = 1` and `hidden_width = 0` leave only the output layer to the task.
     """
     output_layer = Linear(nO=nO)
-    hidden = [HardTanh(nO=hidden_width)] + ([Dropout(0.0)] if hidden_dropout else [])
-    layers = [
-        tok2vec,
-        SennaWindow(window_size),
-        with_array(chain(*hidden, output_layer)),
-    ]
+    layers = [tok2vec]
+    if window_size != 1:
+        layers.append(SennaWindow(window_size))
+    dense = _hidden_layers(hidden_width, hidden_dropout) + [output_layer]
+    layers.append(with_array(chain(*dense) if len(dense) > 1 else output_layer))
     refs = {"tok2vec": tok2vec, "output_layer": output_layer}
     if sentence_level:
         sll = SentenceLogLikelihood(nO=nO)
@@ -115,6 +116,38 @@ def build_window_tagger(
     for name, layer in refs.items():
         model.set_ref(name, layer)
     return model
+
+
+@registry.architectures("spacy_senna.WindowEncoder.v1")
+def build_window_encoder(
+    embed: Model[List[Doc], List[Floats2d]],
+    window_size: int = 5,
+    hidden_width: int = 300,
+    hidden_dropout: bool = False,
+) -> Model[List[Doc], List[Floats2d]]:
+    """The lookup tables, the window and the first hidden layer, as a tok2vec to share.
+
+    The paper's multi-task set-up (its figure 5): tasks share the lookup tables and the first
+    hidden layer, and each keeps its own output layer (`WindowTagger.v1` with
+    `window_size = 1`, `hidden_width = 0`, listening to this model)."""
+    if hidden_width < 1:
+        raise ValueError(f"WindowEncoder.v1: hidden_width must be positive, got {hidden_width}")
+    hidden = _hidden_layers(hidden_width, hidden_dropout)
+    model = chain(
+        embed,
+        SennaWindow(window_size),
+        with_array(chain(*hidden) if len(hidden) > 1 else hidden[0]),
+    )
+    model.set_dim("nO", hidden_width)
+    model.set_ref("embed", embed)
+    return model
+
+
+def _hidden_layers(hidden_width: int, hidden_dropout: bool) -> List[Model]:
+    """HardTanh(hidden_width), then dropout if asked; nothing for hidden_width 0."""
+    if hidden_width == 0:
+        return []
+    return [HardTanh(nO=hidden_width)] + ([Dropout(0.0)] if hidden_dropout else [])
 
 
 @registry.architectures("spacy_senna.SentenceTagger.v1")

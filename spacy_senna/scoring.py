@@ -1,7 +1,7 @@
 """Registered scorers: tag accuracy, phrase-level P/R/F1 with conlleval's exact-match rule, and
 CoNLL-2005 SRL argument P/R/F1 with srl-eval.pl's rules."""
 from collections import Counter, defaultdict
-from typing import Any, Callable, Dict, Iterable
+from typing import Any, Callable, Dict, Iterable, Optional
 
 from spacy.scorer import PRFScore, Scorer, get_ner_prf
 from spacy.tokens import Doc
@@ -11,9 +11,15 @@ from spacy.util import registry
 from .srl_format import SRL_ANNOTATED, merged_arguments, srl_key, srl_predicates
 
 
-def score_tags(examples: Iterable[Example], **kwargs) -> Dict[str, Any]:
-    """Token accuracy of `token.tag_` ("tag_acc")."""
+def score_tags(examples: Iterable[Example], extension: Optional[str] = None, **kwargs) -> Dict[str, Any]:
+    """Token accuracy of `token.tag_` ("tag_acc"), or of `token._.<extension>` ("<extension>_acc")."""
+    if extension:
+        return Scorer.score_token_attr(examples, extension, getter=_extension_value, **kwargs)
     return Scorer.score_token_attr(examples, "tag", **kwargs)
+
+
+def _extension_value(token, name: str):
+    return token._.get(name)
 
 
 def score_chunks(examples: Iterable[Example], spans_key: str = "chunks", **kwargs) -> Dict[str, Any]:

@@ -312,6 +312,16 @@ def test_evaluate_cli(model_dir, tmp_path):
     assert scores["ents_p"] == 1.0 and "speed" in scores
 
 
+def test_evaluate_cli_exclude(model_dir, tmp_path):
+    source = str(SAMPLES["conll2003"])
+    result = runner.invoke(app, ["evaluate", str(model_dir), source, "-f", "conll2003", "--exclude", "entity_ruler"])
+    assert result.exit_code == 0, result.output
+    assert "ents_f" not in result.output  # the excluded ruler set no entities
+    result = runner.invoke(app, ["evaluate", str(model_dir), source, "-f", "conll2003", "--exclude", "nope"])
+    assert result.exit_code == 1
+    assert "cannot exclude nope: not in" in result.output
+
+
 def test_evaluate_cli_malformed(model_dir, tmp_path):
     source = tmp_path / "bad.txt"
     source.write_bytes(b"Oslo NNP I-NP Q-LOC\n")

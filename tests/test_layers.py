@@ -5,7 +5,7 @@ import numpy
 import pytest
 import spacy
 from spacy.tokens import Doc
-from thinc.api import NumpyOps
+from thinc.api import NumpyOps, fix_random_seed
 
 from spacy_senna.features import FeatureTables, caps_class, normalize_word, word_suffix
 from spacy_senna.layers import SennaCharEmbed, SennaFeatureEmbed, SennaWindow, SentenceLogLikelihood, sll_loss, viterbi_decode
@@ -255,6 +255,7 @@ def test_pruned_viterbi_is_exact(scale):
 
 
 def test_char_embed_gradient_matches_finite_differences():
+    fix_random_seed(0)  # max over characters: a random draw could put a tie within eps
     nlp = spacy.blank("en")
     words = [["Hello", "world", "1999", "un-believable"], [], ["world", "x" * 40]]
     docs = [Doc(nlp.vocab, words=w) for w in words]

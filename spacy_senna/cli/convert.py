@@ -5,8 +5,10 @@ from typing import List
 
 import typer
 from spacy.tokens import DocBin
+from spacy.vocab import Vocab
 from wasabi import msg
 
+from ..brown import brown_docs
 from ..readers import SennaFormatError, read_docs_split
 from ._util import FORMAT_HELP, CorpusFormat, app, fail
 
@@ -75,3 +77,26 @@ def convert_cli(
         fail(f"cannot write to {output_dir}: {err}")
     for file in written:
         msg.good(f"Wrote {file.n_docs:,} docs ({file.n_tokens:,} tokens) to {file.path}")
+
+
+@app.command("convert-brown")
+def convert_brown_cli(
+    input_path: Path = typer.Argument(..., help="NLTK's tagged Brown corpus: brown.zip, its folder or one text file."),
+    output_dir: Path = typer.Argument(..., help="Folder for brown.spacy (made if missing)."),
+) -> None:
+    """Convert the tagged Brown corpus to OUTPUT_DIR/brown.spacy, tags in token._.brown_tag.
+
+    The auxiliary task of configs/pos_brown.cfg: a second tag set for multi-task training."""
+    doc_bin = DocBin(store_user_data=True)
+    n_tokens = 0
+    try:
+        for doc in brown_docs(input_path, Vocab()):
+            doc_bin.add(doc)
+            n_tokens += len(doc)
+        output_dir.mkdir(parents=True, exist_ok=True)
+        written = _write(doc_bin, output_dir / "brown.spacy", n_tokens)
+    except SennaFormatError as err:
+        fail(str(err))
+    except OSError as err:
+        fail(f"cannot write to {output_dir}: {err}")
+    msg.good(f"Wrote {written.n_docs:,} docs ({written.n_tokens:,} tokens) to {written.path}")

@@ -110,9 +110,12 @@ def evaluate_cli(
         "--given-predicates/--no-given-predicates",
         help="conll2005: give the pipeline the gold predicates (as empty srl:<i> span groups).",
     ),
+    exclude: str = typer.Option(
+        "", "--exclude", help="Comma-separated components to leave out (e.g. an auxiliary tagger)."
+    ),
 ) -> None:
     """Score MODEL on the gold annotation of INPUT; print a table, optionally save JSON."""
-    nlp = load_pipeline(model, gpu_id)
+    nlp = load_pipeline(model, gpu_id, [name for name in exclude.split(",") if name])
     if fmt.value == "conll2005":
         set_srl_predicates(nlp, given_predicates)
     try:

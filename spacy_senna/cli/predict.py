@@ -12,7 +12,7 @@ empty line after each sentence. The pipeline gets the gold predicates as empty
 """
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator, List
+from typing import Iterable, Iterator, List, Sequence
 
 import spacy
 import typer
@@ -133,14 +133,27 @@ def output_lines(sentence: Sentence, tags: List[str], delimiter: str) -> Iterato
     yield from sentence.lines_after
 
 
-def load_pipeline(model: str, gpu_id: int = -1) -> Language:
-    """spacy.load the model (on GPU `gpu_id` when >= 0); one-line failure on the CLI."""
+def load_pipeline(model: str, gpu_id: int = -1, exclude: Sequence[str] = ()) -> Language:
+    """spacy.load the model (on GPU `gpu_id` when >= 0) without the `exclude` components;
+    one-line failure on the CLI."""
     if gpu_id >= 0:
         spacy.require_gpu(gpu_id)
     try:
-        return spacy.load(model)
+        _check_excluded(model, exclude)
+        return spacy.load(model, exclude=list(exclude))
     except OSError as err:
         fail(f"cannot load model {model}: {err}")
+
+
+def _check_excluded(model: str, exclude: Sequence[str]) -> None:
+    """Fail when a name to exclude is not a component of the pipeline folder `model`."""
+    config_path = Path(model) / "config.cfg"
+    if not exclude or not config_path.exists():
+        return
+    names = spacy.util.load_config(config_path)["nlp"]["pipeline"]
+    unknown = [name for name in exclude if name not in names]
+    if unknown:
+        fail(f"cannot exclude {', '.join(unknown)}: not in {model}'s pipeline {names}")
 
 
 @app.command("predict")

@@ -1,10 +1,15 @@
-"""senna_tagger: part-of-speech tags (`token.tag_`) from SENNA's window network."""
+"""senna_tagger: part-of-speech tags (`token.tag_`) from SENNA's window network.
+
+With `extension = "NAME"` the tags are read from and written to `token._.NAME` instead: a
+second tag set (e.g. the Brown corpus's, as an auxiliary task in multi-task training) that
+does not touch `token.tag_`.
+"""
 from typing import Callable, Iterable, List, Optional, Sequence
 
 import numpy
 from spacy.attrs import TAG
 from spacy.language import Language
-from spacy.tokens import Doc
+from spacy.tokens import Doc, Token
 from spacy.training import Example
 from spacy.vocab import Vocab
 from thinc.api import Model
@@ -21,32 +26,74 @@ from .defaults import DEFAULT_TAGGER_MODEL
     default_config={
         "model": DEFAULT_TAGGER_MODEL,
         "scorer": {"@scorers": "spacy_senna.tagger_scorer.v1"},
+        "extension": None,
     },
     default_score_weights={"tag_acc": 1.0},
 )
-def make_tagger(nlp: Language, name: str, model: Model, scorer: Optional[Callable]) -> "SennaTagger":
-    return SennaTagger(nlp.vocab, model, name, scorer=scorer)
+def make_tagger(
+    nlp: Language, name: str, model: Model, scorer: Optional[Callable], extension: Optional[str]
+) -> "SennaTagger":
+    return SennaTagger(nlp.vocab, model, name, scorer=scorer, extension=extension)
 
 
 class SennaTagger(SennaSequencePipe):
-    """Assigns `token.tag_`; each tag is one output class (no IOBES)."""
+    """Assigns `token.tag_` (or `token._.<extension>`); each tag is one output class (no IOBES)."""
 
     uses_iobes = False
 
-    def __init__(self, vocab: Vocab, model: Model, name: str = "senna_tagger", *, scorer=score_tags):
+    def __init__(
+        self,
+        vocab: Vocab,
+        model: Model,
+        name: str = "senna_tagger",
+        *,
+        scorer=score_tags,
+        extension: Optional[str] = None,
+    ):
         super().__init__(vocab, model, name, scorer=scorer)
+        self.cfg["extension"] = extension
+        if extension and not Token.has_extension(extension):
+            Token.set_extension(extension, default=None)
+
+    @property
+    def extension(self) -> Optional[str]:
+        """The `token._` attribute holding this tagger's tags; None for `token.tag_`."""
+        return self.cfg.get("extension")
 
     def gold_tags(self, example: Example) -> List[MissingTag]:
+        if self.extension:
+            return self._gold_extension_tags(example)
         if same_tokens(example):
             strings = self.vocab.strings
             return [strings[h] if h else None for h in example.reference.to_array(TAG).tolist()]
         return [tag or None for tag in example.get_aligned("TAG", as_string=True)]
 
+    def _gold_extension_tags(self, example: Example) -> List[MissingTag]:
+        """Gold `token._.<extension>` per predicted token: None where missing or not one-to-one."""
+        reference_tags = [token._.get(self.extension) or None for token in example.reference]
+        if same_tokens(example):
+            return reference_tags
+        gold: List[MissingTag] = [None] * len(example.predicted)
+        x2y = example.alignment.x2y
+        for i in range(len(example.predicted)):
+            aligned = x2y[i].tolist()
+            if len(aligned) == 1 and len(example.alignment.y2x[aligned[0]]) == 1:
+                gold[i] = reference_tags[aligned[0]]
+        return gold
+
     def example_labels(self, example: Example) -> Iterable[str]:
+        if self.extension:
+            return (tag for tag in (t._.get(self.extension) for t in example.reference) if tag)
         return (token.tag_ for token in example.reference if token.tag_)
 
     def set_annotations(self, docs: Iterable[Doc], tag_ids: List[Ints1d]) -> None:
         """Set `token.tag_` for whole docs at once, from the label hashes."""
+        if self.extension:
+            labels = self.labels
+            for doc, ids in zip(docs, tag_ids):
+                for token, tag_id in zip(doc, ids.tolist()):
+                    token._.set(self.extension, labels[tag_id])
+            return
         label_hashes = numpy.array([self.vocab.strings.add(label) for label in self.labels], dtype="uint64")
         for doc, ids in zip(docs, tag_ids):
             if len(doc):
@@ -54,4 +101,7 @@ class SennaTagger(SennaSequencePipe):
 
     def set_doc_annotation(self, doc: Doc, tags: Sequence[str]) -> None:
         for token, tag in zip(doc, tags):
-            token.tag_ = tag
+            if self.extension:
+                token._.set(self.extension, tag)
+            else:
+                token.tag_ = tag
