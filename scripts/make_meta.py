@@ -32,7 +32,8 @@ SETUPS: Dict[str, Dict[str, Any]] = {
         "description": (
             "SENNA window-network part-of-speech tagger (WSJ), chunker (CoNLL-2000) and named "
             f"entity recogniser (CoNLL-2003) for spaCy, after {PAPER}. Random initialisation; "
-            "no SENNA resources are included. Needs the spacy-senna package."
+            "the tagger was trained jointly with a Brown-corpus tagger (dropped from the "
+            "pipeline). No SENNA resources are included. Needs the spacy-senna package."
         ),
         "license": (
             "Research and evaluation only: trained on the Penn Treebank (LDC licence) and on "
@@ -56,6 +57,12 @@ SETUPS: Dict[str, Dict[str, Any]] = {
                 "url": "https://www.clips.uantwerpen.be/conll2003/ner/",
                 "license": "Annotations free for research; text under the Reuters Corpus (NIST) agreement",
                 "author": "Tjong Kim Sang and De Meulder",
+            },
+            {
+                "name": "Brown Corpus, tagged (NLTK's copy): auxiliary task of the POS tagger",
+                "url": "https://www.nltk.org/nltk_data/",
+                "license": "Distributed with the permission of the copyright holder, redistribution permitted",
+                "author": "Francis and Kucera",
             },
             CODE,
         ],
@@ -105,7 +112,7 @@ SETUPS: Dict[str, Dict[str, Any]] = {
 }
 
 
-SETUPS["core"]["sources"] = SETUPS["full"]["sources"][:-1] + [
+SETUPS["core"]["sources"] = SETUPS["full"]["sources"][:-2] + [
     {
         "name": "CoNLL-2005 shared task: semantic role labelling (PropBank, WSJ sections 02-21)",
         "url": "https://www.cs.upc.edu/~srlconll/",

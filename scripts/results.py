@@ -115,8 +115,8 @@ def render_table(metrics_dir: Path) -> str:
 FEATURE_ROWS = [
     ("POS", "random init, SENNA's features (2-character suffix)", "pos_suffix2", "tag_acc", None),
     ("POS", "random init, 3-character suffix", "pos_s3_nochar", "tag_acc", "pos_suffix2"),
-    ("POS", "+ character convolution, hidden-layer dropout (configs/pos.cfg)", "pos", "tag_acc", "pos_s3_nochar"),
-    ("POS", "+ Brown-tag tagger sharing tables and hidden layer (configs/pos_brown.cfg)", "pos_brown", "tag_acc", "pos"),
+    ("POS", "+ character convolution, hidden-layer dropout (configs/pos.cfg)", "pos_single", "tag_acc", "pos_s3_nochar"),
+    ("POS", "+ Brown-tag task sharing tables and hidden layer (configs/pos_brown.cfg)", "pos", "tag_acc", "pos_single"),
     ("POS", "configs/pos.cfg, vocabulary = pre-training word list", "pos_wordlist", "tag_acc", None),
     ("POS", "+ word table pre-trained (ranking LM)", "pos_pretrained", "tag_acc", "pos_wordlist"),
     ("Chunking", "random init", "chunk", "chunks_f", None),

@@ -16,6 +16,7 @@ from spacy.training import Corpus, Example
 from spacy.util import registry, resolve_dot_names
 
 from .layers.embed import prepare_tables
+from .util import cache_msgpack_extensions
 
 TASKS = ("tagger", "chunker", "ner", "srl")
 
@@ -135,6 +136,7 @@ def create_build_vocabularies(corpus: str = "corpora.train") -> Callable[[Langua
     sample of docs that component initialisation sees."""
 
     def build_vocabularies(nlp: Language) -> Language:
+        cache_msgpack_extensions()  # reading the corpus: 3-4x faster
         (train_corpus,) = resolve_dot_names(nlp.config.interpolate(), [corpus])
         docs = [eg.predicted for eg in train_corpus(nlp)]
         for _, component in nlp.pipeline:

@@ -1,6 +1,9 @@
 """The Brown auxiliary task: its reader, a tagger writing token._.brown_tag, and two taggers
 sharing one window network (lookup tables and hidden layer) through listeners."""
+import subprocess
+import sys
 import zipfile
+from pathlib import Path
 
 import pytest
 import spacy
@@ -127,6 +130,15 @@ def test_shared_window_network_two_tag_sets(tmp_path):
     assert pos_only.pipe_names == ["tok2vec", "senna_tagger"]
     assert [t.tag_ for t in pos_only("Angela Merkel visited New York City .")] == TRAIN_DATA[1][1]
     assert [t.tag_ for t in pos_only("")] == []
+    # the POS tagger alone, with its own copy of the shared layers (scripts/standalone_component.py)
+    script = Path(__file__).resolve().parents[1] / "scripts" / "standalone_component.py"
+    run = [sys.executable, str(script), str(tmp_path / "model"), "senna_tagger", str(tmp_path / "alone")]
+    assert subprocess.run(run, capture_output=True).returncode == 0
+    alone = spacy.load(tmp_path / "alone")
+    assert alone.pipe_names == ["senna_tagger"]
+    assert [t.tag_ for t in alone("Angela Merkel visited New York City .")] == TRAIN_DATA[1][1]
+    bad = subprocess.run(run[:3] + ["brown_taggr", str(tmp_path / "x")], capture_output=True, text=True)
+    assert bad.returncode == 1 and "has no 'brown_taggr'" in bad.stdout
 
 
 def test_encoder_needs_a_hidden_layer():

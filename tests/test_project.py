@@ -50,7 +50,7 @@ def test_workflows_name_defined_commands(project):
     for name, steps in project["workflows"].items():
         assert set(steps) <= commands, f"workflow {name} names undefined commands"
     assert project["workflows"]["all"] == [
-        "copy-assets", "convert", "train-pos", "train-chunk", "train-ner", "train-srl",
+        "copy-assets", "convert", "convert-brown", "train-pos", "train-chunk", "train-ner", "train-srl",
         "evaluate", "evaluate-srl", "package", "bench", "results",
     ]
 
