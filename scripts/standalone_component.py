@@ -28,6 +28,7 @@ def main(
     for name in list(nlp.pipe_names):
         if name != component:
             nlp.remove_pipe(name)
+    output.parent.mkdir(parents=True, exist_ok=True)
     nlp.to_disk(output)
     msg.good(f"Saved {component} alone, with its own copy of {upstream}, to {output}")
 

@@ -132,9 +132,9 @@ def test_shared_window_network_two_tag_sets(tmp_path):
     assert [t.tag_ for t in pos_only("")] == []
     # the POS tagger alone, with its own copy of the shared layers (scripts/standalone_component.py)
     script = Path(__file__).resolve().parents[1] / "scripts" / "standalone_component.py"
-    run = [sys.executable, str(script), str(tmp_path / "model"), "senna_tagger", str(tmp_path / "alone")]
+    run = [sys.executable, str(script), str(tmp_path / "model"), "senna_tagger", str(tmp_path / "pos" / "model-best")]
     assert subprocess.run(run, capture_output=True).returncode == 0
-    alone = spacy.load(tmp_path / "alone")
+    alone = spacy.load(tmp_path / "pos" / "model-best")
     assert alone.pipe_names == ["senna_tagger"]
     assert [t.tag_ for t in alone("Angela Merkel visited New York City .")] == TRAIN_DATA[1][1]
     bad = subprocess.run(run[:3] + ["brown_taggr", str(tmp_path / "x")], capture_output=True, text=True)
