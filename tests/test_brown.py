@@ -105,6 +105,17 @@ def test_extension_tagger_overfits_and_round_trips(tmp_path):
     assert [t._.get(BROWN_TAG) for t in loaded(Doc(loaded.vocab, words=[]))] == []
 
 
+def test_extension_gold_follows_the_alignment():
+    nlp = spacy.blank("en")
+    tagger = nlp.add_pipe("senna_tagger", config={"extension": BROWN_TAG})
+    reference = Doc(nlp.vocab, words=["He", "won't", "pay"])
+    for token, tag in zip(reference, ["pps", "md*", "vb"]):
+        token._.set(BROWN_TAG, tag)
+    example = Example(Doc(nlp.vocab, words=["He", "wo", "n't", "pay"]), reference)
+    assert tagger.gold_tags(example) == ["pps", None, None, "vb"]
+    assert sorted(tagger.example_labels(example)) == ["md*", "pps", "vb"]
+
+
 def test_shared_window_network_two_tag_sets(tmp_path):
     """PTB tags and Brown tags from one encoder; each tagger learns only from its own gold."""
     nlp = spacy.blank("en")

@@ -87,7 +87,7 @@ class SennaTagger(SennaSequencePipe):
         return (token.tag_ for token in example.reference if token.tag_)
 
     def set_annotations(self, docs: Iterable[Doc], tag_ids: List[Ints1d]) -> None:
-        """Set `token.tag_` for whole docs at once, from the label hashes."""
+        """Set `token.tag_` for whole docs at once, from the label hashes (or `token._.<extension>`)."""
         if self.extension:
             labels = self.labels
             for doc, ids in zip(docs, tag_ids):
