@@ -105,8 +105,7 @@ def build_window_tagger(
     layers = [tok2vec]
     if window_size != 1:
         layers.append(SennaWindow(window_size))
-    dense = _hidden_layers(hidden_width, hidden_dropout) + [output_layer]
-    layers.append(with_array(chain(*dense) if len(dense) > 1 else output_layer))
+    layers.append(with_array(_in_sequence(_hidden_layers(hidden_width, hidden_dropout) + [output_layer])))
     refs = {"tok2vec": tok2vec, "output_layer": output_layer}
     if sentence_level:
         sll = SentenceLogLikelihood(nO=nO)
@@ -132,15 +131,19 @@ def build_window_encoder(
     `window_size = 1`, `hidden_width = 0`, listening to this model)."""
     if hidden_width < 1:
         raise ValueError(f"WindowEncoder.v1: hidden_width must be positive, got {hidden_width}")
-    hidden = _hidden_layers(hidden_width, hidden_dropout)
     model = chain(
         embed,
         SennaWindow(window_size),
-        with_array(chain(*hidden) if len(hidden) > 1 else hidden[0]),
+        with_array(_in_sequence(_hidden_layers(hidden_width, hidden_dropout))),
     )
     model.set_dim("nO", hidden_width)
     model.set_ref("embed", embed)
     return model
+
+
+def _in_sequence(layers: List[Model]) -> Model:
+    """The layers chained, or the one layer itself (thinc's `chain` wants two or more)."""
+    return chain(*layers) if len(layers) > 1 else layers[0]
 
 
 def _hidden_layers(hidden_width: int, hidden_dropout: bool) -> List[Model]:

@@ -11,10 +11,11 @@ import zipfile
 from pathlib import Path
 from typing import Iterator, List, Tuple, Union
 
-from spacy.tokens import Doc, Token
+from spacy.tokens import Doc
 from spacy.vocab import Vocab
 
 from .readers import SennaFormatError
+from .util import ensure_token_extension
 
 BROWN_TAG = "brown_tag"
 # Markers of titles, headlines and cited words: about where a word stands, not its part of speech.
@@ -92,8 +93,7 @@ def _decode(source: str, data: bytes) -> List[str]:
 
 def brown_docs(path: Union[str, Path], vocab: Vocab) -> Iterator[Doc]:
     """One gold Doc per sentence, its Brown tags in `token._.brown_tag` (token.tag_ left empty)."""
-    if not Token.has_extension(BROWN_TAG):
-        Token.set_extension(BROWN_TAG, default=None)
+    ensure_token_extension(BROWN_TAG)
     for words, tags in read_brown(path):
         doc = Doc(vocab, words=words)
         for token, tag in zip(doc, tags):

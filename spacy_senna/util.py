@@ -1,5 +1,14 @@
 """Small process-level helpers."""
+from typing import Any
+
 import srsly.msgpack
+from spacy.tokens import Token
+
+
+def ensure_token_extension(name: str, default: Any = None) -> None:
+    """Register `token._.<name>` (with `default`) unless it is registered already."""
+    if not Token.has_extension(name):
+        Token.set_extension(name, default=default)
 
 
 def cache_msgpack_extensions() -> None:

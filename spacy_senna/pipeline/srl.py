@@ -9,7 +9,7 @@ from typing import Callable, Dict, Iterable, Iterator, List, Optional, Tuple
 
 import numpy
 from spacy.language import Language
-from spacy.tokens import Doc, Span, SpanGroup, Token
+from spacy.tokens import Doc, Span, SpanGroup
 from spacy.training import Example, validate_examples, validate_get_examples
 from spacy.vocab import Vocab
 from thinc.api import Model
@@ -17,6 +17,7 @@ from thinc.types import Floats2d, Ints1d
 
 from ..layers.crf import sll_loss, viterbi_decode
 from ..tags import iobes_phrases, spans_to_tags
+from ..util import ensure_token_extension
 from .base import SennaSequencePipe, _softmax_loss, same_tokens, set_dropout_rate
 from .defaults import DEFAULT_SRL_MODEL
 
@@ -24,8 +25,7 @@ SRL_PREFIX = "srl:"
 PREDICATE_MODES = ("model", "pos", "given")
 PREDICT_MAX_ROWS = 2048  # (predicate, word) rows per forward pass at inference: bounds its memory
 
-if not Token.has_extension("srl_predicate"):
-    Token.set_extension("srl_predicate", default=False)
+ensure_token_extension("srl_predicate", default=False)
 
 
 def srl_frames(doc: Doc) -> List[Dict]:

@@ -9,13 +9,14 @@ from typing import Callable, Iterable, List, Optional, Sequence
 import numpy
 from spacy.attrs import TAG
 from spacy.language import Language
-from spacy.tokens import Doc, Token
+from spacy.tokens import Doc
 from spacy.training import Example
 from spacy.vocab import Vocab
 from thinc.api import Model
 from thinc.types import Ints1d
 
 from ..scoring import score_tags
+from ..util import ensure_token_extension
 from .base import MissingTag, SennaSequencePipe, same_tokens
 from .defaults import DEFAULT_TAGGER_MODEL
 
@@ -52,8 +53,8 @@ class SennaTagger(SennaSequencePipe):
     ):
         super().__init__(vocab, model, name, scorer=scorer)
         self.cfg["extension"] = extension
-        if extension and not Token.has_extension(extension):
-            Token.set_extension(extension, default=None)
+        if extension:
+            ensure_token_extension(extension)
 
     @property
     def extension(self) -> Optional[str]:
@@ -87,12 +88,10 @@ class SennaTagger(SennaSequencePipe):
         return (token.tag_ for token in example.reference if token.tag_)
 
     def set_annotations(self, docs: Iterable[Doc], tag_ids: List[Ints1d]) -> None:
-        """Set `token.tag_` for whole docs at once, from the label hashes (or `token._.<extension>`)."""
+        """Set `token.tag_` for whole docs at once, from the label hashes; `token._.<extension>`
+        token by token (the base class's `set_doc_annotation` loop)."""
         if self.extension:
-            labels = self.labels
-            for doc, ids in zip(docs, tag_ids):
-                for token, tag_id in zip(doc, ids.tolist()):
-                    token._.set(self.extension, labels[tag_id])
+            super().set_annotations(docs, tag_ids)
             return
         label_hashes = numpy.array([self.vocab.strings.add(label) for label in self.labels], dtype="uint64")
         for doc, ids in zip(docs, tag_ids):
