@@ -4,7 +4,7 @@ from typing import Dict, List, Optional, Sequence
 
 from spacy.tokens import Doc
 from spacy.util import registry
-from thinc.api import Dropout, HardTanh, Linear, Model, chain, concatenate, with_array
+from thinc.api import Dropout, HardTanh, Linear, Model, chain, concatenate, residual, with_array
 from thinc.types import Floats2d
 
 from .layers import (
@@ -91,6 +91,7 @@ def build_window_tagger(
     hidden_width: int = 300,
     sentence_level: bool = True,
     hidden_dropout: bool = False,
+    context_dilations: Sequence[int] = (),
     nO: Optional[int] = None,
 ) -> Model[List[Doc], List[Floats2d]]:
     """The window network: windows of token vectors -> Linear -> HardTanh -> Linear -> tag scores.
@@ -100,12 +101,23 @@ def build_window_tagger(
     With `hidden_dropout` a dropout layer follows HardTanh; `[training] dropout` sets its rate.
     On a shared `spacy_senna.WindowEncoder.v1` (which holds the window and the hidden layer),
     `window_size = 1` and `hidden_width = 0` leave only the output layer to the task.
+    `context_dilations` widens each token's context beyond the window: one residual layer
+    per entry, a width-3 window of the hidden vectors with that dilation -> Linear ->
+    HardTanh (for [1, 2, 4], 14 more tokens on each side: Strubell et al. 2017's dilated CNN).
     """
     output_layer = Linear(nO=nO)
     layers = [tok2vec]
     if window_size != 1:
         layers.append(SennaWindow(window_size))
-    layers.append(with_array(_in_sequence(_hidden_layers(hidden_width, hidden_dropout) + [output_layer])))
+    hidden = _hidden_layers(hidden_width, hidden_dropout)
+    if context_dilations:
+        if hidden:
+            layers.append(with_array(_in_sequence(hidden)))
+        context_width = hidden_width or tok2vec.get_dim("nO")
+        layers.extend(_context_layers(context_width, context_dilations, hidden_dropout))
+        layers.append(with_array(output_layer))
+    else:
+        layers.append(with_array(_in_sequence(hidden + [output_layer])))
     refs = {"tok2vec": tok2vec, "output_layer": output_layer}
     if sentence_level:
         sll = SentenceLogLikelihood(nO=nO)
@@ -123,22 +135,33 @@ def build_window_encoder(
     window_size: int = 5,
     hidden_width: int = 300,
     hidden_dropout: bool = False,
+    context_dilations: Sequence[int] = (),
 ) -> Model[List[Doc], List[Floats2d]]:
     """The lookup tables, the window and the first hidden layer, as a tok2vec to share.
 
     The paper's multi-task set-up (its figure 5): tasks share the lookup tables and the first
     hidden layer, and each keeps its own output layer (`WindowTagger.v1` with
-    `window_size = 1`, `hidden_width = 0`, listening to this model)."""
+    `window_size = 1`, `hidden_width = 0`, listening to this model). `context_dilations`
+    adds dilated-window layers after the hidden layer, as on `WindowTagger.v1`."""
     if hidden_width < 1:
         raise ValueError(f"WindowEncoder.v1: hidden_width must be positive, got {hidden_width}")
     model = chain(
         embed,
         SennaWindow(window_size),
         with_array(_in_sequence(_hidden_layers(hidden_width, hidden_dropout))),
+        *_context_layers(hidden_width, context_dilations, hidden_dropout),
     )
     model.set_dim("nO", hidden_width)
     model.set_ref("embed", embed)
     return model
+
+
+def _context_layers(width: int, dilations: Sequence[int], hidden_dropout: bool) -> List[Model]:
+    """One residual dilated-window layer (width-3 window -> HardTanh(width)) per dilation."""
+    return [
+        residual(chain(SennaWindow(3, nI=width, dilation=dilation), with_array(_in_sequence(_hidden_layers(width, hidden_dropout)))))
+        for dilation in dilations
+    ]
 
 
 def _in_sequence(layers: List[Model]) -> Model:

@@ -217,3 +217,19 @@ def test_tagger_with_char_features_overfits_and_round_trips(tmp_path):
     loaded = spacy.load(tmp_path / "model")
     assert _predictions(loaded, TEXTS) == _predictions(nlp, TEXTS)
     assert [t.tag_ != "" for t in loaded(Doc(loaded.vocab, words=["x" * 300, "☃"]))] == [True, True]
+
+
+@pytest.mark.parametrize("factory", FACTORIES)
+def test_context_dilations_overfit_and_round_trip(factory, tmp_path):
+    nlp = spacy.blank("en")
+    config = {"model": {"hidden_width": 32, "context_dilations": [1, 2], "tok2vec": {"@architectures": "spacy_senna.SennaEmbed.v1"}}}
+    nlp.add_pipe(factory, config=config)
+    examples = make_examples(nlp)
+    train(nlp, examples, n_iter=80)
+    index = FACTORIES.index(factory)
+    for example in examples:
+        doc = nlp(Doc(nlp.vocab, words=[t.text for t in example.reference]))
+        assert annotations(doc)[index] == gold_annotations(example)[index]
+    nlp.to_disk(tmp_path / "model")
+    assert _predictions(spacy.load(tmp_path / "model"), TEXTS) == _predictions(nlp, TEXTS)
+    assert annotations(nlp(""))[index] == []

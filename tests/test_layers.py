@@ -293,3 +293,11 @@ def test_char_rows_fold_digits_and_keep_both_ends_of_long_words():
     assert char_matrix([], 1).shape == (0, 3)
     matrix = char_matrix([word_char_rows("", 512, 20), word_char_rows("ab", 512, 20)], 1)
     assert matrix.tolist() == [[0, 1, 0, 0], [0, *rows("ab"), 0]]
+
+
+def test_dilated_window_rows_skip_neighbours_and_pad_past_the_ends():
+    ops = NumpyOps()
+    rows = window_rows(ops, ops.asarray1i([4, 1]), 3, dilation=2)
+    assert rows.tolist() == [[0, 1, 3], [0, 2, 4], [1, 3, 0], [2, 4, 0], [0, 5, 0]]
+    with pytest.raises(ValueError, match="dilation must be positive"):
+        SennaWindow(3, dilation=0)

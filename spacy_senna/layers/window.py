@@ -12,17 +12,22 @@ InT = List[Floats2d]
 OutT = List[Floats2d]
 
 
-def SennaWindow(window_size: int = 5, nI: Optional[int] = None) -> Model[InT, OutT]:
-    """Map each (n, nI) sequence to (n, window_size * nI) windows, padded with a learned vector."""
+def SennaWindow(window_size: int = 5, nI: Optional[int] = None, *, dilation: int = 1) -> Model[InT, OutT]:
+    """Map each (n, nI) sequence to (n, window_size * nI) windows, padded with a learned vector.
+
+    With `dilation` d the window holds every d-th neighbour (tokens i - d, i, i + d for
+    width 3): stacked dilated windows see a wide context at the cost of a narrow one."""
     if window_size < 1 or window_size % 2 == 0:
         raise ValueError(f"window_size must be odd and positive, got {window_size}")
+    if dilation < 1:
+        raise ValueError(f"dilation must be positive, got {dilation}")
     return Model(
         "senna_window",
         forward,
         init=init,
         dims={"nI": nI, "nO": nI * window_size if nI else None},
         params={"pad": None},
-        attrs={"window_size": window_size},
+        attrs={"window_size": window_size, "dilation": dilation},
     )
 
 
@@ -34,7 +39,7 @@ def forward(model: Model[InT, OutT], Xs: InT, is_train: bool) -> Tuple[OutT, Cal
     lengths = ops.asarray1i([len(X) for X in Xs])
     # Row 0 of `table` is the padding vector, row i + 1 is token i of the batch.
     table = ops.xp.vstack([pad.reshape((1, n_in))] + list(Xs))
-    rows = window_rows(ops, lengths, width)
+    rows = window_rows(ops, lengths, width, model.attrs.get("dilation", 1))
     windows = table[rows.ravel()].reshape((rows.shape[0], width * n_in))
 
     def backprop(d_windows: OutT) -> InT:
@@ -47,14 +52,14 @@ def forward(model: Model[InT, OutT], Xs: InT, is_train: bool) -> Tuple[OutT, Cal
     return (ops.unflatten(windows, lengths) if len(Xs) else []), backprop
 
 
-def window_rows(ops, lengths, width: int) -> Ints2d:
+def window_rows(ops, lengths, width: int, dilation: int = 1) -> Ints2d:
     """Rows of the padded table for each token's window: (n_tokens, width), 0 where padding."""
     xp = ops.xp
     n_tokens = int(lengths.sum())
     position = xp.arange(n_tokens, dtype="int32")
     seq_start = xp.repeat(xp.cumsum(lengths) - lengths, lengths).astype("int32")
     seq_end = seq_start + xp.repeat(lengths, lengths).astype("int32")
-    offsets = xp.arange(width, dtype="int32") - width // 2
+    offsets = (xp.arange(width, dtype="int32") - width // 2) * dilation
     neighbour = position[:, None] + offsets[None, :]
     inside = (neighbour >= seq_start[:, None]) & (neighbour < seq_end[:, None])
     return xp.where(inside, neighbour + 1, 0).astype("int32")

