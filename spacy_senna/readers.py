@@ -149,15 +149,15 @@ def read_sentences(path: PathLike, fmt: str) -> Iterator[Sentence]:
     last_line = 0
     for line_no, text in read_lines(path):
         last_line = line_no
-        is_docstart = spec.has_docstart and _is_docstart(text)
-        if is_docstart or not text.strip():
+        docstart = spec.has_docstart and is_docstart(text)
+        if docstart or not text.strip():
             if rows:
                 finished = _finish(path, spec, rows, lines_before, sentence_doc_id)
                 rows = []
                 if pending is not None:
                     yield pending
                 pending = finished
-            if is_docstart and doc_has_sentences:
+            if docstart and doc_has_sentences:
                 doc_id, doc_has_sentences = doc_id + 1, False
             gap.append(text)
             continue
@@ -248,14 +248,18 @@ def _decode(path: Path, line_no: int, raw: bytes) -> str:
     return text.rstrip("\r\n")
 
 
-def _is_docstart(text: str) -> bool:
+def is_docstart(text: str) -> bool:
     """Whether a line is a CoNLL-2003 `-DOCSTART- -X- -X- O` document separator."""
     return text.strip().split(maxsplit=1)[:1] == [DOCSTART]
 
 
 def parse_row(path: Path, line_no: int, text: str, spec: FormatSpec) -> Row:
-    """Split a token line into columns, checking the column count and the tag schemes."""
-    columns = tuple(text.strip().split(spec.delimiter))
+    """Split a token line into columns, checking the column count and the tag schemes.
+
+    Each column is stripped ('Shares <TAB>NNS' is the word 'Shares'); a column that would be
+    empty ('<TAB>NNS', 'Shares<TAB> ') makes the line one column short.
+    """
+    columns = tuple(column.strip() for column in text.strip().split(spec.delimiter))
     if len(columns) != len(spec.columns) and not (spec.srl and len(columns) > len(spec.columns)):
         problem = f"expected {spec.describe_columns()}, found {len(columns)}"
         raise SennaFormatError(path, problem, line_no)

@@ -151,6 +151,12 @@ def test_crlf_trailing_whitespace_and_extra_blank_lines(tmp_path):
     assert [doc.to_json() for doc in read_docs(path, "conll2003")] == expected
 
 
+def test_wsj_strips_spaces_around_the_tab(tmp_path):
+    path = write_bytes(tmp_path / "spaced.tsv", b"Shares \tNNS\nrose\t VBD\n.\t.\n")
+    (doc,) = read_docs(path, "wsj")
+    assert [(t.text, t.tag_) for t in doc] == [("Shares", "NNS"), ("rose", "VBD"), (".", ".")]
+
+
 def test_read_docs_is_lazy(tmp_path):
     content = b"Shares NNS B-NP\n\nrose VBD B-VP\n\nfell VBD\n"
     docs = read_docs(write_bytes(tmp_path / "late_error.txt", content), "conll2000")
@@ -203,6 +209,12 @@ MALFORMED = [
         id="not-utf8",
     ),
     pytest.param("wsj", b"", 1, "no sentences found (the file is empty)", id="empty-file"),
+    pytest.param(
+        "wsj", b"Shares\tNNS\n \tVBD\n", 2, "expected 2 tab-separated columns", id="blank-word"
+    ),
+    pytest.param(
+        "wsj", b"Shares\tNNS\nrose\t \n", 2, "expected 2 tab-separated columns", id="blank-tag"
+    ),
     pytest.param(
         "conll2003", b"-DOCSTART- -X- -X- O\n\n\n", 3, "no sentences found", id="only-docstart"
     ),
