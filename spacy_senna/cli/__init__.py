@@ -7,7 +7,7 @@ from ..util import cache_msgpack_extensions
 from ._util import app
 from . import bench, convert, evaluate, predict  # noqa: F401  (registers the commands)
 from . import annotate, make_senna_dir, tag  # noqa: F401  (SENNA drop-in and big-file commands)
-from . import build_vocab, import_senna, import_vectors  # noqa: F401
+from . import build_gazetteers, build_vocab, import_senna, import_vectors  # noqa: F401
 
 
 def main() -> None:
