@@ -30,6 +30,7 @@ def build_senna_embed(
     word_list: Optional[str] = None,
     word_dropout: float = 0.0,
     pretrained_vectors: bool = False,
+    pretrained_scale: float = 1.0,
     token_features: Sequence[str] = (),
     feature_width: int = 5,
     gazetteers: Optional[Dict[str, str]] = None,
@@ -45,6 +46,7 @@ def build_senna_embed(
     LOC, MISC, ORG and PER in a folder (SENNA's hash/ner.loc.lst ... or LOC.lst ...).
     Lists are read at initialisation and stored in the model. `char_width` > 0 adds that
     many filters of a convolution over each word's characters (layers/char_embed.py).
+    `pretrained_vectors` starts the word table from `nlp.vocab.vectors`, times `pretrained_scale`.
     """
     if gazetteer_dir:
         gazetteers = {**find_gazetteers(gazetteer_dir), **(gazetteers or {})}
@@ -58,6 +60,7 @@ def build_senna_embed(
         word_list=word_list,
         word_dropout=word_dropout,
         pretrained_vectors=pretrained_vectors,
+        pretrained_scale=pretrained_scale,
     )
     extras = [SennaAttrEmbed(attr, feature_width) for attr in token_features]
     if gazetteers:

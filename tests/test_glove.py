@@ -113,21 +113,33 @@ def test_glove_pipeline_default_needs_the_package(monkeypatch):
         glove_vectors_pipeline()
 
 
-def test_drop_vectors_after_init_keeps_the_copied_table(tmp_path):
-    from spacy_senna.callbacks import create_drop_vectors
+def glove_tagger(folder, **embed_config):
+    """A tagger whose word table starts from the tiny GloVe folder, initialised."""
     from spacy.tokens import Doc
     from spacy.training import Example
 
-    folder = write_kumo_folder(tmp_path / "glove")
     nlp = glove_vectors_pipeline(folder)
-    tagger = nlp.add_pipe("senna_tagger", config={"model": {"tok2vec": {"@architectures": "spacy_senna.SennaEmbed.v1", "word_width": 4, "pretrained_vectors": True}}})
+    embed = {"@architectures": "spacy_senna.SennaEmbed.v1", "word_width": 4, "pretrained_vectors": True, **embed_config}
+    tagger = nlp.add_pipe("senna_tagger", config={"model": {"tok2vec": embed}})
     examples = [Example(Doc(nlp.vocab, words=["the", "cat"]), Doc(nlp.vocab, words=["the", "cat"], tags=["DT", "NN"]))]
     nlp.initialize(lambda: examples)
-    embed = tagger.model.get_ref("tok2vec")
-    row = embed.attrs["tables"].words.index("cat")
+    table = tagger.model.get_ref("tok2vec")
+    return nlp, table, table.attrs["tables"].words.index("cat")
+
+
+def test_pretrained_scale_multiplies_the_imported_rows(tmp_path):
+    folder = write_kumo_folder(tmp_path / "glove")
+    _, table, row = glove_tagger(folder, pretrained_scale=0.1)
+    assert numpy.allclose(table.get_param("W_word")[row], glove_vectors()[6] * 0.1)
+
+
+def test_drop_vectors_after_init_keeps_the_copied_table(tmp_path):
+    from spacy_senna.callbacks import create_drop_vectors
+
+    nlp, table, row = glove_tagger(write_kumo_folder(tmp_path / "glove"))
     create_drop_vectors()(nlp)
     assert nlp.vocab.vectors.shape[0] == 0
-    assert numpy.array_equal(embed.get_param("W_word")[row], glove_vectors()[6])
+    assert numpy.array_equal(table.get_param("W_word")[row], glove_vectors()[6])
     nlp.to_disk(tmp_path / "model")
     loaded = spacy.load(tmp_path / "model")
     assert loaded.vocab.vectors.shape[0] == 0

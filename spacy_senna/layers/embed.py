@@ -25,6 +25,7 @@ def SennaFeatureEmbed(
     word_list: Optional[str] = None,
     word_dropout: float = 0.0,
     pretrained_vectors: bool = False,
+    pretrained_scale: float = 1.0,
     init_W: Callable = uniform_init,
 ) -> Model[InT, OutT]:
     """Embed each token as [word vector; caps vector; suffix vector].
@@ -34,7 +35,8 @@ def SennaFeatureEmbed(
     by UNKNOWN with probability `word_dropout`, so the UNKNOWN row learns to stand for rare words.
     With `pretrained_vectors`, the word table starts from the pipeline's vectors
     (`nlp.vocab.vectors`, loaded by `[initialize] vectors`), whose words join the vocabulary,
-    and is fine-tuned from there.
+    and is fine-tuned from there, multiplied by `pretrained_scale` (GloVe's values are about
+    ten times the random initialisation's: 0.1 brings them to its scale).
     """
     return Model(
         "senna_embed",
@@ -57,6 +59,7 @@ def SennaFeatureEmbed(
             "word_list": word_list,
             "word_dropout": word_dropout,
             "pretrained_vectors": pretrained_vectors,
+            "pretrained_scale": pretrained_scale,
         },
     )
 
@@ -151,7 +154,7 @@ def init_from_vectors(model: Model, vocab: Vocab) -> int:
         raise ValueError(f"the vectors have {vectors.shape[1]} dimensions but word_width is {width}")
     tables: FeatureTables = model.attrs["tables"]
     W = model.ops.to_numpy(model.get_param("W_word")).copy()
-    data = model.ops.to_numpy(vectors.data)
+    data = model.ops.to_numpy(vectors.data) * model.attrs.get("pretrained_scale", 1.0)
     found = 0
     for row, word in enumerate(tables.words):
         key = vocab.strings[word] if word in vocab.strings else None
