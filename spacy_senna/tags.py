@@ -119,3 +119,24 @@ def iobes_phrases(tag_ids: numpy.ndarray, n_labels: int) -> Tuple[numpy.ndarray,
     last = inside & ~numpy.concatenate([continues[1:], [False]])
     start_idx = numpy.flatnonzero(starts)
     return start_idx, numpy.flatnonzero(last) + 1, label[start_idx]
+
+
+# Penn Treebank tag -> Universal POS, as in spaCy's English pipelines (the tag map that their
+# attribute_ruler applies; MD is AUX, PRP$ and WP$ are PRON). Tags not listed get no POS.
+PTB_TO_UPOS = {
+    ".": "PUNCT", ",": "PUNCT", ":": "PUNCT", "``": "PUNCT", "''": "PUNCT", '""': "PUNCT",
+    "-LRB-": "PUNCT", "-RRB-": "PUNCT", "(": "PUNCT", ")": "PUNCT", "HYPH": "PUNCT", "NFP": "PUNCT",
+    "$": "SYM", "#": "SYM", "SYM": "SYM",
+    "AFX": "ADJ", "JJ": "ADJ", "JJR": "ADJ", "JJS": "ADJ",
+    "CC": "CCONJ", "CD": "NUM", "DT": "DET", "PDT": "DET", "WDT": "DET",
+    "EX": "PRON", "PRP": "PRON", "PRP$": "PRON", "WP": "PRON", "WP$": "PRON",
+    "FW": "X", "LS": "X", "ADD": "X", "GW": "X", "XX": "X", "NIL": "X",
+    "IN": "ADP", "RP": "ADP",
+    "MD": "AUX",
+    "NN": "NOUN", "NNS": "NOUN", "NNP": "PROPN", "NNPS": "PROPN",
+    "POS": "PART", "TO": "PART",
+    "RB": "ADV", "RBR": "ADV", "RBS": "ADV", "WRB": "ADV",
+    "UH": "INTJ",
+    "VB": "VERB", "VBD": "VERB", "VBG": "VERB", "VBN": "VERB", "VBP": "VERB", "VBZ": "VERB",
+    "_SP": "SPACE", "SP": "SPACE",
+}

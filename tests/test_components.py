@@ -7,7 +7,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.training import Example
 
-from spacy_senna.pipeline import SennaChunker, SennaNER, SennaTagger
+from spacy_senna.pipeline import SennaChunker, SennaNER, SennaSequencePipe, SennaTagger
 
 TRAIN_DATA = [
     (
@@ -233,3 +233,61 @@ def test_context_dilations_overfit_and_round_trip(factory, tmp_path):
     nlp.to_disk(tmp_path / "model")
     assert _predictions(spacy.load(tmp_path / "model"), TEXTS) == _predictions(nlp, TEXTS)
     assert annotations(nlp(""))[index] == []
+
+
+def _sentences_doc(nlp, sentences):
+    words = [w for sentence in sentences for w in sentence]
+    starts = [i == 0 for sentence in sentences for i in range(len(sentence))]
+    return Doc(nlp.vocab, words=words, sent_starts=starts)
+
+
+def test_each_sentence_is_tagged_alone(trained, monkeypatch):
+    """With `doc.sents` set, a doc gets what its sentences get one by one (item 12)."""
+    sentences = [example.reference for example in make_examples(trained)]
+    sentences = [[t.text for t in doc] for doc in sentences]
+    alone = [annotations(trained(Doc(trained.vocab, words=words))) for words in sentences]
+    seen = []
+    decode = SennaSequencePipe.decode
+    monkeypatch.setattr(SennaSequencePipe, "decode", lambda self, scores: seen.append([len(s) for s in scores]) or decode(self, scores))
+    doc = trained(_sentences_doc(trained, sentences))
+    assert seen == [[len(words) for words in sentences]] * len(FACTORIES)
+    offset, expected = 0, ([], [], [])
+    for words, (tags, chunks, ents) in zip(sentences, alone):
+        expected[0].extend(tags)
+        expected[1].extend((s + offset, e + offset, label) for s, e, label in chunks)
+        expected[2].extend((s + offset, e + offset, label) for s, e, label in ents)
+        offset += len(words)
+    assert annotations(doc) == expected
+    assert [len(sent) for sent in doc.sents] == [len(words) for words in sentences]
+
+
+def test_sentences_split_the_features_of_earlier_components():
+    """A chunker reading the POS tags (`chunk_pos`) gets each sentence's tags and chunks."""
+    from spacy_senna.pipeline.sentences import sentence_pieces
+
+    nlp = spacy.blank("en")
+    doc = _sentences_doc(nlp, [["A", "b", "."], ["C", "d"]])
+    doc.spans["chunks"] = [Span(doc, 0, 2, "NP"), Span(doc, 3, 5, "NP")]
+    for token, tag in zip(doc, ["DT", "NN", ".", "NNP", "NN"]):
+        token.tag_ = tag
+    pieces = sentence_pieces(doc)
+    assert [(start, [t.tag_ for t in piece]) for piece, start in pieces] == [(0, ["DT", "NN", "."]), (3, ["NNP", "NN"])]
+    assert [[(s.start, s.end, s.label_) for s in piece.spans["chunks"]] for piece, _ in pieces] == [[(0, 2, "NP")], [(0, 2, "NP")]]
+    assert [len(piece) for piece, _ in sentence_pieces(doc, max_length=2)] == [2, 1, 2]
+    assert sentence_pieces(Doc(nlp.vocab, words=[])) == []
+
+
+def test_tagger_sets_universal_pos(trained):
+    """`token.pos_` from the PTB tag, as in spaCy's English pipelines (item 12)."""
+    doc = trained(Doc(trained.vocab, words=["Angela", "Merkel", "visited", "New", "York", "City", "."]))
+    assert [t.tag_ for t in doc] == ["NNP", "NNP", "VBD", "NNP", "NNP", "NNP", "."]
+    assert [t.pos_ for t in doc] == ["PROPN", "PROPN", "VERB", "PROPN", "PROPN", "PROPN", "PUNCT"]
+
+
+def test_assembled_pipelines_split_sentences():
+    """The packaged pipeline has a sentencizer first: `doc.sents` works (item 12)."""
+    from pathlib import Path
+
+    config = spacy.util.load_config(Path(__file__).parent.parent / "configs" / "assemble.cfg")
+    assert config["nlp"]["pipeline"][0] == "sentencizer"
+    assert config["components"]["sentencizer"]["factory"] == "sentencizer"

@@ -162,6 +162,106 @@ def test_predicates_setting_is_not_saved_with_the_pipeline(trained, tmp_path):
         trained.to_disk(tmp_path / "srl")
     finally:
         trained.get_pipe("senna_srl").predicates = "model"
-    assert spacy.load(tmp_path / "srl").get_pipe("senna_srl").predicates == "model"
+    assert spacy.load(tmp_path / "srl").get_pipe("senna_srl").predicates == "auto"
     pos = spacy.load(tmp_path / "srl", config={"components": {"senna_srl": {"predicates": "pos"}}})
     assert pos.get_pipe("senna_srl").predicates == "pos"
+
+
+def test_auto_predicates_given_when_the_doc_has_them_else_detected(trained, tmp_path):
+    """A pipeline trained with `predicates = "given"` labels raw text once loaded (issue 15, item 9)."""
+    srl = trained.get_pipe("senna_srl")
+    srl.predicates = "auto"
+    try:
+        words = ["John", "said", "Mary", "left", "."]
+        assert frames(trained(Doc(trained.vocab, words=words))) == expected_frames(SRL_DATA[1][1])
+        marked = Doc(trained.vocab, words=words)
+        marked[3]._.srl_predicate = True
+        assert [p for p, _ in frames(trained(marked))] == [3]
+    finally:
+        srl.predicates = "model"
+    nlp = spacy.blank("en")
+    nlp.add_pipe("senna_srl", config={"predicates": "given"})
+    nlp.initialize(lambda: make_examples(nlp))
+    nlp.to_disk(tmp_path / "given")
+    assert spacy.load(tmp_path / "given").get_pipe("senna_srl").predicates == "given"
+    assert spacy.blank("en").add_pipe("senna_srl").predicates == "auto"
+
+
+def test_auto_predicates_without_a_detector_use_the_pos_rule():
+    nlp = spacy.blank("en")
+    nlp.add_pipe("senna_srl", config={"model": {"predicate_detector": None}})
+    nlp.initialize(lambda: make_examples(nlp))
+    doc = Doc(nlp.vocab, words=["John", "said", "Mary", "left", "."], tags=["NNP", "VBD", "NNP", "VBD", "."])
+    assert [f["predicate"].i for f in nlp(doc)._.srl] == [1, 3]
+
+
+def test_init_labels_agree_with_min_label_count():
+    """`spacy init labels` output (label_data) in [initialize.components.senna_srl.labels]
+    trains with min_label_count > 1: rare gold labels are left out, not an error (item 10)."""
+    config = {"min_label_count": 2}
+    nlp = spacy.blank("en")
+    nlp.add_pipe("senna_srl", config=config)
+    examples = make_examples(nlp)
+    nlp.initialize(lambda: examples)
+    label_data = nlp.get_pipe("senna_srl").label_data
+    assert label_data == {"A0": 3, "A1": 2, "AM-TMP": 1, "V": 3}
+    again = spacy.blank("en")
+    again.add_pipe("senna_srl", config=config)
+    again.config["initialize"]["components"]["senna_srl"] = {"labels": label_data}
+    optimizer = again.initialize(lambda: make_examples(again))
+    assert again.get_pipe("senna_srl").labels == nlp.get_pipe("senna_srl").labels == ("A0", "A1", "V")
+    losses = again.update(make_examples(again), sgd=optimizer)
+    assert losses["senna_srl"] > 0
+    # a plain list of labels: the data's other labels count as rare too
+    listed = spacy.blank("en")
+    listed.add_pipe("senna_srl", config=config)
+    listed.config["initialize"]["components"]["senna_srl"] = {"labels": ["A0", "V"]}
+    optimizer = listed.initialize(lambda: make_examples(listed))
+    assert listed.update(make_examples(listed), sgd=optimizer)["senna_srl"] > 0
+
+
+def test_each_sentence_is_labelled_alone(trained, monkeypatch):
+    """With `doc.sents` set, the sentence network sees one sentence at a time (item 12)."""
+    from spacy_senna.pipeline import SennaSRL
+
+    sentences = [words for words, _ in SRL_DATA[:2]]
+    alone = [frames(trained(Doc(trained.vocab, words=words))) for words in sentences]
+    seen = []
+    decode = SennaSRL.decode
+    monkeypatch.setattr(SennaSRL, "decode", lambda self, scores: seen.extend(len(s) for s in scores) or decode(self, scores))
+    words = [w for sentence in sentences for w in sentence]
+    starts = [i == 0 for sentence in sentences for i in range(len(sentence))]
+    doc = trained(Doc(trained.vocab, words=words, sent_starts=starts))
+    offset = len(sentences[0])
+    shifted = [(p + offset, [(s + offset, e + offset, label) for s, e, label in args]) for p, args in alone[1]]
+    assert frames(doc) == alone[0] + shifted
+    assert seen == [7, 5, 5]  # one row of scores per predicate, over its sentence only
+
+
+def test_long_doc_is_labelled_in_bounded_time_and_memory():
+    """One 3,000-token line with 1,000 predicates: cut into max_sentence_length pieces (item 13)."""
+    import time
+    import tracemalloc
+
+    nlp = spacy.blank("en")
+    small = {"conv_width": 8, "hidden_width": 8, "tok2vec": {"word_width": 4}}
+    nlp.add_pipe("senna_srl", config={"model": small, "predicates": "pos", "max_sentence_length": 100})
+    nlp.initialize(lambda: make_examples(nlp))
+    words = ["John", "said", "Mary", "left", ".", "then"] * 500
+    tags = ["NNP", "VBD", "NNP", "VBD", ".", "RB"] * 500
+    doc = Doc(nlp.vocab, words=words, tags=tags)
+    tracemalloc.start()
+    began = time.perf_counter()
+    doc = nlp(doc)
+    seconds = time.perf_counter() - began
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert len(doc._.srl) == 1000
+    assert all(a.end - a.start <= 100 and a.start // 100 == (a.end - 1) // 100 for f in doc._.srl for a in f["arguments"])
+    assert seconds < 20 and peak < 200 * 2**20
+
+
+def test_bad_max_sentence_length():
+    nlp = spacy.blank("en")
+    with pytest.raises(ValueError, match="max_sentence_length must be 0"):
+        nlp.add_pipe("senna_srl", config={"max_sentence_length": -5})

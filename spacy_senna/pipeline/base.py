@@ -21,6 +21,7 @@ from ..layers.crf import sll_loss, viterbi_decode
 from ..layers.embed import prepare_tables
 from ..tags import iobes_phrases, iobes_tag_names
 from ..util import cache_msgpack_extensions
+from .sentences import join_sentences, split_docs
 
 MissingTag = Optional[str]
 
@@ -95,11 +96,12 @@ class SennaSequencePipe(TrainablePipe):
 
     # -- prediction --------------------------------------------------------------------
     def predict(self, docs: Iterable[Doc]) -> List[Ints1d]:
+        """Tag ids per token of each doc, each sentence (`doc.sents`, when set) tagged alone."""
         docs = list(docs)
         if not any(len(doc) for doc in docs):
             return [numpy.zeros((len(doc),), dtype="int32") for doc in docs]
-        scores = self.model.predict(docs)
-        return self.decode(scores)
+        sentences, owners = split_docs(docs)
+        return join_sentences(self.decode(self.model.predict(sentences)), owners)
 
     def decode(self, scores: List[Floats2d]) -> List[Ints1d]:
         """Best tag ids per token: Viterbi with the SLL layer, else the argmax of each token."""

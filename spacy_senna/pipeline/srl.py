@@ -5,7 +5,7 @@ arguments (labels as in the data: A0, A1, AM-TMP, C-A1, R-A0, ... and V for the 
 `group.attrs = {"predicate": i, "lemma": ...}`; `doc._.srl` lists the frames.
 """
 from collections import Counter
-from typing import Callable, Dict, Iterable, Iterator, List, Optional, Tuple
+from typing import Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Tuple, Union
 
 import numpy
 from spacy.language import Language
@@ -20,10 +20,14 @@ from ..tags import iobes_phrases, spans_to_tags
 from ..util import ensure_token_extension
 from .base import SennaSequencePipe, _softmax_loss, same_tokens, set_dropout_rate
 from .defaults import DEFAULT_SRL_MODEL
+from .sentences import join_sentences, sentence_pieces, split_docs
 
 SRL_PREFIX = "srl:"
-PREDICATE_MODES = ("model", "pos", "given")
+PREDICATE_MODES = ("auto", "model", "pos", "given")
+DEFAULT_MAX_SENTENCE_LENGTH = 200
 PREDICT_MAX_ROWS = 2048  # (predicate, word) rows per forward pass at inference: bounds its memory
+
+Frame = Tuple[int, int, Ints1d]  # (predicate token, first token of its piece, tag ids over the piece)
 
 ensure_token_extension("srl_predicate", default=False)
 
@@ -71,8 +75,9 @@ def marked_predicates(doc: Doc) -> set:
     assigns=["doc.spans"],
     default_config={
         "model": DEFAULT_SRL_MODEL,
-        "predicates": "model",
+        "predicates": "auto",
         "min_label_count": 1,
+        "max_sentence_length": DEFAULT_MAX_SENTENCE_LENGTH,
         "scorer": {"@scorers": "spacy_senna.srl_scorer.v1"},
     },
     default_score_weights={
@@ -86,10 +91,22 @@ def marked_predicates(doc: Doc) -> set:
     },
 )
 def make_srl(
-    nlp: Language, name: str, model: Model, predicates: str, min_label_count: int, scorer: Optional[Callable]
+    nlp: Language,
+    name: str,
+    model: Model,
+    predicates: str,
+    min_label_count: int,
+    max_sentence_length: int,
+    scorer: Optional[Callable],
 ) -> "SennaSRL":
     return SennaSRL(
-        nlp.vocab, model, name, predicates=predicates, min_label_count=min_label_count, scorer=scorer
+        nlp.vocab,
+        model,
+        name,
+        predicates=predicates,
+        min_label_count=min_label_count,
+        max_sentence_length=max_sentence_length,
+        scorer=scorer,
     )
 
 
@@ -98,6 +115,12 @@ class SennaSRL(SennaSequencePipe):
 
     Argument labels seen fewer than `min_label_count` times in the training data are left
     out of the tag set; their tokens count as unannotated in the loss.
+
+    `predicates`: "given" (the doc's `srl:<i>` groups and `token._.srl_predicate` marks),
+    "model" (the predicate detector), "pos" (tokens tagged VB*), or "auto": the given ones
+    when a doc has any, else the detector (the POS rule without one). Each sentence
+    (`doc.sents` when set) is labelled alone, cut into pieces of at most
+    `max_sentence_length` tokens (0: no limit), which bounds time and memory.
     """
 
     def __init__(
@@ -106,8 +129,9 @@ class SennaSRL(SennaSequencePipe):
         model: Model,
         name: str = "senna_srl",
         *,
-        predicates: str = "model",
+        predicates: str = "auto",
         min_label_count: int = 1,
+        max_sentence_length: int = DEFAULT_MAX_SENTENCE_LENGTH,
         scorer: Optional[Callable] = None,
     ):
         super().__init__(vocab, model, name, scorer=scorer)
@@ -116,6 +140,9 @@ class SennaSRL(SennaSequencePipe):
             raise ValueError(f"[{name}] predicates must be one of {PREDICATE_MODES}, got {predicates!r}")
         if predicates == "model" and not model.has_ref("predicate_detector"):
             raise ValueError(f"[{name}] predicates = 'model' needs a model with a predicate_detector")
+        if not isinstance(max_sentence_length, int) or max_sentence_length < 0:
+            raise ValueError(f"[{name}] max_sentence_length must be 0 (no limit) or a positive number of tokens, got {max_sentence_length!r}")
+        self.max_sentence_length = max_sentence_length  # like `predicates`, a load-time setting
         # Not in cfg: cfg is saved with the pipeline, and how predicates are found is a
         # setting of the loaded pipeline (`spacy.load(..., config=...)`), not of the trained one.
         self.predicates = predicates
@@ -126,52 +153,67 @@ class SennaSRL(SennaSequencePipe):
 
     # -- predicates --------------------------------------------------------------------
     def find_predicates(self, docs: List[Doc]) -> List[Ints1d]:
-        """Predicate positions per doc, as configured: given, from POS tags, or predicted."""
+        """Predicate positions per doc, as configured: given, from POS tags, predicted, or
+        ("auto") given where a doc has them, else predicted (from POS tags without a detector)."""
         mode = self.predicates
         if mode == "model":
             return self._detect_predicates(docs)
-        found = []
-        for doc in docs:
-            if mode == "pos":
-                indices = [t.i for t in doc if t.tag_.startswith("VB")]
+        found = [_given_predicates(doc) if mode in ("given", "auto") else _pos_predicates(doc) for doc in docs]
+        if mode == "auto":
+            missing = [i for i, (doc, given) in enumerate(zip(docs, found)) if len(doc) and not len(given)]
+            if self.model.has_ref("predicate_detector"):
+                fallback = self._detect_predicates([docs[i] for i in missing])
             else:
-                indices = sorted(set(predicate_indices(doc)) | marked_predicates(doc))
-            found.append(numpy.array(indices, dtype="int32"))
+                fallback = [_pos_predicates(docs[i]) for i in missing]
+            for i, predicates in zip(missing, fallback):
+                found[i] = predicates
         return found
 
     def _detect_predicates(self, docs: List[Doc]) -> List[Ints1d]:
+        """The detector's predicates per doc, each sentence tagged alone."""
         detector = self.model.get_ref("predicate_detector")
-        non_empty = [doc for doc in docs if len(doc)]
-        scores = iter(detector.predict(non_empty) if non_empty else [])
-        return [
-            numpy.flatnonzero(next(scores).argmax(axis=1) == 1).astype("int32")
-            if len(doc)
-            else numpy.zeros((0,), dtype="int32")
-            for doc in docs
-        ]
+        sentences, owners = split_docs(docs)
+        scores = detector.predict(sentences) if sentences else []
+        is_predicate = [detector.ops.to_numpy(s).argmax(axis=1) == 1 for s in scores]
+        return [numpy.flatnonzero(flags).astype("int32") for flags in join_sentences(is_predicate, owners)]
 
     def gold_predicates(self, example: Example) -> Ints1d:
         return numpy.array(predicate_indices(example.reference), dtype="int32")
 
     # -- prediction --------------------------------------------------------------------
-    def predict(self, docs: Iterable[Doc]) -> Tuple[List[Ints1d], List[Ints1d]]:
+    def predict(self, docs: Iterable[Doc]) -> List[List[Frame]]:
+        """Per doc, a (predicate, first token of its sentence piece, tag ids over that piece)
+        for each predicate; each piece (a sentence, cut at `max_sentence_length`) runs alone."""
         docs = list(docs)
-        predicates = self.find_predicates(docs)
+        pieces: List[Doc] = []
+        piece_predicates: List[Ints1d] = []
+        owners: List[Tuple[int, int]] = []  # (doc number, first token) of each piece
+        for d, (doc, doc_predicates) in enumerate(zip(docs, self.find_predicates(docs))):
+            if not len(doc_predicates):
+                continue
+            for piece, start in sentence_pieces(doc, self.max_sentence_length):
+                inside = doc_predicates[(doc_predicates >= start) & (doc_predicates < start + len(piece))]
+                if len(inside):
+                    pieces.append(piece)
+                    piece_predicates.append((inside - start).astype("int32"))
+                    owners.append((d, start))
         tag_ids: List[Ints1d] = []
-        for start, end in _row_bounded_chunks(docs, predicates, PREDICT_MAX_ROWS):
-            if any(len(p) for p in predicates[start:end]):
-                tag_ids.extend(self.decode(self.model.predict((docs[start:end], predicates[start:end]))))
-        return predicates, tag_ids
-
-    def set_annotations(self, docs: Iterable[Doc], predictions: Tuple[List[Ints1d], List[Ints1d]]) -> None:
-        predicates, tag_ids = predictions
-        label_hashes = [self.vocab.strings.add(label) for label in self.labels]
+        for first, end in _row_bounded_chunks(pieces, piece_predicates, PREDICT_MAX_ROWS):
+            tag_ids.extend(self.decode(self.model.predict((pieces[first:end], piece_predicates[first:end]))))
+        frames: List[List[Frame]] = [[] for _ in docs]
         decoded = iter(tag_ids)
-        for doc, doc_predicates in zip(docs, predicates):
-            for index in doc_predicates.tolist():
-                starts, ends, labels = iobes_phrases(next(decoded), len(label_hashes))
+        for (d, start), local in zip(owners, piece_predicates):
+            frames[d].extend((start + index, start, next(decoded)) for index in local.tolist())
+        return frames
+
+    def set_annotations(self, docs: Iterable[Doc], frames: List[List[Frame]]) -> None:
+        label_hashes = [self.vocab.strings.add(label) for label in self.labels]
+        for doc, doc_frames in zip(docs, frames):
+            for index, offset, ids in doc_frames:
+                starts, ends, labels = iobes_phrases(ids, len(label_hashes))
                 spans = [
-                    Span(doc, s, e, label_hashes[k]) for s, e, k in zip(starts.tolist(), ends.tolist(), labels.tolist())
+                    Span(doc, offset + s, offset + e, label_hashes[k])
+                    for s, e, k in zip(starts.tolist(), ends.tolist(), labels.tolist())
                 ]
                 key = f"{SRL_PREFIX}{index}"
                 attrs = dict(doc.spans[key].attrs) if key in doc.spans else {}
@@ -258,21 +300,58 @@ class SennaSRL(SennaSequencePipe):
             for span in example.reference.spans[f"{SRL_PREFIX}{index}"]:
                 yield span.label_
 
+    @property
+    def label_data(self) -> Dict[str, int]:
+        """How often each argument label occurs in the training data, rare ones included (what
+        `spacy init labels` saves): `initialize(labels=...)` applies `min_label_count` to it."""
+        counts = self.cfg.get("label_counts")
+        if counts:
+            return dict(counts)
+        return {label: self.cfg["min_label_count"] for label in self.labels}
+
     def labels_from_examples(self, examples: List[Example]) -> List[str]:
-        counts = Counter(label for eg in examples for label in self.example_labels(eg))
+        return self._frequent_labels(Counter(label for eg in examples for label in self.example_labels(eg)))
+
+    def _frequent_labels(self, counts: Mapping[str, int]) -> List[str]:
+        """The labels counted at least `min_label_count` times; the others are kept as rare."""
+        self.cfg["label_counts"] = {label: int(counts[label]) for label in sorted(counts)}
         labels = sorted(label for label, count in counts.items() if count >= self.cfg["min_label_count"])
         self.cfg["rare_labels"] = sorted(set(counts) - set(labels))
         return labels
 
-    def initialize(self, get_examples: Callable[[], Iterable[Example]], *, nlp=None, labels=None) -> None:
+    def initialize(
+        self,
+        get_examples: Callable[[], Iterable[Example]],
+        *,
+        nlp=None,
+        labels: Optional[Union[Dict[str, int], List[str]]] = None,
+    ) -> None:
+        """`labels`: label counts (`label_data`, from `spacy init labels`), thinned out by
+        `min_label_count` as the training data's are; or a list of labels to keep, the data's
+        other labels counting as rare (unannotated in the loss)."""
         validate_get_examples(get_examples, "SennaSRL.initialize")
         examples = list(get_examples())  # read the corpus once
+        if isinstance(labels, Mapping):
+            labels = self._frequent_labels(labels)
+        elif labels is not None:
+            seen = {label for eg in examples for label in self.example_labels(eg)}
+            self.cfg["rare_labels"] = sorted(seen - set(labels))
         self.prepare_model(examples, labels)
         if self.model.has_ref("predicate_detector"):
             self.model.get_ref("predicate_detector").get_ref("output_layer").set_dim("nO", 2)
         sample = [eg for eg in examples[:20] if len(eg.predicted)]
         docs = [eg.predicted for eg in sample]
         self.model.initialize(X=(docs, [self.gold_predicates(eg) for eg in sample]))
+
+
+def _given_predicates(doc: Doc) -> Ints1d:
+    """The doc's `srl:<i>` groups and `token._.srl_predicate` marks."""
+    return numpy.array(sorted(set(predicate_indices(doc)) | marked_predicates(doc)), dtype="int32")
+
+
+def _pos_predicates(doc: Doc) -> Ints1d:
+    """The tokens whose POS tag starts with VB (SENNA's -posvbs)."""
+    return numpy.array([t.i for t in doc if t.tag_.startswith("VB")], dtype="int32")
 
 
 def _row_bounded_chunks(docs: List[Doc], predicates: List[Ints1d], max_rows: int) -> Iterator[Tuple[int, int]]:

@@ -7,7 +7,8 @@ does not touch `token.tag_`.
 from typing import Callable, Iterable, List, Optional, Sequence
 
 import numpy
-from spacy.attrs import TAG
+from spacy.attrs import POS, TAG
+from spacy.parts_of_speech import IDS as UPOS_IDS
 from spacy.language import Language
 from spacy.tokens import Doc
 from spacy.training import Example
@@ -16,6 +17,7 @@ from thinc.api import Model
 from thinc.types import Ints1d
 
 from ..scoring import score_tags
+from ..tags import PTB_TO_UPOS
 from ..util import ensure_token_extension
 from .base import MissingTag, SennaSequencePipe, same_tokens
 from .defaults import DEFAULT_TAGGER_MODEL
@@ -23,7 +25,7 @@ from .defaults import DEFAULT_TAGGER_MODEL
 
 @Language.factory(
     "senna_tagger",
-    assigns=["token.tag"],
+    assigns=["token.tag", "token.pos"],
     default_config={
         "model": DEFAULT_TAGGER_MODEL,
         "scorer": {"@scorers": "spacy_senna.tagger_scorer.v1"},
@@ -38,7 +40,10 @@ def make_tagger(
 
 
 class SennaTagger(SennaSequencePipe):
-    """Assigns `token.tag_` (or `token._.<extension>`); each tag is one output class (no IOBES)."""
+    """Assigns `token.tag_` (or `token._.<extension>`); each tag is one output class (no IOBES).
+
+    With `token.tag_` it also sets `token.pos_`: the Universal POS of the Penn Treebank tag
+    (`tags.PTB_TO_UPOS`, spaCy's English tag map), none for a tag outside that map."""
 
     uses_iobes = False
 
@@ -93,10 +98,13 @@ class SennaTagger(SennaSequencePipe):
         if self.extension:
             super().set_annotations(docs, tag_ids)
             return
-        label_hashes = numpy.array([self.vocab.strings.add(label) for label in self.labels], dtype="uint64")
+        values = numpy.array(
+            [[self.vocab.strings.add(label), UPOS_IDS.get(PTB_TO_UPOS.get(label, ""), 0)] for label in self.labels],
+            dtype="uint64",
+        )
         for doc, ids in zip(docs, tag_ids):
             if len(doc):
-                doc.from_array([TAG], label_hashes[ids].reshape((-1, 1)))
+                doc.from_array([TAG, POS], values[ids])
 
     def set_doc_annotation(self, doc: Doc, tags: Sequence[str]) -> None:
         for token, tag in zip(doc, tags):
@@ -104,3 +112,4 @@ class SennaTagger(SennaSequencePipe):
                 token._.set(self.extension, tag)
             else:
                 token.tag_ = tag
+                token.pos_ = PTB_TO_UPOS.get(tag, "")
