@@ -124,9 +124,10 @@ SETUPS["core"]["sources"] = SETUPS["full"]["sources"][:-2] + [
 
 
 def task_scores(metrics: Dict[str, Any], task_key: str) -> Dict[str, Any]:
-    """The scores of one task from an evaluate JSON: tag_acc, chunks_*, ents_* or srl_*."""
-    prefix = {"pos": "tag_acc", "chunk": "chunks_", "ner": "ents_", "srl": "srl_"}[task_key]
-    return {key: value for key, value in metrics.items() if key.startswith(prefix)}
+    """The scores of one task from an evaluate JSON: tag_acc, spans_chunks_*, ents_*, or
+    spans_srl_* and srl_pred_*."""
+    prefixes = {"pos": ("tag_acc",), "chunk": ("spans_chunks_",), "ner": ("ents_",), "srl": ("spans_srl_", "srl_")}
+    return {key: value for key, value in metrics.items() if key.startswith(prefixes[task_key])}
 
 
 def make_meta(setup: str, metrics_dir: Path, name: str, version: str, prefix: str = "") -> Dict[str, Any]:

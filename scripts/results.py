@@ -35,11 +35,11 @@ class Task:
 TASKS = [
     Task("pos", "POS (WSJ)", "accuracy", "tag_acc", "sec. 19-21", "sec. 22-24", 96.37, 97.29),
     Task(
-        "chunk", "Chunking (CoNLL-2000)", "F1", "chunks_f", "last 1,000 train sentences",
+        "chunk", "Chunking (CoNLL-2000)", "F1", "spans_chunks_f", "last 1,000 train sentences",
         "test", 90.33, 94.32,
     ),
     Task("ner", "NER (CoNLL-2003)", "F1", "ents_f", "testa", "testb", 81.47, 89.59),
-    Task("srl", "SRL (CoNLL-2005)", "F1", "srl_f", "devel 24", "test WSJ 23", 70.99, 75.49),
+    Task("srl", "SRL (CoNLL-2005)", "F1", "spans_srl_f", "devel 24", "test WSJ 23", 70.99, 75.49),
 ]
 
 
@@ -119,8 +119,8 @@ FEATURE_ROWS = [
     ("POS", "+ Brown-tag task sharing tables and hidden layer (configs/pos_brown.cfg)", "pos", "tag_acc", "pos_single"),
     ("POS", "configs/pos.cfg, vocabulary = pre-training word list", "pos_wordlist", "tag_acc", None),
     ("POS", "+ word table pre-trained (ranking LM)", "pos_pretrained", "tag_acc", "pos_wordlist"),
-    ("Chunking", "random init", "chunk", "chunks_f", None),
-    ("Chunking", "+ predicted POS tag feature", "chunk_pos", "chunks_f", "chunk"),
+    ("Chunking", "random init", "chunk", "spans_chunks_f", None),
+    ("Chunking", "+ predicted POS tag feature", "chunk_pos", "spans_chunks_f", "chunk"),
     ("NER", "random init", "ner", "ents_f", None),
     ("NER", "+ gazetteer feature (SENNA's lists)", "ner_gazetteer", "ents_f", "ner"),
     ("NER", "random init, vocabulary = pre-training word list", "ner_wordlist", "ents_f", None),
@@ -160,7 +160,7 @@ def comparison_lines(metrics_dir: Path) -> List[str]:
     }
     tasks = [
         ("POS", "senna_tagger", "pos", "tag_acc", "stock_tagger"),
-        ("Chunking", "senna_chunker", "chunk", "chunks_f", None),
+        ("Chunking", "senna_chunker", "chunk", "spans_chunks_f", None),
         ("NER", "senna_ner", "ner", "ents_f", "stock_ner"),
     ]
     rows = []
@@ -173,7 +173,7 @@ def comparison_lines(metrics_dir: Path) -> List[str]:
         rows.append(_comparison_row(task, ours_rate, ours_score, stock_rate, stock_score))
     srl_rate = srl.get("words_per_second", {}).get("senna_srl")
     if srl_rate:
-        srl_score = score(read_json(metrics_dir / "srl.json"), "srl_f")
+        srl_score = score(read_json(metrics_dir / "srl.json"), "spans_srl_f")
         rows.append(_comparison_row("SRL: the component, gold predicates", srl_rate, srl_score, None, None, "SRL"))
     core = read_json(metrics_dir / "bench_core.json")
     if core and core.get("words_per_second", {}).get("pipeline"):

@@ -23,10 +23,11 @@ def _extension_value(token, name: str):
 
 
 def score_chunks(examples: Iterable[Example], spans_key: str = "chunks", **kwargs) -> Dict[str, Any]:
-    """A chunk counts when its label and both boundaries match ("chunks_p", "chunks_r", "chunks_f")."""
+    """A chunk counts when its label and both boundaries match: "spans_<key>_p", "_r", "_f",
+    "_per_type", the keys `spacy evaluate --spans-key chunks` shows."""
     return Scorer.score_spans(
         examples,
-        attr="chunks",
+        attr=f"spans_{spans_key}",
         getter=lambda doc, attr: doc.spans.get(spans_key, []),
         has_annotation=lambda doc: spans_key in doc.spans,
         labeled=True,
@@ -71,7 +72,8 @@ def _srl_arguments(group: Iterable) -> Counter:
 
 
 def score_srl(examples: Iterable[Example], **kwargs) -> Dict[str, Any]:
-    """CoNLL-2005 argument P/R/F1 ("srl_p", "srl_r", "srl_f", "srl_per_type") and predicate
+    """CoNLL-2005 argument P/R/F1 ("spans_srl_p", "spans_srl_r", "spans_srl_f", "spans_srl_per_type":
+    `spacy evaluate --spans-key srl` shows them) and predicate
     identification P/R/F1 ("srl_pred_p", "srl_pred_r", "srl_pred_f").
 
     Only examples whose reference has `user_data["srl_annotated"]` count. Arguments are scored
@@ -108,13 +110,14 @@ def score_srl(examples: Iterable[Example], **kwargs) -> Dict[str, Any]:
                 arguments.fn += count
                 per_type[label].fn += count
     if n_annotated == 0:
-        keys = ("srl_p", "srl_r", "srl_f", "srl_per_type", "srl_pred_p", "srl_pred_r", "srl_pred_f")
+        keys = ("spans_srl_p", "spans_srl_r", "spans_srl_f", "spans_srl_per_type")
+        keys += ("srl_pred_p", "srl_pred_r", "srl_pred_f")
         return dict.fromkeys(keys)
     return {
-        "srl_p": arguments.precision,
-        "srl_r": arguments.recall,
-        "srl_f": arguments.fscore,
-        "srl_per_type": {label: prf.to_dict() for label, prf in sorted(per_type.items())},
+        "spans_srl_p": arguments.precision,
+        "spans_srl_r": arguments.recall,
+        "spans_srl_f": arguments.fscore,
+        "spans_srl_per_type": {label: prf.to_dict() for label, prf in sorted(per_type.items())},
         "srl_pred_p": predicates.precision,
         "srl_pred_r": predicates.recall,
         "srl_pred_f": predicates.fscore,

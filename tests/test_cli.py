@@ -502,16 +502,16 @@ def test_predict_cli_conll2005_malformed(srl_model_dir, tmp_path):
 def test_evaluate_conll2005(srl_nlp):
     scores = evaluate(srl_nlp, SRL_SAMPLE, "conll2005")
     # right: only "say" in the first sentence (A0 and A1); see StandInSRL
-    assert scores["srl_p"] == pytest.approx(2 / 10)
-    assert scores["srl_r"] == pytest.approx(2 / 14)
-    assert scores["srl_f"] == pytest.approx(1 / 6)
+    assert scores["spans_srl_p"] == pytest.approx(2 / 10)
+    assert scores["spans_srl_r"] == pytest.approx(2 / 14)
+    assert scores["spans_srl_f"] == pytest.approx(1 / 6)
     assert scores["srl_pred_f"] == 1.0
     keys = [key for key, _ in relevant_scores(scores, "conll2005")]
-    assert keys[:3] == ["srl_p", "srl_r", "srl_f"] and keys[-1] == "speed"
+    assert {"spans_srl_p", "spans_srl_r", "spans_srl_f"} <= set(keys) and keys[-1] == "speed"
     assert "srl_pred_f" in keys
-    assert "srl_per_type" in per_type_tables(scores, "conll2005")
+    assert "spans_srl_per_type" in per_type_tables(scores, "conll2005")
     bare = evaluate(srl_nlp, SRL_SAMPLE, "conll2005", given_predicates=False)
-    assert bare["srl_pred_r"] == 0.0 and bare["srl_r"] == 0.0
+    assert bare["srl_pred_r"] == 0.0 and bare["spans_srl_r"] == 0.0
 
 
 def test_evaluate_cli_conll2005(srl_model_dir, tmp_path):
@@ -519,8 +519,8 @@ def test_evaluate_cli_conll2005(srl_model_dir, tmp_path):
     args = ["evaluate", str(srl_model_dir), str(SRL_SAMPLE), "-f", "conll2005", "-o", str(output)]
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
-    assert "srl_f" in result.output and "srl_per_type" in result.output
-    assert "16.67" in result.output  # srl_f
+    assert "spans_srl_f" in result.output and "spans_srl_per_type" in result.output
+    assert "16.67" in result.output  # spans_srl_f
     assert srsly.read_json(output)["srl_pred_f"] == 1.0
 
 

@@ -81,7 +81,7 @@ def test_overfitting(factory, sentence_level):
         doc = nlp(Doc(nlp.vocab, words=[t.text for t in example.reference]))
         assert annotations(doc)[index] == gold_annotations(example)[index]
     scores = nlp.evaluate(examples)
-    key = {"senna_tagger": "tag_acc", "senna_chunker": "chunks_f", "senna_ner": "ents_f"}[factory]
+    key = {"senna_tagger": "tag_acc", "senna_chunker": "spans_chunks_f", "senna_ner": "ents_f"}[factory]
     assert scores[key] == 1.0
 
 
@@ -291,3 +291,15 @@ def test_assembled_pipelines_split_sentences():
     config = spacy.util.load_config(Path(__file__).parent.parent / "configs" / "assemble.cfg")
     assert config["nlp"]["pipeline"][0] == "sentencizer"
     assert config["components"]["sentencizer"]["factory"] == "sentencizer"
+
+
+def test_spacy_evaluate_shows_the_chunk_scores(trained, tmp_path, capsys):
+    """Chunk scores are keyed spans_chunks_*: `spacy evaluate --spans-key chunks` prints them (item 15)."""
+    from spacy.cli.evaluate import evaluate
+    from spacy.tokens import DocBin
+
+    trained.to_disk(tmp_path / "model")
+    DocBin(docs=[eg.reference for eg in make_examples(trained)]).to_disk(tmp_path / "dev.spacy")
+    scores = evaluate(tmp_path / "model", tmp_path / "dev.spacy", spans_key="chunks", silent=False)
+    assert scores["spans_chunks_f"] == 1.0
+    assert "SPAN F   100.00" in capsys.readouterr().out

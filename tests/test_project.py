@@ -212,7 +212,7 @@ def metrics_dir(tmp_path) -> Path:
     metrics = tmp_path / "metrics"
     metrics.mkdir()
     srsly.write_json(metrics / "pos.json", {"tag_acc": 0.97123, "token_acc": 1.0, "speed": 5000.0})
-    srsly.write_json(metrics / "chunk.json", {"chunks_p": 0.9, "chunks_r": 0.91, "chunks_f": 0.905})
+    srsly.write_json(metrics / "chunk.json", {"spans_chunks_p": 0.9, "spans_chunks_r": 0.91, "spans_chunks_f": 0.905})
     srsly.write_json(
         metrics / "ner.json",
         {"ents_p": 0.8, "ents_r": 0.82, "ents_f": 0.8099, "ents_per_type": {"PER": {"p": 1, "r": 1, "f": 1}}},
@@ -267,7 +267,7 @@ def test_make_meta(metrics_dir):
     meta = make_meta.make_meta("full", metrics_dir, "senna", "0.1.0")
     assert meta["name"] == "senna" and meta["lang"] == "en"
     assert meta["performance"]["tag_acc"] == 0.97123
-    assert meta["performance"]["chunks_f"] == 0.905
+    assert meta["performance"]["spans_chunks_f"] == 0.905
     assert meta["performance"]["ents_per_type"]["PER"]["f"] == 1
     assert "token_acc" not in meta["performance"] and "speed" not in meta["performance"]
     assert meta["performance_test"] == {"ents_f": 0.7512}
@@ -310,7 +310,7 @@ def test_demo_workflow_from_a_clean_copy(tmp_path):
 
     scores = {task: srsly.read_json(copy / "metrics" / "demo" / f"{task}.json") for task in ("pos", "chunk", "ner")}
     assert scores["pos"]["tag_acc"] > 0.8
-    assert scores["chunk"]["chunks_f"] > 0.6
+    assert scores["chunk"]["spans_chunks_f"] > 0.6
     assert scores["ner"]["ents_f"] > 0.5
 
     wheel = copy / "packages" / "en_senna_demo-0.1.0" / "dist" / "en_senna_demo-0.1.0-py3-none-any.whl"

@@ -51,7 +51,7 @@ def test_overfitting_with_predicted_predicates(trained):
         doc = trained(Doc(trained.vocab, words=words))
         assert frames(doc) == expected_frames(gold)
     scores = trained.evaluate(make_examples(trained))
-    assert scores["srl_f"] == 1.0 and scores["srl_pred_f"] == 1.0
+    assert scores["spans_srl_f"] == 1.0 and scores["srl_pred_f"] == 1.0
 
 
 @pytest.mark.parametrize("mode", ["given", "pos"])
@@ -265,3 +265,15 @@ def test_bad_max_sentence_length():
     nlp = spacy.blank("en")
     with pytest.raises(ValueError, match="max_sentence_length must be 0"):
         nlp.add_pipe("senna_srl", config={"max_sentence_length": -5})
+
+
+def test_spacy_evaluate_shows_the_srl_scores(trained, tmp_path, capsys):
+    """SRL argument scores are keyed spans_srl_*: `spacy evaluate --spans-key srl` prints them (item 15)."""
+    from spacy.cli.evaluate import evaluate
+
+    trained.to_disk(tmp_path / "model")
+    references = [eg.reference for eg in make_examples(trained)]
+    DocBin(docs=references, store_user_data=True).to_disk(tmp_path / "dev.spacy")
+    scores = evaluate(tmp_path / "model", tmp_path / "dev.spacy", spans_key="srl", silent=False)
+    assert scores["spans_srl_f"] == 1.0
+    assert "SPAN F   100.00" in capsys.readouterr().out

@@ -21,7 +21,12 @@ from .defaults import DEFAULT_TAGGER_MODEL
         "spans_key": "chunks",
         "scorer": {"@scorers": "spacy_senna.chunk_scorer.v1"},
     },
-    default_score_weights={"chunks_f": 1.0, "chunks_p": 0.0, "chunks_r": 0.0, "chunks_per_type": None},
+    default_score_weights={
+        "spans_chunks_f": 1.0,
+        "spans_chunks_p": 0.0,
+        "spans_chunks_r": 0.0,
+        "spans_chunks_per_type": None,
+    },
 )
 def make_chunker(
     nlp: Language, name: str, model: Model, spans_key: str, scorer: Optional[Callable]
