@@ -1,5 +1,4 @@
 """Registered model builders (`@architectures = "spacy_senna.*"` in a config)."""
-from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
 from spacy.tokens import Doc
@@ -7,6 +6,7 @@ from spacy.util import registry
 from thinc.api import Dropout, HardTanh, Linear, Model, chain, concatenate, residual, with_array
 from thinc.types import Floats2d
 
+from .layers.gazetteer import find_gazetteers  # noqa: F401  (its home is the layer that reads them)
 from .layers import (
     SennaAttrEmbed,
     SennaCharEmbed,
@@ -48,8 +48,6 @@ def build_senna_embed(
     many filters of a convolution over each word's characters (layers/char_embed.py).
     `pretrained_vectors` starts the word table from `nlp.vocab.vectors`, times `pretrained_scale`.
     """
-    if gazetteer_dir:
-        gazetteers = {**find_gazetteers(gazetteer_dir), **(gazetteers or {})}
     tables = SennaFeatureEmbed(
         word_width,
         caps_width,
@@ -63,28 +61,16 @@ def build_senna_embed(
         pretrained_scale=pretrained_scale,
     )
     extras = [SennaAttrEmbed(attr, feature_width) for attr in token_features]
-    if gazetteers:
-        extras.append(SennaGazetteerEmbed(dict(gazetteers), gazetteer_width))
+    if gazetteers or gazetteer_dir:  # the folder is read at initialisation, not here
+        extras.append(SennaGazetteerEmbed(dict(gazetteers or {}), gazetteer_width, folder=gazetteer_dir))
     if char_width:
         extras.append(SennaCharEmbed(char_width))
     if not extras:
         return tables
     model = concatenate(tables, *extras)
-    model.set_dim("nO", sum(layer.get_dim("nO") for layer in [tables, *extras]))
+    if all(layer.has_dim("nO") is True for layer in [tables, *extras]):  # else set at initialisation
+        model.set_dim("nO", sum(layer.get_dim("nO") for layer in [tables, *extras]))
     return model
-
-
-def find_gazetteers(folder: str, classes: Sequence[str] = ("LOC", "MISC", "ORG", "PER")) -> Dict[str, str]:
-    """The list file of each class in a folder: `ner.<class>.lst` (SENNA) or `<CLASS>.lst`."""
-    found = {}
-    for name in classes:
-        for candidate in (Path(folder) / f"ner.{name.lower()}.lst", Path(folder) / f"{name}.lst"):
-            if candidate.exists():
-                found[name] = str(candidate)
-                break
-    if not found:
-        raise FileNotFoundError(f"no gazetteer lists (ner.loc.lst or LOC.lst, ...) in {folder}")
-    return found
 
 
 @registry.architectures("spacy_senna.WindowTagger.v1")

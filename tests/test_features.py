@@ -130,5 +130,38 @@ def test_find_gazetteers(tmp_path):
     (tmp_path / "ner.loc.lst").write_text("york\n", encoding="utf8")
     (tmp_path / "PER.lst").write_text("anna\n", encoding="utf8")
     assert find_gazetteers(str(tmp_path)) == {"LOC": str(tmp_path / "ner.loc.lst"), "PER": str(tmp_path / "PER.lst")}
-    with pytest.raises(FileNotFoundError, match="no gazetteer lists"):
+    with pytest.raises(FileNotFoundError, match="gazetteer folder not found"):
         find_gazetteers(str(tmp_path / "nothing"))
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(FileNotFoundError, match="no gazetteer lists"):
+        find_gazetteers(str(tmp_path / "empty"))
+
+
+def test_model_trained_with_gazetteer_dir_loads_without_it(tmp_path):
+    """The folder is read at initialisation, not when the model is built (issue 15, item 11)."""
+    import shutil
+
+    import spacy
+    from spacy.tokens import Doc, Span
+    from spacy.training import Example
+
+    folder = tmp_path / "gazetteers"
+    folder.mkdir()
+    (folder / "LOC.lst").write_text("new york\nzurich\n", encoding="utf8")
+    (folder / "PER.lst").write_text("anna\n", encoding="utf8")
+    nlp = spacy.blank("en")
+    nlp.add_pipe("senna_ner", config={"model": {"tok2vec": {"gazetteer_dir": str(folder)}}})
+    words = ["Anna", "visited", "New", "York", "and", "Zurich"]
+    reference = Doc(nlp.vocab, words=words)
+    reference.ents = [Span(reference, 0, 1, "PER"), Span(reference, 2, 4, "LOC"), Span(reference, 5, 6, "LOC")]
+    examples = [Example(Doc(nlp.vocab, words=words), reference)]
+    optimizer = nlp.initialize(lambda: examples)
+    for _ in range(30):
+        nlp.update(examples, sgd=optimizer)
+    expected = [(e.start, e.end, e.label_) for e in nlp(Doc(nlp.vocab, words=words)).ents]
+    nlp.to_disk(tmp_path / "ner")
+    shutil.rmtree(folder)
+    loaded = spacy.load(tmp_path / "ner")
+    assert [(e.start, e.end, e.label_) for e in loaded(Doc(loaded.vocab, words=words)).ents] == expected
+    gazetteer = next(node for node in loaded.get_pipe("senna_ner").model.walk() if node.name == "senna_gazetteer")
+    assert gazetteer.attrs["classes"] == ["LOC", "PER"] and gazetteer.attrs["entries"]["LOC"] == ["new york", "zurich"]

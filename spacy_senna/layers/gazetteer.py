@@ -7,7 +7,7 @@ longest entry is taken, then matching goes on after it. Each class has its own s
 with rows NO and YES, and the vectors of the classes are concatenated.
 """
 from pathlib import Path
-from typing import Callable, Dict, List, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy
 from spacy.tokens import Doc
@@ -20,17 +20,36 @@ InT = List[Doc]
 OutT = List[Floats2d]
 
 
-def SennaGazetteerEmbed(gazetteers: Dict[str, str], width: int = 5) -> Model[InT, OutT]:
-    """`gazetteers` maps a class name (LOC, MISC, ORG, PER, ...) to a list file, read at init."""
-    classes = sorted(gazetteers)
+def SennaGazetteerEmbed(
+    gazetteers: Dict[str, str], width: int = 5, folder: Optional[str] = None
+) -> Model[InT, OutT]:
+    """`gazetteers` maps a class name (LOC, MISC, ORG, PER, ...) to a list file; `folder`
+    holds more lists (`find_gazetteers`). Both are read at init, and the entries are stored
+    in the model, so a trained model loads without them."""
+    classes = [] if folder else sorted(gazetteers)
     return Model(
         "senna_gazetteer",
         forward,
         init=init,
-        dims={"nO": width * len(classes), "width": width},
+        dims={"nO": None if folder else width * len(classes), "width": width},
         params={f"E_{name}": None for name in classes},
-        attrs={"classes": classes, "paths": dict(gazetteers), "entries": {}},
+        attrs={"classes": classes, "paths": dict(gazetteers), "folder": folder, "entries": {}},
     )
+
+
+def find_gazetteers(folder: str, classes: Sequence[str] = ("LOC", "MISC", "ORG", "PER")) -> Dict[str, str]:
+    """The list file of each class in a folder: `ner.<class>.lst` (SENNA) or `<CLASS>.lst`."""
+    if not Path(folder).is_dir():
+        raise FileNotFoundError(f"gazetteer folder not found: {folder}")
+    found = {}
+    for name in classes:
+        for candidate in (Path(folder) / f"ner.{name.lower()}.lst", Path(folder) / f"{name}.lst"):
+            if candidate.exists():
+                found[name] = str(candidate)
+                break
+    if not found:
+        raise FileNotFoundError(f"no gazetteer lists (ner.loc.lst or LOC.lst, ...) in {folder}")
+    return found
 
 
 def read_gazetteer(path: Path) -> List[str]:
@@ -65,6 +84,11 @@ def read_gazetteer(path: Path) -> List[str]:
 
 
 def init(model: Model[InT, OutT], X=None, Y=None) -> None:
+    if model.attrs.get("folder") and not model.attrs["entries"]:
+        paths = {**find_gazetteers(model.attrs["folder"]), **model.attrs["paths"]}
+        model.attrs["paths"] = paths
+        model.attrs["classes"] = sorted(paths)
+        model.set_dim("nO", model.get_dim("width") * len(paths), force=True)
     if not model.attrs["entries"]:
         model.attrs["entries"] = {name: read_gazetteer(model.attrs["paths"][name]) for name in model.attrs["classes"]}
     for name in model.attrs["classes"]:
