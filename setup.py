@@ -38,6 +38,7 @@ setup(
         "spacy_architectures": [
             "spacy_senna.SennaEmbed.v1 = spacy_senna.architectures:build_senna_embed",
             "spacy_senna.WindowTagger.v1 = spacy_senna.architectures:build_window_tagger",
+            "spacy_senna.WindowEncoder.v1 = spacy_senna.architectures:build_window_encoder",
             "spacy_senna.SentenceTagger.v1 = spacy_senna.architectures:build_sentence_tagger",
             "spacy_senna.RankingLM.v1 = spacy_senna.pretrain:create_ranking_objective",
         ],

@@ -303,3 +303,13 @@ def test_spacy_evaluate_shows_the_chunk_scores(trained, tmp_path, capsys):
     scores = evaluate(tmp_path / "model", tmp_path / "dev.spacy", spans_key="chunks", silent=False)
     assert scores["spans_chunks_f"] == 1.0
     assert "SPAN F   100.00" in capsys.readouterr().out
+
+
+def test_chunker_reading_tags_without_tags_is_a_clear_error():
+    nlp = spacy.blank("en")
+    nlp.add_pipe("senna_chunker", config={"model": {"tok2vec": {"token_features": ["tag"]}}})
+    train(nlp, make_examples(nlp), n_iter=1)
+    with pytest.raises(ValueError, match=r"\[senna_chunker\] its model reads token.tag_ but a doc has no POS tags"):
+        nlp(Doc(nlp.vocab, words=["Apple", "is", "here"]))
+    tagged = nlp(Doc(nlp.vocab, words=["Apple", "is", "here"], tags=["NNP", "VBZ", "RB"]))
+    assert all(s.end <= 3 for s in tagged.spans["chunks"])

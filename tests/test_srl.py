@@ -277,3 +277,12 @@ def test_spacy_evaluate_shows_the_srl_scores(trained, tmp_path, capsys):
     scores = evaluate(tmp_path / "model", tmp_path / "dev.spacy", spans_key="srl", silent=False)
     assert scores["spans_srl_f"] == 1.0
     assert "SPAN F   100.00" in capsys.readouterr().out
+
+
+def test_pos_predicates_without_tags_is_a_clear_error(trained):
+    trained.get_pipe("senna_srl").predicates = "pos"
+    try:
+        with pytest.raises(ValueError, match="has no POS tags: put a senna_tagger before"):
+            trained(Doc(trained.vocab, words=["John", "left"]))
+    finally:
+        trained.get_pipe("senna_srl").predicates = "model"

@@ -100,6 +100,7 @@ class SennaSequencePipe(TrainablePipe):
         docs = list(docs)
         if not any(len(doc) for doc in docs):
             return [numpy.zeros((len(doc),), dtype="int32") for doc in docs]
+        check_tags(self.name, self.model, docs)
         sentences, owners = split_docs(docs)
         return join_sentences(self.decode(self.model.predict(sentences)), owners)
 
@@ -220,6 +221,17 @@ class SennaSequencePipe(TrainablePipe):
             self.model.get_ref("sll").set_dim("nO", n_tags)
             if self.uses_iobes:  # decode and train over valid IOBES paths only
                 self.model.get_ref("sll").attrs["iobes_labels"] = len(self.labels)
+
+
+def reads_tags(model: Model) -> bool:
+    """Whether the model embeds the POS tags set by an earlier component (`token_features = ["tag"]`)."""
+    return any(node.name == "senna_attr_embed(tag)" for node in model.walk())
+
+
+def check_tags(name: str, model: Model, docs: List[Doc]) -> None:
+    """A clear error, not silently worse output, when a model that reads `token.tag_` gets a doc without tags."""
+    if reads_tags(model) and any(len(doc) and not doc.has_annotation("TAG") for doc in docs):
+        raise ValueError(f"[{name}] its model reads token.tag_ but a doc has no POS tags: put a senna_tagger before {name}")
 
 
 def same_tokens(example: Example) -> bool:

@@ -351,6 +351,8 @@ def _given_predicates(doc: Doc) -> Ints1d:
 
 def _pos_predicates(doc: Doc) -> Ints1d:
     """The tokens whose POS tag starts with VB (SENNA's -posvbs)."""
+    if len(doc) and not doc.has_annotation("TAG"):
+        raise ValueError("[senna_srl] predicates = 'pos' reads token.tag_ but a doc has no POS tags: put a senna_tagger before it")
     return numpy.array([t.i for t in doc if t.tag_.startswith("VB")], dtype="int32")
 
 
