@@ -7,9 +7,11 @@ import io
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -568,3 +570,96 @@ def test_annotate_n_process(nlp3, model_dir, tmp_path):
     assert _docs(one) == _docs(two) and len(_docs(two)) == 14
     doc_bin = DocBin().from_disk(one / "shard-00000.spacy")
     assert len(doc_bin) == 5
+
+
+# -- annotate with worker processes: bad input and signals end it cleanly, leaving no workers --
+def _running(marker):
+    """Pids of the processes whose command line mentions `marker` (Linux /proc)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if marker in (entry / "cmdline").read_bytes().decode("utf8", "replace"):
+                    pids.append(int(entry.name))
+            except OSError:
+                pass
+    return pids
+
+
+def _gone(marker, seconds=20.0):
+    """Whether every process mentioning `marker` has exited within `seconds`."""
+    deadline = time.monotonic() + seconds
+    while _running(marker) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return not _running(marker)
+
+
+needs_proc = pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="needs Linux /proc")
+
+
+@needs_proc
+def test_annotate_n_process_bad_line_fails_in_the_parent(model_dir, tmp_path):
+    # as in the report: a broken line 3000 of 4000, enough docs in flight to fill the workers' pipes
+    source = tmp_path / "input.jsonl"
+    lines = [json.dumps({"text": LINES[i % len(LINES)]}) for i in range(4000)]
+    lines[2999] = "{broken"
+    source.write_text("\n".join(lines) + "\n", encoding="utf8")
+    output = tmp_path / "bad-line-out"
+    args = ["annotate", str(model_dir), str(source), str(output), "--format-in", "jsonl"]
+    result = run_cli([*args, "-n", "2", "--shard-size", "1000"])
+    stderr = result.stderr.decode()
+    assert result.returncode == 1 and "Traceback" not in stderr
+    assert f"{source}, line 3000: not a JSON object" in stderr.splitlines()[-1]
+    assert _gone(str(output))
+    # the shards before the bad line's are complete; no partial shard
+    assert sorted(p.name for p in output.glob("shard-*")) == ["shard-00000.spacy", "shard-00001.spacy"]
+    assert len(list(read_shards(output))) == 2000 and not list(output.glob(".shard-*"))
+
+
+def _start_annotating(model_dir, tmp_path, n_lines=20000):
+    """An annotate run with 2 worker processes, in its own session, once its first shard is written."""
+    source = tmp_path / "big.txt"
+    source.write_text("\n".join(LINES[i % len(LINES)] for i in range(n_lines)) + "\n", encoding="utf8")
+    output = tmp_path / "signalled-out"
+    args = ["annotate", str(model_dir), str(source), str(output), "-n", "2", "--shard-size", "200"]
+    process = subprocess.Popen(
+        [PYTHON, "-m", "spacy_senna", *args], stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, start_new_session=True
+    )
+    deadline = time.monotonic() + 120
+    while not (output / "shard-00000.spacy").exists():
+        assert process.poll() is None and time.monotonic() < deadline, "annotate did not start"
+        time.sleep(0.1)
+    return process, output
+
+
+def _finish(process, timeout=60):
+    try:
+        _, stderr = process.communicate(timeout=timeout)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+    return stderr.decode()
+
+
+@needs_proc
+@pytest.mark.parametrize("to_group", [False, True], ids=["kill-parent", "ctrl-c"])
+def test_annotate_n_process_sigint_stops_cleanly(model_dir, tmp_path, to_group):
+    process, output = _start_annotating(model_dir, tmp_path)
+    if to_group:  # Ctrl-C in a terminal: the parent and its workers
+        os.killpg(process.pid, signal.SIGINT)
+    else:
+        os.kill(process.pid, signal.SIGINT)
+    stderr = _finish(process)
+    assert process.returncode == 1 and "Traceback" not in stderr
+    assert "interrupted: run the same command again to resume" in stderr.splitlines()[-1]
+    assert _gone(str(output))
+    shards = sorted(output.glob("shard-*.spacy"))
+    assert all(len(DocBin().from_disk(path)) == 200 for path in shards)  # whole shards only
+
+
+@needs_proc
+def test_annotate_n_process_workers_die_with_a_killed_parent(model_dir, tmp_path):
+    process, output = _start_annotating(model_dir, tmp_path)
+    os.kill(process.pid, signal.SIGKILL)
+    _finish(process, timeout=10)
+    assert _gone(str(output)), "worker processes outlived their killed parent"

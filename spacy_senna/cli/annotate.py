@@ -25,6 +25,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, DocBin
 from wasabi import msg
 
+from ..processes import PipeGuard
 from ..readers import SennaFormatError, read_lines
 from ..srl_format import srl_key, srl_predicates
 from ._util import app, fail
@@ -135,53 +136,73 @@ def annotate(
     for stale in output.glob(".shard-*.partial*"):  # left by an interrupted run
         stale.unlink(missing_ok=True)
     stats = {"shards_written": 0, "shards_skipped": 0, "docs": 0, "words": 0}
+    guard = PipeGuard()
+    stopped: List[BaseException] = []  # why the feed ended early: raised once the pool is done
+    fed: List[int] = []  # the shards whose every line was handed to nlp.pipe
 
     def done(index: int) -> bool:
         return (output / shard_name(index, fmt)).exists()
 
     def todo() -> Iterator[Tuple[str, Tuple[int, int, Optional[Dict]]]]:
-        """(text, (shard, line, meta)) for the lines of the shards still to write."""
+        """(text, (shard, line, meta)) for the lines of the shards still to write.
+
+        A bad line or a SIGINT ends the feed instead of raising into nlp.pipe's worker pool
+        (which would hang joining its workers); the reason goes to `stopped`.
+        """
         records = read_records(input_path, fmt_in)
         index = 0
         new = 0
-        while True:
-            shard = list(islice(records, shard_size))
-            if not shard:
-                return
-            if done(index):
-                stats["shards_skipped"] += 1
-            else:
-                if max_shards is not None and new >= max_shards:
+        try:
+            while not guard.interrupted:
+                shard = list(islice(records, shard_size))  # a whole shard parsed before any is tagged
+                if not shard:
                     return
-                new += 1
-                for line_no, text, meta in shard:
-                    yield text, (index, line_no, meta)
-            index += 1
+                if done(index):
+                    stats["shards_skipped"] += 1
+                else:
+                    if max_shards is not None and new >= max_shards:
+                        return
+                    new += 1
+                    for line_no, text, meta in shard:
+                        if guard.interrupted:
+                            break
+                        yield text, (index, line_no, meta)
+                    else:
+                        fed.append(index)
+                index += 1
+        except Exception as err:  # SennaFormatError, or anything else reading INPUT
+            stopped.append(err)
+        if guard.interrupted:
+            stopped.append(KeyboardInterrupt())
 
     bar = tqdm(unit=" words", unit_scale=True, disable=not progress, dynamic_ncols=True)
     current: Optional[int] = None
     docs: List[Tuple[Doc, int]] = []
     try:
-        for doc, (index, line_no, meta) in nlp.pipe(
-            todo(), as_tuples=True, batch_size=batch_size, n_process=n_process
-        ):
-            if current is not None and index != current:
-                _write_shard(output, current, fmt, docs)
-                stats["shards_written"] += 1
-                docs = []
-            current = index
-            if meta:
-                doc.user_data["meta"] = meta
-            docs.append((doc, line_no))
-            stats["docs"] += 1
-            stats["words"] += len(doc)
-            bar.update(len(doc))
-            bar.set_postfix(shard=index, refresh=False)
-        if current is not None:
+        with guard:
+            stream = guard.watch(
+                nlp.pipe(todo(), as_tuples=True, batch_size=batch_size, n_process=n_process)
+            )
+            for doc, (index, line_no, meta) in stream:
+                if current is not None and index != current:
+                    _write_shard(output, current, fmt, docs)
+                    stats["shards_written"] += 1
+                    docs = []
+                current = index
+                if meta:
+                    doc.user_data["meta"] = meta
+                docs.append((doc, line_no))
+                stats["docs"] += 1
+                stats["words"] += len(doc)
+                bar.update(len(doc))
+                bar.set_postfix(shard=index, refresh=False)
+        if current is not None and current in fed:  # not a shard cut short by `stopped`
             _write_shard(output, current, fmt, docs)
             stats["shards_written"] += 1
     finally:
         bar.close()
+    if stopped:
+        raise stopped[0]
     return stats
 
 
