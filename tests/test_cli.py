@@ -1,4 +1,8 @@
 """Tests for the spacy-senna command line: convert, predict, evaluate."""
+import gzip
+import os
+import shutil
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -196,8 +200,11 @@ def check_mirrors_input(input_path: Path, output_path: Path, delimiter: str) -> 
     assert len(outputs) == len(inputs)
     predicted = []
     for line_in, line_out in zip(inputs, outputs):
-        if not line_in.strip() or line_in.startswith("-DOCSTART-"):
+        if not line_in.strip():
             assert line_out == line_in
+            continue
+        if line_in.startswith("-DOCSTART-"):  # the same field count as every other line
+            assert line_out == f"{line_in}{delimiter}O"
             continue
         head, sep, tag = line_out.rpartition(delimiter)
         assert head == line_in and sep == delimiter and tag
@@ -241,7 +248,8 @@ def test_predict_conll2003(nlp, tmp_path):
     assert tags[10:17] == ["I-LOC", "B-LOC", "O", "O", "O", "O", "O"]
     assert tags[17:] == ["I-PER", "I-PER", "O", "O"]
     lines = read_lines(output)
-    assert lines[0] == "-DOCSTART- -X- -X- O"
+    assert lines[0] == "-DOCSTART- -X- -X- O O"
+    assert {len(line.split()) for line in lines if line} == {5}  # as conlleval.pl requires
     assert lines[14] == "Sweden NNP B-NP B-LOC B-LOC"
 
 
@@ -315,8 +323,9 @@ def test_evaluate_cli(model_dir, tmp_path):
 def test_evaluate_cli_exclude(model_dir, tmp_path):
     source = str(SAMPLES["conll2003"])
     result = runner.invoke(app, ["evaluate", str(model_dir), source, "-f", "conll2003", "--exclude", "entity_ruler"])
-    assert result.exit_code == 0, result.output
-    assert "ents_f" not in result.output  # the excluded ruler set no entities
+    assert result.exit_code == 1  # the excluded ruler was the NER component: no 100.00
+    assert "has no NER component, which --format conll2003 needs (a senna_ner)" in result.output
+    assert len(result.output.strip().splitlines()) == 1
     result = runner.invoke(app, ["evaluate", str(model_dir), source, "-f", "conll2003", "--exclude", "nope"])
     assert result.exit_code == 1
     assert "cannot exclude nope: not in" in result.output
@@ -355,7 +364,7 @@ class StandInSRL:
         return score_srl(examples, **kwargs)
 
 
-@Language.factory("senna_test_srl")
+@Language.factory("senna_test_srl", default_score_weights={"spans_srl_f": 1.0})
 def make_test_srl(nlp: Language, name: str) -> StandInSRL:
     return StandInSRL()
 
@@ -533,3 +542,244 @@ def test_convert_cli_conll2005(tmp_path):
     assert docs[0].spans["srl:3"].attrs == {"predicate": 3, "lemma": "approve"}
     assert [s.label_ for s in docs[0].spans["srl:3"]] == ["A0", "R-A0", "V", "A1"]
     assert docs[1].user_data["srl_annotated"] is True
+
+
+# -- output files: atomic for regular files, in place for the rest ---------------------------
+
+
+def half_written_then_full_disk(self, path, *args, **kwargs):
+    """Stand-in for DocBin.to_disk on a full disk: half a file, then ENOSPC."""
+    Path(path).write_bytes(b"\x93half a DocBin")
+    raise OSError(28, "No space left on device")
+
+
+def test_convert_failed_write_keeps_the_old_file(tmp_path, monkeypatch):
+    args = ["convert", str(SAMPLES["wsj"]), str(tmp_path), "-f", "wsj"]
+    assert runner.invoke(app, args).exit_code == 0
+    output = tmp_path / "sample_wsj.spacy"
+    good = output.read_bytes()
+    monkeypatch.setattr(DocBin, "to_disk", half_written_then_full_disk)
+    result = runner.invoke(app, args)
+    assert result.exit_code == 1
+    assert f"cannot write to {tmp_path}: [Errno 28] No space left on device" in result.output
+    assert output.read_bytes() == good
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["sample_wsj.spacy"]  # no temp file left
+
+
+def test_convert_brown_failed_write_keeps_the_old_file(tmp_path, monkeypatch):
+    from .test_brown import write_brown_zip
+
+    source = write_brown_zip(tmp_path / "brown.zip")
+    args = ["convert-brown", str(source), str(tmp_path / "corpus")]
+    assert runner.invoke(app, args).exit_code == 0
+    good = (tmp_path / "corpus" / "brown.spacy").read_bytes()
+    monkeypatch.setattr(DocBin, "to_disk", half_written_then_full_disk)
+    result = runner.invoke(app, args)
+    assert result.exit_code == 1 and "No space left on device" in result.output
+    assert (tmp_path / "corpus" / "brown.spacy").read_bytes() == good
+    assert [p.name for p in (tmp_path / "corpus").iterdir()] == ["brown.spacy"]
+
+
+def test_predict_failure_keeps_the_old_output(tmp_path):
+    output = tmp_path / "out.txt"
+    output.write_text("old\n")
+    with pytest.raises(PredictionError):
+        predict(spacy.blank("en"), SAMPLES["wsj"], output, "wsj")
+    assert output.read_text() == "old\n" and list(tmp_path.iterdir()) == [output]
+
+
+def test_predict_through_a_symlink_keeps_the_link(nlp, tmp_path):
+    target, link = tmp_path / "real.txt", tmp_path / "link.txt"
+    target.write_text("old\n")
+    link.symlink_to(target)
+    predict(nlp, SAMPLES["wsj"], link, "wsj")
+    assert link.is_symlink() and len(read_lines(target)) == len(read_lines(SAMPLES["wsj"]))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.txt", "real.txt"]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this platform")
+def test_predict_to_a_fifo_writes_to_its_reader(nlp, tmp_path):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    reader = subprocess.Popen(["cat", str(fifo)], stdout=subprocess.PIPE)
+    predict(nlp, SAMPLES["wsj"], fifo, "wsj")
+    out, _ = reader.communicate(timeout=60)
+    assert out.decode("utf8").splitlines()[0] == "Shares\tNNS\tNNP"
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+
+
+@pytest.mark.parametrize("output", ["-", "/dev/stdout"])
+def test_predict_cli_to_stdout(ner_model_dir, output):
+    source = str(SAMPLES["conll2003"])
+    command = [sys.executable, "-m", "spacy_senna", "predict", str(ner_model_dir), source, output]
+    result = subprocess.run([*command, "-f", "conll2003"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[:2] == ["-DOCSTART- -X- -X- O O", ""] and len(lines) == len(read_lines(SAMPLES["conll2003"]))
+    assert "Tagged 3 sentences" in result.stderr
+    assert Path("/dev/stdout").exists()
+
+
+# -- a model without the format's task ------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def ner_model_dir(tmp_path_factory) -> Path:
+    nlp = spacy.blank("en")
+    nlp.add_pipe("entity_ruler").add_patterns(ENTITY_PATTERNS)
+    path = tmp_path_factory.mktemp("ner_model")
+    nlp.to_disk(path)
+    return path
+
+
+@pytest.mark.parametrize(
+    "command,fmt,source,expected",
+    [
+        ("evaluate", "wsj", SAMPLES["wsj"], "has no POS tagging component, which --format wsj needs (a senna_tagger)"),
+        ("evaluate", "conll2005", SRL_SAMPLE, "has no SRL component, which --format conll2005 needs (a senna_srl)"),
+        ("predict", "conll2005", SRL_SAMPLE, "has no SRL component, which --format conll2005 needs (a senna_srl)"),
+        ("predict", "conll2000", SAMPLES["conll2000"], "(a senna_chunker); its pipeline: entity_ruler"),
+    ],
+)
+def test_model_without_the_task_is_refused(ner_model_dir, tmp_path, command, fmt, source, expected):
+    args = [command, str(ner_model_dir), str(source)]
+    args += [str(tmp_path / "out")] if command == "predict" else []
+    result = runner.invoke(app, [*args, "-f", fmt])
+    assert result.exit_code == 1
+    assert expected in result.output and "100.00" not in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert not (tmp_path / "out").exists()
+
+
+# -- broken models and outputs: one line, no traceback ---------------------------------------
+
+
+def broken_copy(model_dir: Path, tmp_path: Path, relative: str, content: bytes) -> Path:
+    """A copy of the pipeline folder with one file replaced by `content`."""
+    copy = tmp_path / "broken_model"
+    shutil.copytree(model_dir, copy)
+    (copy / relative).write_bytes(content)
+    return copy
+
+
+@pytest.mark.parametrize(
+    "relative,content,cause",
+    [
+        ("config.cfg", b"[nlp\nlang = en\n", "cannot load model"),
+        ("config.cfg", b"\x00" * 64, "cannot load model"),
+        ("config.cfg", b"", "cannot load model"),
+        ("vocab/strings.json", b'["Oslo", ', "cannot load model"),
+        ("vocab/strings.json", b"\x00\x00\x00", "cannot load model"),
+        ("entity_ruler/patterns.jsonl", b'{"label": "LOC", "pattern"', "cannot load model"),
+        ("meta.json", b"{not json", "cannot load model"),
+    ],
+)
+@pytest.mark.parametrize("command", ["predict", "evaluate"])
+def test_broken_model_is_one_line(model_dir, tmp_path, relative, content, cause, command):
+    broken = broken_copy(model_dir, tmp_path, relative, content)
+    args = [command, str(broken), str(SAMPLES["conll2003"])]
+    args += [str(tmp_path / "out")] if command == "predict" else []
+    result = runner.invoke(app, [*args, "-f", "conll2003"])
+    assert result.exit_code == 1, result.output
+    assert f"{cause} {broken}: " in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_unknown_factory_is_one_line(model_dir, tmp_path):
+    config = (model_dir / "config.cfg").read_text().replace('factory = "entity_ruler"', 'factory = "no_such_factory"')
+    broken = broken_copy(model_dir, tmp_path, "config.cfg", config.encode())
+    result = runner.invoke(app, ["evaluate", str(broken), str(SAMPLES["conll2003"]), "-f", "conll2003"])
+    assert result.exit_code == 1
+    assert f"cannot load model {broken}: " in result.output and "no_such_factory" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_evaluate_cli_unwritable_output(model_dir, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    args = ["evaluate", str(model_dir), str(SAMPLES["conll2003"]), "-f", "conll2003", "-o", str(blocker / "s.json")]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 1
+    assert f"cannot write the scores to {blocker / 's.json'}: " in result.output
+    assert "Traceback" not in result.output
+
+
+def test_version():
+    from spacy_senna import __version__
+
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0 and result.output.strip() == f"spacy-senna {__version__}"
+
+
+def test_cli_loads_without_the_resource_module():
+    """`resource` is POSIX only: the CLI must import without it (Windows)."""
+    code = "import sys; sys.modules['resource'] = None; import spacy_senna.cli; print('ok')"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr
+
+
+# -- build-vocab -------------------------------------------------------------------------
+
+
+def test_build_vocab_reads_jsonl_gz(tmp_path):
+    source = tmp_path / "texts.jsonl.gz"
+    srsly.write_gzip_jsonl(source, [{"text": "The cat sat ."}, {"text": "The 12 dogs"}])
+    result = runner.invoke(app, ["build-vocab", str(tmp_path / "words.lst"), str(source)])
+    assert result.exit_code == 0, result.output
+    assert read_lines(tmp_path / "words.lst")[:3] == ["PADDING", "UNKNOWN", "the"]
+    assert "00" in read_lines(tmp_path / "words.lst")
+
+
+@pytest.mark.parametrize(
+    "name,content,expected",
+    [
+        ("bad.txt", b"caf\xe9 au lait\n", "bad.txt, line 1: not valid UTF-8"),
+        ("bad.jsonl", b'{"text": "ok"}\n{"text": \n', "bad.jsonl, line 2: not valid JSON"),
+        ("bad.jsonl", b'{"text": "ok"}\n["a list"]\n', 'bad.jsonl, line 2: expected a JSON object with a "text" string'),
+        ("bad.txt.gz", gzip.compress(b"many words here\n" * 200)[:-30], "cannot read the file: Compressed file ended"),
+        ("bad.jsonl.gz", b"not gzip at all", "bad.jsonl.gz, line 1: cannot read the file"),
+        ("folder", None, "folder: is a directory"),
+        ("missing.txt", "missing", "missing.txt: file not found"),
+    ],
+)
+def test_build_vocab_bad_input_is_one_line(tmp_path, name, content, expected):
+    source = tmp_path / name
+    if content is None:
+        source.mkdir()
+    elif isinstance(content, bytes):
+        source.write_bytes(content)
+    output = tmp_path / "words.lst"
+    output.write_text("PADDING\nUNKNOWN\nold\n")
+    result = runner.invoke(app, ["build-vocab", str(output), str(source)])
+    assert result.exit_code == 1
+    last = result.output.strip().splitlines()[-1]  # after the progress bar on stderr
+    assert expected in last and "Aborted" not in result.output and "Traceback" not in result.output
+    assert output.read_text() == "PADDING\nUNKNOWN\nold\n"
+
+
+# -- make-senna-dir ----------------------------------------------------------------------
+
+
+def test_make_senna_dir_refuses_a_real_senna_install(model_dir, tmp_path):
+    from spacy_senna.cli.make_senna_dir import MARKER
+
+    senna = tmp_path / "senna"
+    senna.mkdir()
+    (senna / "senna-linux64").write_bytes(b"\x7fELF the real SENNA")
+    (senna / "README.txt").write_text("SENNA v3.0\n")
+    args = ["make-senna-dir", str(senna), "--model", str(model_dir)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 1
+    assert "is not empty and was not written by make-senna-dir (README.txt, senna-linux64)" in result.output
+    assert "--force" in result.output and len(result.output.strip().splitlines()) == 1
+    assert (senna / "senna-linux64").read_bytes() == b"\x7fELF the real SENNA"
+    assert runner.invoke(app, [*args, "--force"]).exit_code == 0
+    assert (senna / "senna-linux64").read_text().startswith("#!/bin/sh")
+    assert (senna / MARKER).is_file()
+    assert runner.invoke(app, args).exit_code == 0  # its own directory: rewritten freely
+
+
+def test_make_senna_dir_into_a_file(model_dir, tmp_path):
+    (tmp_path / "f").write_text("")
+    result = runner.invoke(app, ["make-senna-dir", str(tmp_path / "f"), "--model", str(model_dir)])
+    assert result.exit_code == 1 and "is a file, not a directory" in result.output

@@ -1,11 +1,21 @@
 """The typer app every command module registers on, and helpers shared by the commands."""
+import os
+import shutil
+import stat
+import sys
+from contextlib import contextmanager
+from dataclasses import dataclass
 from enum import Enum
-from typing import NoReturn
+from pathlib import Path
+from typing import Dict, Iterator, List, NoReturn, Sequence, TextIO, Tuple
 
+import spacy
 import typer
+from spacy.language import Language
 from wasabi import MESSAGES, color, msg
 from wasabi.util import locale_escape
 
+from .. import __version__
 from ..readers import FORMATS
 
 app = typer.Typer(
@@ -14,6 +24,21 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"spacy-senna {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main_options(
+    version: bool = typer.Option(
+        False, "--version", callback=_version_callback, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """SENNA taggers (POS, chunking, NER) for spaCy: convert corpora, predict, evaluate, bench."""
 
 
 class CorpusFormat(str, Enum):
@@ -50,3 +75,138 @@ def fail_line(message: str) -> str:
         if msg.show_color:
             line = color(line, fg=msg.colors[MESSAGES.FAIL])
     return line
+
+
+# -- the task each corpus format scores ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Task:
+    """What a pipeline must do for a corpus format: the score keys it reports, by prefix, and
+    the spacy-senna factory that does it."""
+
+    name: str
+    score_prefixes: Tuple[str, ...]
+    factory: str
+
+
+TASKS: Dict[str, Task] = {
+    "wsj": Task("POS tagging", ("tag_", "pos_"), "senna_tagger"),
+    "conll2000": Task("chunking", ("chunk", "spans_chunks_"), "senna_chunker"),
+    "conll2003": Task("NER", ("ents_",), "senna_ner"),
+    "conll2005": Task("SRL", ("srl_", "spans_srl_"), "senna_srl"),
+}
+assert tuple(TASKS) == FORMATS
+
+
+def task_components(nlp: Language, fmt: str) -> List[str]:
+    """The components of `nlp` whose factory declares a score of `fmt`'s task."""
+    prefixes = TASKS[fmt].score_prefixes
+    return [
+        name
+        for name in nlp.pipe_names
+        if any(key.startswith(prefixes) for key in nlp.get_pipe_meta(name).default_score_weights)
+    ]
+
+
+def require_task(nlp: Language, model: str, fmt: str) -> None:
+    """Fail (one line) when no component of `nlp` does `fmt`'s task."""
+    if not task_components(nlp, fmt):
+        task = TASKS[fmt]
+        fail(
+            f"{model} has no {task.name} component, which --format {fmt} needs "
+            f"(a {task.factory}); its pipeline: {', '.join(nlp.pipe_names) or 'empty'}"
+        )
+
+
+# -- loading a pipeline ---------------------------------------------------------------------
+
+
+def load_pipeline(model: str, gpu_id: int = -1, exclude: Sequence[str] = ()) -> Language:
+    """spacy.load the model (on GPU `gpu_id` when >= 0) without the `exclude` components;
+    any failure (missing, truncated or garbage files, unknown factory...) is one line naming
+    the model and the cause."""
+    if gpu_id >= 0:
+        spacy.require_gpu(gpu_id)
+    try:
+        _check_excluded(model, exclude)
+        return spacy.load(model, exclude=list(exclude))
+    except typer.Exit:
+        raise
+    except Exception as err:  # spacy.load raises OSError, ValueError, config and msgpack errors...
+        fail(f"cannot load model {model}: {one_line(err)}")
+
+
+def _check_excluded(model: str, exclude: Sequence[str]) -> None:
+    """Fail when a name to exclude is not a component of the pipeline folder `model`."""
+    config_path = Path(model) / "config.cfg"
+    if not exclude or not config_path.is_file():
+        return
+    names = spacy.util.load_config(config_path)["nlp"]["pipeline"]
+    unknown = [name for name in exclude if name not in names]
+    if unknown:
+        fail(f"cannot exclude {', '.join(unknown)}: not in {model}'s pipeline {names}")
+
+
+def one_line(err: BaseException) -> str:
+    """An exception's message on one line (its type's name when it has none)."""
+    return " ".join(str(err).split()) or type(err).__name__
+
+
+# -- writing output files -----------------------------------------------------------------
+
+STDOUT = "-"
+
+
+def is_stdout(path: Path) -> bool:
+    """Whether an output path is standard output: `-`, /dev/stdout or whatever fd 1 is."""
+    if str(path) == STDOUT:
+        return True
+    try:
+        here, out = os.stat(path), os.fstat(sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # no such file, or stdout without an fd
+        return False
+    return (here.st_dev, here.st_ino) == (out.st_dev, out.st_ino)
+
+
+def writes_through(path: Path) -> bool:
+    """Whether `path` is written in place rather than through a renamed temporary file: a
+    FIFO, a device, a socket, anything under /dev or /proc (/dev/stdout...), or a link to one."""
+    if Path(os.path.abspath(path)).parts[1:2] in (("dev",), ("proc",)):
+        return True
+    try:
+        return not stat.S_ISREG(path.stat().st_mode)
+    except FileNotFoundError:
+        return False  # a new file (or a dangling link, whose target is made)
+
+
+@contextmanager
+def atomic_path(path: Path) -> Iterator[Path]:
+    """The path to write `path`'s new content to: a temporary file next to it (next to the
+    link's target for a symlink), renamed over it when the block succeeds and removed when it
+    fails, so `path` is either its old or its complete new self. Parent folders are made.
+    A non-regular `path` (see writes_through) is yielded itself and written in place."""
+    if writes_through(path):
+        yield path
+        return
+    target = path.resolve()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f".{target.name}.partial{os.getpid()}")
+    try:
+        yield partial
+        if target.exists():
+            shutil.copymode(target, partial)
+        partial.replace(target)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+@contextmanager
+def open_output(path: Path) -> Iterator[TextIO]:
+    """A UTF-8 text file to write `path` with (see atomic_path); `-` is standard output."""
+    if is_stdout(path):
+        yield sys.stdout
+        sys.stdout.flush()
+        return
+    with atomic_path(path) as partial, partial.open("w", encoding="utf8") as file:
+        yield file

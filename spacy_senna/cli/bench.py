@@ -18,7 +18,6 @@ words/s against batch size, sentence length and n_process (one timed run each).
 import json
 import os
 import re
-import resource
 import subprocess
 import sys
 import time
@@ -37,8 +36,8 @@ from wasabi import table
 
 from ..readers import FORMATS, Sentence, SennaFormatError, get_spec, input_doc, read_lines
 from ..readers import read_sentences
-from ._util import app, fail
-from .predict import DEFAULT_BATCH_SIZE, load_pipeline
+from ._util import app, fail, load_pipeline, one_line, open_output
+from .predict import DEFAULT_BATCH_SIZE
 
 THREAD_ENV = {
     name: "1"
@@ -358,6 +357,8 @@ def streaming_peak_rss_mb(nlp: Language, texts: Iterable[str], batch_size: int) 
 
 def peak_rss_mb() -> float:
     """Peak resident memory of this process in MiB (ru_maxrss is KiB on Linux, bytes on macOS)."""
+    import resource  # POSIX only: imported here so that the CLI loads on Windows
+
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
 
@@ -487,5 +488,8 @@ def _write_json(result: Dict[str, Any], output: Optional[Path]) -> None:
     text = json.dumps(result, indent=2)
     typer.echo(text)
     if output is not None:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(text + "\n", encoding="utf8")
+        try:
+            with open_output(output) as file:
+                file.write(text + "\n")
+        except OSError as err:
+            fail(f"cannot write {output}: {one_line(err)}")

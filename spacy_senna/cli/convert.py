@@ -10,7 +10,7 @@ from wasabi import msg
 
 from ..brown import brown_docs
 from ..readers import SennaFormatError, read_docs_split
-from ._util import FORMAT_HELP, CorpusFormat, app, fail
+from ._util import FORMAT_HELP, CorpusFormat, app, atomic_path, fail, one_line
 
 STRIPPED_SUFFIXES = (".txt", ".tsv")
 
@@ -54,8 +54,9 @@ def convert(
 
 
 def _write(doc_bin: DocBin, path: Path, n_tokens: int) -> WrittenFile:
-    """Save a DocBin and describe what was saved."""
-    doc_bin.to_disk(path)
+    """Save a DocBin (replacing `path` only once complete) and describe what was saved."""
+    with atomic_path(path) as partial:
+        doc_bin.to_disk(partial)
     return WrittenFile(path, len(doc_bin), n_tokens)
 
 
@@ -74,7 +75,7 @@ def convert_cli(
     except SennaFormatError as err:
         fail(str(err))
     except OSError as err:
-        fail(f"cannot write to {output_dir}: {err}")
+        fail(f"cannot write to {output_dir}: {one_line(err)}")
     for file in written:
         msg.good(f"Wrote {file.n_docs:,} docs ({file.n_tokens:,} tokens) to {file.path}")
 
@@ -98,5 +99,5 @@ def convert_brown_cli(
     except SennaFormatError as err:
         fail(str(err))
     except OSError as err:
-        fail(f"cannot write to {output_dir}: {err}")
+        fail(f"cannot write to {output_dir}: {one_line(err)}")
     msg.good(f"Wrote {written.n_docs:,} docs ({written.n_tokens:,} tokens) to {written.path}")

@@ -8,16 +8,12 @@ from spacy.language import Language
 from wasabi import msg
 
 from ..readers import ConllCorpus, SennaFormatError
-from ._util import FORMAT_HELP, CorpusFormat, app, fail
-from .predict import DEFAULT_BATCH_SIZE, load_pipeline
+from ._util import FORMAT_HELP, TASKS, CorpusFormat, app, fail, is_stdout, load_pipeline
+from ._util import one_line, open_output, require_task
+from .predict import DEFAULT_BATCH_SIZE
 
 # Score keys worth showing per format, by prefix (the full dict goes to --output).
-RELEVANT_PREFIXES = {
-    "wsj": ("tag_", "pos_"),
-    "conll2000": ("chunk", "spans_chunks_"),
-    "conll2003": ("ents_",),
-    "conll2005": ("srl_",),
-}
+RELEVANT_PREFIXES = {fmt: task.score_prefixes for fmt, task in TASKS.items()}
 
 
 def evaluate(
@@ -116,14 +112,26 @@ def evaluate_cli(
 ) -> None:
     """Score MODEL on the gold annotation of INPUT; print a table, optionally save JSON."""
     nlp = load_pipeline(model, gpu_id, [name for name in exclude.split(",") if name])
+    require_task(nlp, model, fmt.value)
     if fmt.value == "conll2005":
         set_srl_predicates(nlp, given_predicates)
     try:
         scores = evaluate(nlp, input_path, fmt.value, batch_size, hold_out, given_predicates)
     except SennaFormatError as err:
         fail(str(err))
+    if not any(key.startswith(RELEVANT_PREFIXES[fmt.value]) for key in scores):
+        fail(f"{model} reported no {TASKS[fmt.value].name} score for --format {fmt.value}")
     print_scores(scores, fmt.value)
     if output is not None:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        srsly.write_json(output, scores)
+        save_scores(scores, output)
+
+
+def save_scores(scores: Dict[str, Any], output: Path) -> None:
+    """Write the scores as JSON to `output` (`-`: stdout), or fail with one line."""
+    try:
+        with open_output(output) as file:
+            file.write(srsly.json_dumps(scores, indent=2) + "\n")
+    except OSError as err:
+        fail(f"cannot write the scores to {output}: {one_line(err)}")
+    if not is_stdout(output):
         msg.good(f"Saved scores to {output}")

@@ -23,12 +23,18 @@ from typing import List, Optional
 import typer
 from wasabi import msg
 
-from ._util import app, fail
+from ._util import app, atomic_path, fail, one_line
 
 DEFAULT_MODEL = "en_senna_core"
 # The names SENNA wrappers look for, by platform (senna-win32.exe is not written).
 EXECUTABLES = ("senna", "senna-linux64", "senna-linux32", "senna-osx")
 README = "README.txt"
+# Written last: the directory is make-senna-dir's own, which may overwrite it without --force.
+MARKER = ".spacy-senna-dir"
+
+
+class NotOurDirectory(ValueError):
+    """The directory holds files that make-senna-dir did not write (a real SENNA install?)."""
 
 
 def resolve_model(model: Optional[str]) -> str:
@@ -69,9 +75,32 @@ def launcher_script(model: str, python: Optional[str] = None) -> str:
     )
 
 
-def make_senna_dir(directory: Path, model: str, python: Optional[str] = None) -> List[Path]:
-    """Write the SENNA executables (and a README) into `directory`; returns the files written."""
+def check_overwritable(directory: Path) -> None:
+    """Raise NotOurDirectory unless `directory` is missing, empty or has make-senna-dir's marker."""
+    if not directory.exists():
+        return
+    if not directory.is_dir():
+        raise NotOurDirectory(f"{directory} is a file, not a directory")
+    if (directory / MARKER).is_file():
+        return
+    names = sorted(path.name for path in directory.iterdir())
+    if names:
+        shown = ", ".join(names[:4]) + (", ..." if len(names) > 4 else "")
+        raise NotOurDirectory(
+            f"{directory} is not empty and was not written by make-senna-dir ({shown}): "
+            "pass --force to overwrite its senna* and README.txt"
+        )
+
+
+def make_senna_dir(
+    directory: Path, model: str, python: Optional[str] = None, force: bool = False
+) -> List[Path]:
+    """Write the SENNA executables (and a README) into `directory`; returns the files written.
+
+    Without `force`, a NotOurDirectory unless check_overwritable allows it."""
     directory = Path(os.path.abspath(directory))
+    if not force:
+        check_overwritable(directory)
     created = not directory.exists()
     directory.mkdir(parents=True, exist_ok=True)
     if created:
@@ -89,14 +118,15 @@ def make_senna_dir(directory: Path, model: str, python: Optional[str] = None) ->
         "-notokentags -posvbs -usrvbs FILE -path DIR (ignored) -verbose; run `senna -h` for help.\n"
     )
     written.append(_write(directory / README, readme, 0o644))
+    _write(directory / MARKER, "Written by spacy-senna make-senna-dir.\n", 0o644)
     return written
 
 
 def _write(path: Path, text: str, mode: int) -> Path:
-    partial = path.with_name(f".{path.name}.partial")
-    partial.write_text(text, encoding="utf8")
-    os.chmod(partial, mode)
-    partial.replace(path)
+    """Write a file through a renamed temporary one and give it `mode`."""
+    with atomic_path(path) as partial:
+        partial.write_text(text, encoding="utf8")
+    os.chmod(path, mode)
     return path
 
 
@@ -126,6 +156,9 @@ def make_senna_dir_cli(
     model: Optional[str] = typer.Option(
         None, "--model", "-m", help=f"Pipeline package name or folder (default: {DEFAULT_MODEL})."
     ),
+    force: bool = typer.Option(
+        False, "--force", help="Overwrite the executables of a directory make-senna-dir did not write."
+    ),
 ) -> None:
     """Write DIR as a SENNA installation that runs MODEL, for SENNA wrappers such as NLTK's.
 
@@ -137,9 +170,11 @@ def make_senna_dir_cli(
     except ValueError as err:
         fail(str(err))
     try:
-        make_senna_dir(directory, resolved)
+        make_senna_dir(directory, resolved, force=force)
+    except NotOurDirectory as err:
+        fail(str(err))
     except OSError as err:
-        fail(f"cannot write {directory}: {err}")
+        fail(f"cannot write {directory}: {one_line(err)}")
     msg.good(f"Wrote a SENNA-compatible directory for {resolved} to {os.path.abspath(directory)}")
     for problem in trust_problems(directory):
         msg.warn(f"NLTK will refuse to run it: {problem} (move DIR somewhere private, not /tmp)")

@@ -12,19 +12,19 @@ empty line after each sentence. The pipeline gets the gold predicates as empty
 """
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator, List, Sequence
+from typing import Iterable, Iterator, List
 
-import spacy
 import typer
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 from wasabi import msg
 
-from ..readers import CHUNKS_KEY, Sentence, SennaFormatError, get_spec, input_doc
+from ..readers import CHUNKS_KEY, Sentence, SennaFormatError, get_spec, input_doc, is_docstart
 from ..readers import read_sentences
 from ..srl_format import props_column, props_lines, srl_key
 from ..tags import TagSchemeError, spans_to_tags
-from ._util import FORMAT_HELP, CorpusFormat, app, fail
+from ._util import FORMAT_HELP, CorpusFormat, app, fail, is_stdout, load_pipeline  # noqa: F401
+from ._util import one_line, open_output, require_task
 
 DELIMITERS = {"wsj": "\t", "conll2000": " ", "conll2003": " ", "conll2005": " "}
 DEFAULT_BATCH_SIZE = 128
@@ -52,22 +52,17 @@ def predict(
     """Tag INPUT with `nlp` and write it to OUTPUT with the prediction as a last column.
 
     conll2005: write a props file instead (TARGET column plus one predicted column per target).
+    OUTPUT `-` is stdout; a regular OUTPUT is replaced only once complete (see open_output).
     """
     delimiter = DELIMITERS[fmt]
     sentences = read_sentences(input_path, fmt)
     pairs = ((input_doc(nlp.vocab, s, fmt), s) for s in sentences)
-    output_path.parent.mkdir(parents=True, exist_ok=True)
-    partial = output_path.with_name(output_path.name + ".partial")
     n_sentences = n_tokens = 0
-    try:
-        with partial.open("w", encoding="utf8") as out:
-            for doc, sentence in nlp.pipe(pairs, as_tuples=True, batch_size=batch_size):
-                lines = prediction_lines(doc, fmt, sentence, delimiter)
-                out.writelines(f"{line}\n" for line in lines)
-                n_sentences, n_tokens = n_sentences + 1, n_tokens + len(sentence.rows)
-        partial.replace(output_path)
-    finally:
-        partial.unlink(missing_ok=True)
+    with open_output(output_path) as out:
+        for doc, sentence in nlp.pipe(pairs, as_tuples=True, batch_size=batch_size):
+            lines = prediction_lines(doc, fmt, sentence, delimiter)
+            out.writelines(f"{line}\n" for line in lines)
+            n_sentences, n_tokens = n_sentences + 1, n_tokens + len(sentence.rows)
     return PredictStats(n_sentences, n_tokens)
 
 
@@ -126,34 +121,19 @@ def _phrase_tags(spans: Iterable[Span], length: int, scheme: str, where: str) ->
 
 
 def output_lines(sentence: Sentence, tags: List[str], delimiter: str) -> Iterator[str]:
-    """The sentence's original lines, each token line followed by `delimiter` and its tag."""
-    yield from sentence.lines_before
+    """The sentence's original lines, each token line followed by `delimiter` and its tag
+    (and each -DOCSTART- line by an O, so that every line has the same number of fields)."""
+    yield from (_docstart_line(line, delimiter) for line in sentence.lines_before)
     for row, tag in zip(sentence.rows, tags):
         yield f"{row.text.rstrip()}{delimiter}{tag}"
-    yield from sentence.lines_after
+    yield from (_docstart_line(line, delimiter) for line in sentence.lines_after)
 
 
-def load_pipeline(model: str, gpu_id: int = -1, exclude: Sequence[str] = ()) -> Language:
-    """spacy.load the model (on GPU `gpu_id` when >= 0) without the `exclude` components;
-    one-line failure on the CLI."""
-    if gpu_id >= 0:
-        spacy.require_gpu(gpu_id)
-    try:
-        _check_excluded(model, exclude)
-        return spacy.load(model, exclude=list(exclude))
-    except OSError as err:
-        fail(f"cannot load model {model}: {err}")
-
-
-def _check_excluded(model: str, exclude: Sequence[str]) -> None:
-    """Fail when a name to exclude is not a component of the pipeline folder `model`."""
-    config_path = Path(model) / "config.cfg"
-    if not exclude or not config_path.exists():
-        return
-    names = spacy.util.load_config(config_path)["nlp"]["pipeline"]
-    unknown = [name for name in exclude if name not in names]
-    if unknown:
-        fail(f"cannot exclude {', '.join(unknown)}: not in {model}'s pipeline {names}")
+def _docstart_line(line: str, delimiter: str) -> str:
+    """A -DOCSTART- line with the O of an extra column; any other non-token line as it is."""
+    if is_docstart(line):
+        return f"{line.rstrip()}{delimiter}O"
+    return line
 
 
 @app.command("predict")
@@ -161,7 +141,7 @@ def predict_cli(
     model: str = typer.Argument(..., help="Pipeline package name or folder for spacy.load."),
     input_path: Path = typer.Argument(..., help="Corpus file to tag (.gz is read transparently)."),
     output_path: Path = typer.Argument(
-        ..., help="Output: the input plus a prediction column (conll2005: a props file)."
+        ..., help="Output: the input plus a prediction column (conll2005: a props file); - for stdout."
     ),
     fmt: CorpusFormat = typer.Option(..., "--format", "-f", help=FORMAT_HELP),
     batch_size: int = typer.Option(DEFAULT_BATCH_SIZE, "--batch-size", "-b", min=1),
@@ -173,6 +153,7 @@ def predict_cli(
     Start-End column per target); the gold predicates are given to the pipeline.
     """
     nlp = load_pipeline(model, gpu_id)
+    require_task(nlp, model, fmt.value)
     try:
         stats = predict(nlp, input_path, output_path, fmt.value, batch_size)
     except SennaFormatError as err:
@@ -180,7 +161,9 @@ def predict_cli(
     except PredictionError as err:
         fail(f"{input_path}, {err}")
     except OSError as err:
-        fail(f"cannot write {output_path}: {err}")
-    msg.good(
-        f"Tagged {stats.n_sentences:,} sentences ({stats.n_tokens:,} tokens) -> {output_path}"
-    )
+        fail(f"cannot write {output_path}: {one_line(err)}")
+    done = f"Tagged {stats.n_sentences:,} sentences ({stats.n_tokens:,} tokens) -> {output_path}"
+    if is_stdout(output_path):
+        typer.echo(done, err=True)  # stdout holds the output
+    else:
+        msg.good(done)
