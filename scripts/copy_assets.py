@@ -6,8 +6,8 @@ For every asset with a `dest` under assets/, in the order of project.yml:
   - already there with the right checksum: kept;
   - LOCAL_DATA/<dest without the leading assets/> exists: copied, then its md5 checked;
   - it names an `archive` (path + member) that is in place: the member is extracted;
-  - otherwise it is reported missing, which is an error unless the asset is `optional: true`
-    (the withheld test splits).
+  - otherwise it is reported missing, which is an error unless the asset is weasel's
+    `extra: true` (the withheld test splits and alternative sources), which is optional.
 A file whose md5 differs from project.yml is never put in place. Afterwards `spacy project
 assets` skips every file that is present with its checksum and downloads the rest.
 Exit status: 0 when every required asset is in place, 1 otherwise.
@@ -40,6 +40,11 @@ def load_assets(project_dir: Path) -> List[Dict]:
     except ImportError:  # pragma: no cover - weasel comes with spaCy
         return srsly.read_yaml(project_dir / "project.yml").get("assets", [])
     return load_project_config(project_dir).get("assets", [])
+
+
+def is_optional(asset: Dict) -> bool:
+    """Whether an asset may be missing: weasel's `extra: true` (fetched only with --extra)."""
+    return bool(asset.get("extra"))
 
 
 def _install(source_open, dest: Path, checksum: Optional[str]) -> Tuple[bool, str]:
@@ -83,7 +88,7 @@ def place_asset(asset: Dict, project_dir: Path, local_data: Path) -> Tuple[str, 
         return ("extracted", f"from {where}") if ok else ("failed", problem + f"{where}: {why}")
     if problem:
         return "failed", problem + f"and not in {local_data}"
-    return "missing", f"not in {local_data}" + ("; optional" if asset.get("optional") else "")
+    return "missing", f"not in {local_data}" + ("; optional" if is_optional(asset) else "")
 
 
 def copy_assets(project_dir: Path, local_data: Path) -> List[Tuple[str, str, str, bool]]:
@@ -94,7 +99,7 @@ def copy_assets(project_dir: Path, local_data: Path) -> List[Tuple[str, str, str
         if "git" in asset or Path(dest).parts[:1] != (ASSETS_DIR,):
             continue
         status, detail = place_asset(asset, project_dir, local_data)
-        report.append((dest, status, detail, bool(asset.get("optional"))))
+        report.append((dest, status, detail, is_optional(asset)))
     return report
 
 

@@ -80,7 +80,8 @@ def test_assets_are_declared_with_checksums(project):
         assert asset.get("url") or asset.get("description"), dest
     test_splits = ["assets/ptb_pos/wsj_test.tsv.gz", "assets/conll2000/test.txt", "assets/conll2003/eng.testb"]
     for dest in test_splits:
-        assert assets[dest].get("optional") is True
+        assert assets[dest].get("extra") is True  # weasel's flag: `spacy project assets` skips it
+    assert not any("optional" in asset for asset in assets.values())  # not a weasel key
     assert assets["assets/conll2003/eng.testb"]["url"].startswith("https://")
     assert "local_data" in assets["assets/ptb_pos/wsj_train.tsv.gz"]["description"]
 
@@ -147,10 +148,10 @@ def test_copy_assets_copies_and_checks_md5(tmp_path):
             {
                 "dest": "assets/corpus/test.txt",
                 "checksum": test_md5,
-                "optional": True,
+                "extra": True,
                 "archive": {"path": "assets/corpus/bundle.zip", "member": "bundle/test.txt"},
             },
-            {"dest": "assets/corpus/extra.txt", "checksum": "1" * 32, "optional": True},
+            {"dest": "assets/corpus/extra.txt", "checksum": "1" * 32, "extra": True},
             {"dest": "assets/corpus/needed.txt", "checksum": "2" * 32},
         ],
     )
@@ -178,7 +179,7 @@ def test_copy_assets_exit_status(tmp_path):
     (local / "d" / "f.txt").write_text("data\n")
     assets = [
         {"dest": "assets/d/f.txt", "checksum": md5(local / "d" / "f.txt")},
-        {"dest": "assets/d/test.txt", "checksum": "3" * 32, "optional": True},
+        {"dest": "assets/d/test.txt", "checksum": "3" * 32, "extra": True},
     ]
     project_dir = write_project(tmp_path, assets)
     script = [sys.executable, str(SCRIPTS / "copy_assets.py"), "--local-data", str(local)]
@@ -333,3 +334,23 @@ def test_demo_workflow_from_a_clean_copy(tmp_path):
     result = json.loads(loaded.stdout.strip().splitlines()[-1])
     assert result["pipes"] == ["senna_tagger", "senna_chunker", "senna_ner"]
     assert all(result["tags"]) and "NP" in result["chunks"] and result["ents"]
+
+
+# ------------------------------------------------------------------ packaging
+
+
+def test_packaging_metadata():
+    """One version (spacy_senna/about.py) for setup.py and the CLI; licence, URL, py.typed."""
+    from spacy_senna import __version__
+
+    command = [sys.executable, "setup.py", "--version", "--license", "--url", "--classifiers"]
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[:2] == [__version__, "MIT"] and lines[2].startswith("https://")
+    assert "Typing :: Typed" in lines
+    assert (ROOT / "LICENSE").read_text().startswith("MIT License\n")
+    assert (ROOT / "spacy_senna" / "py.typed").is_file()
+    assert '"spacy_senna": ["py.typed"]' in (ROOT / "setup.py").read_text()
+    version = subprocess.run([sys.executable, "-m", "spacy_senna", "--version"], capture_output=True, text=True)
+    assert version.stdout.strip() == f"spacy-senna {__version__}"
