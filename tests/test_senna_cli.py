@@ -517,15 +517,64 @@ def test_annotate_resume_spacy(nlp3, tmp_path):
     assert stats["shards_skipped"] == 1 and stats["shards_written"] == 2 and stats["docs"] == 4
     assert _docs(part) == expected
 
-    # the last shard lost (and a stale partial file left behind): only it is redone
+    # the last shard lost (and a partial file annotate did not record left behind): only the
+    # shard is redone, the stranger's file is left alone
     (part / "shard-00002.spacy").unlink()
     (part / ".shard-00002.spacy.partial123").write_bytes(b"junk")
     stats = annotate(nlp3, source, part, shard_size=3, progress=False)
     assert (stats["shards_skipped"], stats["shards_written"], stats["docs"]) == (2, 1, 1)
-    assert _docs(part) == expected and not list(part.glob(".shard-*"))
+    assert _docs(part) == expected and (part / ".shard-00002.spacy.partial123").read_bytes() == b"junk"
     # resuming with another shard size would misalign the shards
     with pytest.raises(ValueError, match="shard_size"):
         annotate(nlp3, source, part, shard_size=2, progress=False)
+
+
+def test_annotate_resume_checks_it_is_the_same_job(nlp3, model_dir, tmp_path):
+    source = tmp_path / "input.txt"
+    source.write_text("\n".join(LINES) + "\n", encoding="utf8")
+    expected = tmp_path / "expected"
+    annotate(nlp3, source, expected, shard_size=3, progress=False)
+    part = tmp_path / "part"
+    annotate(nlp3, source, part, shard_size=3, max_shards=1, progress=False)
+    # another input, another model: refused, nothing written
+    other = tmp_path / "other.txt"
+    other.write_text("\n".join(reversed(LINES)) + "\n", encoding="utf8")
+    with pytest.raises(ValueError, match="another job \\(input content"):
+        annotate(nlp3, other, part, shard_size=3, progress=False)
+    with pytest.raises(ValueError, match="another job \\(model"):
+        annotate(spacy.blank("en"), source, part, shard_size=3, progress=False)
+    result = run_cli(["annotate", str(model_dir), str(other), str(part), "--shard-size", "3"])
+    assert result.returncode == 1 and "another job (input content" in result.stderr.decode().splitlines()[-1]
+    assert sorted(p.name for p in part.glob("shard-*")) == ["shard-00000.spacy"]
+    # a copy of the input elsewhere is the same job
+    copy = tmp_path / "copy.txt"
+    shutil.copy(source, copy)
+    # a shard file annotate did not write is refused, not counted as done
+    shutil.copy(expected / "shard-00001.spacy", part / "shard-00001.spacy")
+    with pytest.raises(ValueError, match="shard-00001.spacy was not written by this annotate job"):
+        annotate(nlp3, copy, part, shard_size=3, progress=False)
+    (part / "shard-00001.spacy").unlink()
+    # a recorded shard changed since: refused
+    original = (part / "shard-00000.spacy").read_bytes()
+    (part / "shard-00000.spacy").write_bytes(original + b"x")
+    with pytest.raises(ValueError, match="shard-00000.spacy was changed"):
+        annotate(nlp3, copy, part, shard_size=3, progress=False)
+    (part / "shard-00000.spacy").write_bytes(original)
+    # killed while writing shard 1 (renamed but not yet recorded): that shard is redone
+    record = json.loads((part / "annotate.json").read_text())
+    record["in_progress"] = {"shard": "shard-00001.spacy", "partial": ".shard-00001.spacy.partial999"}
+    (part / "annotate.json").write_text(json.dumps(record))
+    (part / "shard-00001.spacy").write_bytes(b"half")
+    (part / ".shard-00001.spacy.partial999").write_bytes(b"half")
+    stats = annotate(nlp3, copy, part, shard_size=3, progress=False)
+    assert (stats["shards_skipped"], stats["shards_written"]) == (1, 2)
+    assert _docs(part) == _docs(expected) and not list(part.glob(".shard-*"))
+    record = json.loads((part / "annotate.json").read_text())
+    assert [record["shards"][f"shard-0000{i}.spacy"]["docs"] for i in range(3)] == [3, 3, 1]
+    # an OUTPUT of the older annotate, which recorded no shards: refused
+    (part / "annotate.json").write_text(json.dumps({"shard_size": 3, "format": "spacy"}))
+    with pytest.raises(ValueError, match="older annotate"):
+        annotate(nlp3, source, part, shard_size=3, progress=False)
 
 
 def test_annotate_cli_jsonl(model_dir, nlp3, tmp_path):

@@ -8,11 +8,15 @@ OUTPUT is a directory of shards, one per --shard-size input lines: `shard-00000.
 (DocBin) or, when OUTPUT's name ends in `.jsonl`, `shard-00000.jsonl` with one JSON object
 per doc (text, tokens, tags, chunks, ents, srl frames). Each shard is written to a temporary
 file and renamed when complete, so an interrupted run can be started again with the same
-arguments: shards already there are skipped (their lines are read past, not tagged).
-`annotate.json` in OUTPUT records the shard size; resuming with another one is refused.
+arguments: the shards already written are skipped (their lines are read past, not tagged).
+`annotate.json` in OUTPUT records the job (input size and a hash of its ends, a hash of the
+model, the settings) and each shard written (doc count, size, SHA-256): resuming another job,
+or with a shard file it did not write or that was changed, is refused.
 """
+import hashlib
 import json
 import os
+import re
 import time
 from enum import Enum
 from itertools import islice
@@ -93,20 +97,167 @@ def doc_record(doc: Doc, line: Optional[int] = None) -> Dict[str, Any]:
     return record
 
 
-def check_settings(output: Path, shard_size: int, fmt: str, model: str, input_path: Path) -> None:
-    """Record the shard layout in OUTPUT, or refuse to resume with a different one."""
-    settings_path = output / SETTINGS_FILE
-    settings = {"shard_size": shard_size, "format": fmt, "model": model, "input": str(input_path)}
-    if settings_path.exists():
-        old = srsly.read_json(settings_path)
-        for key in ("shard_size", "format"):
-            if old.get(key) != settings[key]:
+class Job:
+    """OUTPUT's `annotate.json`: what the job is (input, model, settings) and the shards it wrote.
+
+    Only the shards recorded here count as done, each with its doc count and checksum; the
+    shard being written is recorded as in progress first, so that a run killed meanwhile
+    leaves nothing that a resumed one would trust or would not recognise as its own.
+    """
+
+    def __init__(self, output: Path, identity: Dict[str, Any]) -> None:
+        self.output = output
+        self.path = output / SETTINGS_FILE
+        self.identity = identity
+        self.shards: Dict[str, Dict[str, Any]] = {}
+        self.in_progress: Optional[Dict[str, str]] = None
+
+    def open(self, fmt: str) -> None:
+        """Start the job in OUTPUT, or resume it there after checking it is the same job."""
+        if self.path.exists():
+            self._resume(_read_record(self.path))
+        self._check_shard_files(fmt)
+        self.save()
+
+    def _resume(self, old: Dict[str, Any]) -> None:
+        job = old.get("job")
+        if old.get("version") != JOB_VERSION or not isinstance(job, dict):
+            raise ValueError(
+                f"{self.path} was written by an older annotate, which did not record its shards: "
+                "use another OUTPUT"
+            )
+        for key, label in JOB_KEYS:
+            then, now = _get(job, key), _get(self.identity, key)
+            if then != now:
                 raise ValueError(
-                    f"{output} holds shards written with {key} {old.get(key)!r}, not {settings[key]!r}: "
-                    "resume with the same settings or use another OUTPUT"
+                    f"{self.output} holds the shards of another job ({label} {then!r} then, {now!r} now): "
+                    "resume with the same input, model and settings, or use another OUTPUT"
                 )
-        return
-    srsly.write_json(settings_path, settings)
+        self.shards = dict(old.get("shards") or {})
+        self.in_progress = old.get("in_progress")
+        if self.in_progress:  # a run died writing this shard: drop what it left
+            for name in (self.in_progress.get("partial"), self.in_progress.get("shard")):
+                if name and name not in self.shards and _is_own_name(name):
+                    (self.output / name).unlink(missing_ok=True)
+            self.in_progress = None
+
+    def _check_shard_files(self, fmt: str) -> None:
+        """Refuse shard files this job did not write, or changed since; forget recorded ones gone."""
+        for path in sorted(self.output.glob("shard-*")):
+            if path.name not in self.shards:
+                raise ValueError(
+                    f"{path} was not written by this annotate job (not recorded in {self.path}): "
+                    "move it away or use another OUTPUT"
+                )
+        for name, shard in list(self.shards.items()):
+            path = self.output / name
+            if not path.exists():
+                del self.shards[name]  # lost: written again
+            elif path.stat().st_size != shard.get("bytes") or file_sha256(path) != shard.get("sha256"):
+                raise ValueError(
+                    f"{path} was changed since annotate wrote it (size or checksum differs from {self.path}): "
+                    "delete it to have it written again"
+                )
+
+    def done(self, name: str) -> bool:
+        return name in self.shards
+
+    def start_shard(self, name: str, partial: str) -> None:
+        self.in_progress = {"shard": name, "partial": partial}
+        self.save()
+
+    def finish_shard(self, name: str, n_docs: int) -> None:
+        path = self.output / name
+        self.shards[name] = {"docs": n_docs, "bytes": path.stat().st_size, "sha256": file_sha256(path)}
+        self.in_progress = None
+        self.save()
+
+    def save(self) -> None:
+        """Write annotate.json atomically (a temporary file renamed over it)."""
+        record = {
+            "version": JOB_VERSION,
+            "job": self.identity,
+            "shards": self.shards,
+            "in_progress": self.in_progress,
+        }
+        temporary = self.path.with_name(f".{SETTINGS_FILE}.tmp{os.getpid()}")
+        srsly.write_json(temporary, record)
+        temporary.replace(self.path)
+
+
+JOB_VERSION = 2
+# the keys of the job identity that must match to resume, and how a message names them
+JOB_KEYS = (
+    ("input.size", "input size"),
+    ("input.sha256_ends", "input content"),
+    ("model.sha256", "model"),
+    ("format_in", "--format-in"),
+    ("shard_size", "shard_size"),
+    ("format", "output format"),
+)
+PARTIAL_NAME = re.compile(r"^\.shard-\d{5}\.(spacy|jsonl)\.partial\d+$")
+SHARD_NAME = re.compile(r"^shard-\d{5}\.(spacy|jsonl)$")
+
+
+def _is_own_name(name: str) -> bool:
+    """Whether a file name is one annotate writes (a shard or a shard's temporary file)."""
+    return bool(PARTIAL_NAME.match(name) or SHARD_NAME.match(name))
+
+
+def _get(record: Dict[str, Any], dotted: str) -> Any:
+    for key in dotted.split("."):
+        record = record.get(key) if isinstance(record, dict) else None  # type: ignore[assignment]
+    return record
+
+
+def _read_record(path: Path) -> Dict[str, Any]:
+    try:
+        record = srsly.read_json(path)
+    except ValueError as err:
+        raise ValueError(f"{path} is not annotate's JSON record ({err}): use another OUTPUT") from None
+    if not isinstance(record, dict):
+        raise ValueError(f"{path} is not annotate's JSON record: use another OUTPUT")
+    return record
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        for block in iter(lambda: file.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def input_identity(path: Path) -> Dict[str, Any]:
+    """INPUT's size and a hash of its first and last MiB (a copy elsewhere is the same input)."""
+    size = path.stat().st_size
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        digest.update(file.read(ENDS_BYTES))
+        file.seek(max(0, size - ENDS_BYTES))
+        digest.update(file.read(ENDS_BYTES))
+    return {"path": str(path.resolve()), "size": size, "sha256_ends": digest.hexdigest()}
+
+
+ENDS_BYTES = 1 << 20
+
+
+def model_identity(nlp: Language, name: str) -> Dict[str, Any]:
+    """The model's name and a hash of its config, meta and weights (what tags the docs)."""
+    return {"name": name, "sha256": hashlib.sha256(nlp.to_bytes(exclude=["vocab"])).hexdigest()}
+
+
+def job_identity(
+    nlp: Language, model_name: str, input_path: Path, fmt_in: str, shard_size: int, fmt: str
+) -> Dict[str, Any]:
+    """What must be the same to resume a job: INPUT, the model and the settings."""
+    return {
+        "input": input_identity(input_path),
+        "model": model_identity(nlp, model_name),
+        "format_in": fmt_in,
+        "shard_size": shard_size,
+        "format": fmt,
+    }
 
 
 def annotate(
@@ -132,16 +283,15 @@ def annotate(
         raise ValueError("--shard-size must be at least 1")
     fmt = output_format(output)
     output.mkdir(parents=True, exist_ok=True)
-    check_settings(output, shard_size, fmt, model_name, input_path)
-    for stale in output.glob(".shard-*.partial*"):  # left by an interrupted run
-        stale.unlink(missing_ok=True)
+    job = Job(output, job_identity(nlp, model_name, input_path, fmt_in, shard_size, fmt))
+    job.open(fmt)
     stats = {"shards_written": 0, "shards_skipped": 0, "docs": 0, "words": 0}
     guard = PipeGuard()
     stopped: List[BaseException] = []  # why the feed ended early: raised once the pool is done
     fed: List[int] = []  # the shards whose every line was handed to nlp.pipe
 
     def done(index: int) -> bool:
-        return (output / shard_name(index, fmt)).exists()
+        return job.done(shard_name(index, fmt))
 
     def todo() -> Iterator[Tuple[str, Tuple[int, int, Optional[Dict]]]]:
         """(text, (shard, line, meta)) for the lines of the shards still to write.
@@ -185,7 +335,7 @@ def annotate(
             )
             for doc, (index, line_no, meta) in stream:
                 if current is not None and index != current:
-                    _write_shard(output, current, fmt, docs)
+                    _write_shard(job, current, fmt, docs)
                     stats["shards_written"] += 1
                     docs = []
                 current = index
@@ -197,7 +347,7 @@ def annotate(
                 bar.update(len(doc))
                 bar.set_postfix(shard=index, refresh=False)
         if current is not None and current in fed:  # not a shard cut short by `stopped`
-            _write_shard(output, current, fmt, docs)
+            _write_shard(job, current, fmt, docs)
             stats["shards_written"] += 1
     finally:
         bar.close()
@@ -206,10 +356,11 @@ def annotate(
     return stats
 
 
-def _write_shard(output: Path, index: int, fmt: str, docs: List[Tuple[Doc, int]]) -> None:
-    """Write one shard to a temporary file, then rename it into place."""
-    final = output / shard_name(index, fmt)
-    partial = output / f".{final.name}.partial{os.getpid()}"
+def _write_shard(job: Job, index: int, fmt: str, docs: List[Tuple[Doc, int]]) -> None:
+    """Write one shard to a temporary file, then rename it into place and record it."""
+    final = job.output / shard_name(index, fmt)
+    partial = job.output / f".{final.name}.partial{os.getpid()}"
+    job.start_shard(final.name, partial.name)
     try:
         if fmt == "jsonl":
             with partial.open("w", encoding="utf8") as file:
@@ -221,6 +372,7 @@ def _write_shard(output: Path, index: int, fmt: str, docs: List[Tuple[Doc, int]]
         partial.replace(final)
     finally:
         partial.unlink(missing_ok=True)
+    job.finish_shard(final.name, len(docs))
 
 
 def read_shards(output: Path) -> Iterator[Doc]:
@@ -228,8 +380,10 @@ def read_shards(output: Path) -> Iterator[Doc]:
     import spacy
 
     vocab = spacy.blank("en").vocab
-    for path in sorted(output.glob("shard-*.spacy")):
-        yield from DocBin().from_disk(path).get_docs(vocab)
+    record = _read_record(output / SETTINGS_FILE) if (output / SETTINGS_FILE).exists() else {}
+    names = sorted(record.get("shards") or {}) or sorted(p.name for p in output.glob("shard-*.spacy"))
+    for name in names:
+        yield from DocBin().from_disk(output / name).get_docs(vocab)
 
 
 @app.command("annotate")
