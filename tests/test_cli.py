@@ -783,3 +783,22 @@ def test_make_senna_dir_into_a_file(model_dir, tmp_path):
     (tmp_path / "f").write_text("")
     result = runner.invoke(app, ["make-senna-dir", str(tmp_path / "f"), "--model", str(model_dir)])
     assert result.exit_code == 1 and "is a file, not a directory" in result.output
+
+
+def test_convert_into_a_file(tmp_path):
+    (tmp_path / "taken").write_text("")
+    result = runner.invoke(app, ["convert", str(SAMPLES["wsj"]), str(tmp_path / "taken"), "-f", "wsj"])
+    assert result.exit_code == 1 and "taken is a file, not a folder" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_import_senna_into_a_file(tmp_path):
+    senna = tmp_path / "senna"
+    (senna / "hash").mkdir(parents=True)
+    (senna / "embeddings").mkdir()
+    (senna / "hash" / "words.lst").write_text("a\nb\n")
+    (senna / "embeddings" / "embeddings.txt").write_text("0.1 0.2\n0.3 0.4\n")
+    (tmp_path / "taken").write_text("")
+    result = runner.invoke(app, ["import-senna", str(senna), str(tmp_path / "taken" / "out")])
+    assert result.exit_code == 1 and f"cannot write {tmp_path / 'taken' / 'out'}: " in result.output
+    assert "Traceback" not in result.output and len(result.output.strip().splitlines()) == 1

@@ -45,12 +45,19 @@ def convert(
     for doc, is_held_out in read_docs_split(input_path, fmt, None, hold_out):
         (held if is_held_out else kept).add(doc)
         n_tokens[is_held_out] += len(doc)
-    output_dir.mkdir(parents=True, exist_ok=True)
+    make_output_dir(output_dir)
     stem = output_stem(input_path)
     written = [_write(kept, output_dir / f"{stem}.spacy", n_tokens[False])]
     if hold_out:
         written.append(_write(held, output_dir / f"{stem}.heldout.spacy", n_tokens[True]))
     return written
+
+
+def make_output_dir(output_dir: Path) -> None:
+    """Make the output folder (and its parents); an OSError naming a file in its place."""
+    if output_dir.exists() and not output_dir.is_dir():
+        raise NotADirectoryError(f"{output_dir} is a file, not a folder")
+    output_dir.mkdir(parents=True, exist_ok=True)
 
 
 def _write(doc_bin: DocBin, path: Path, n_tokens: int) -> WrittenFile:
@@ -94,7 +101,7 @@ def convert_brown_cli(
         for doc in brown_docs(input_path, Vocab()):
             doc_bin.add(doc)
             n_tokens += len(doc)
-        output_dir.mkdir(parents=True, exist_ok=True)
+        make_output_dir(output_dir)
         written = _write(doc_bin, output_dir / "brown.spacy", n_tokens)
     except SennaFormatError as err:
         fail(str(err))

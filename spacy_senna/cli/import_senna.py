@@ -4,7 +4,7 @@ from pathlib import Path
 import typer
 
 from ..resources import SennaResourceError, senna_vectors_pipeline
-from ._util import app, fail
+from ._util import app, fail, one_line
 
 
 @app.command("import-senna")
@@ -18,6 +18,9 @@ def import_senna_cli(
         nlp = senna_vectors_pipeline(senna_dir)
     except (SennaResourceError, UnicodeDecodeError) as err:
         fail(str(err))
-    nlp.to_disk(output_dir)
+    try:
+        nlp.to_disk(output_dir)
+    except OSError as err:
+        fail(f"cannot write {output_dir}: {one_line(err)}")
     rows, width = nlp.vocab.vectors.shape
     typer.echo(f"Wrote {rows:,} vectors of {width} dimensions to {output_dir}")
