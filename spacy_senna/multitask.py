@@ -12,11 +12,11 @@ from typing import Callable, Dict, Iterable, Iterator, List, Optional
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span, SpanGroup
-from spacy.training import Corpus, Example
+from spacy.training import Example
 from spacy.util import registry, resolve_dot_names
 
 from .layers.embed import prepare_tables
-from .util import cache_msgpack_extensions
+from .util import FastCorpus
 
 TASKS = ("tagger", "chunker", "ner", "srl")
 
@@ -74,7 +74,7 @@ class MixtureCorpus:
 
     def task_examples(self, nlp: Language, task: str) -> List[Example]:
         examples = []
-        for example in Corpus(self.paths[task], gold_preproc=True, limit=self.limit)(nlp):
+        for example in FastCorpus(self.paths[task], gold_preproc=True, limit=self.limit)(nlp):
             reference = task_reference(example.reference, task)
             predicted = Doc(nlp.vocab, words=[t.text for t in reference], spaces=[bool(t.whitespace_) for t in reference])
             if task == "srl" and self.given_predicates:  # as ConllCorpus: the gold predicates, no arguments
@@ -136,7 +136,6 @@ def create_build_vocabularies(corpus: str = "corpora.train") -> Callable[[Langua
     sample of docs that component initialisation sees."""
 
     def build_vocabularies(nlp: Language) -> Language:
-        cache_msgpack_extensions()  # reading the corpus: 3-4x faster
         (train_corpus,) = resolve_dot_names(nlp.config.interpolate(), [corpus])
         docs = [eg.predicted for eg in train_corpus(nlp)]
         for _, component in nlp.pipeline:

@@ -3,7 +3,6 @@
 Each command lives in its own module that registers itself on `app` when imported;
 a new command is a new module here plus one import line below.
 """
-from ..util import cache_msgpack_extensions
 from ._util import app
 from . import bench, convert, evaluate, predict  # noqa: F401  (registers the commands)
 from . import annotate, make_senna_dir, tag  # noqa: F401  (SENNA drop-in and big-file commands)
@@ -12,5 +11,4 @@ from . import build_gazetteers, build_vocab, import_senna, import_vectors  # noq
 
 def main() -> None:
     """Entry point of the `spacy-senna` console script."""
-    cache_msgpack_extensions()  # several commands write or read many Docs with span groups
     app(prog_name="spacy-senna")

@@ -26,12 +26,13 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple
 import srsly
 import typer
 from spacy.language import Language
-from spacy.tokens import Doc, DocBin
+from spacy.tokens import Doc
 from wasabi import msg
 
 from ..processes import PipeGuard
 from ..readers import SennaFormatError, read_lines
 from ..srl_format import srl_key, srl_predicates
+from ..util import FastDocBin
 from ._util import app, fail
 from .predict import load_pipeline
 
@@ -367,7 +368,7 @@ def _write_shard(job: Job, index: int, fmt: str, docs: List[Tuple[Doc, int]]) ->
                 for doc, line_no in docs:
                     file.write(json.dumps(doc_record(doc, line_no), ensure_ascii=False) + "\n")
         else:
-            doc_bin = DocBin(store_user_data=True, docs=[doc for doc, _ in docs])
+            doc_bin = FastDocBin(store_user_data=True, docs=[doc for doc, _ in docs])
             doc_bin.to_disk(partial)
         partial.replace(final)
     finally:
@@ -383,7 +384,7 @@ def read_shards(output: Path) -> Iterator[Doc]:
     record = _read_record(output / SETTINGS_FILE) if (output / SETTINGS_FILE).exists() else {}
     names = sorted(record.get("shards") or {}) or sorted(p.name for p in output.glob("shard-*.spacy"))
     for name in names:
-        yield from DocBin().from_disk(output / name).get_docs(vocab)
+        yield from FastDocBin().from_disk(output / name).get_docs(vocab)
 
 
 @app.command("annotate")

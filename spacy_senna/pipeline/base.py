@@ -20,7 +20,6 @@ from thinc.types import Floats2d, Ints1d
 from ..layers.crf import sll_loss, viterbi_decode
 from ..layers.embed import prepare_tables
 from ..tags import iobes_phrases, iobes_tag_names
-from ..util import cache_msgpack_extensions
 from .sentences import join_sentences, split_docs
 
 MissingTag = Optional[str]
@@ -190,12 +189,8 @@ class SennaSequencePipe(TrainablePipe):
         nlp: Optional[Language] = None,
         labels: Optional[Sequence[str]] = None,
     ) -> None:
-        """Collect labels and the feature vocabulary from the training data, then size the model.
-
-        Also makes this process read DocBins 3-4x faster from here on, the training epochs
-        included (util.cache_msgpack_extensions)."""
+        """Collect labels and the feature vocabulary from the training data, then size the model."""
         validate_get_examples(get_examples, f"{type(self).__name__}.initialize")
-        cache_msgpack_extensions()
         examples = list(get_examples())  # read the corpus once
         self.prepare_model(examples, labels)
         self.model.initialize(X=[eg.predicted for eg in examples[:10]])
