@@ -188,9 +188,10 @@ def test_run_bench_conll2005_gives_gold_predicates(srl_nlp, monkeypatch):
     result = run_bench(srl_nlp, data, batch_size=2, warmup=1, repeat=1)
     assert result["given_predicates"] is True and result["input_format"] == "conll2005"
     assert result["words_per_second"]["senna_srl"] > 0 and result["task_words_per_second"]["senna_srl"] > 0
-    assert srl.predicates == "model"
-    # the component pass (warm-up + timed) takes the gold predicates; the raw-text passes the model's
-    assert "given" in modes and "model" in modes
+    assert srl.predicates == "auto"  # the default, restored after the bench
+    # the component pass (warm-up + timed) takes the gold predicates; the raw-text passes the
+    # detector's (auto: no given predicates in raw text)
+    assert "given" in modes and "auto" in modes
     gold = [[i for i, _ in sentence.predicates] for sentence in data.sentences]
     assert given == gold  # warm-up sentence, then the timed ones
 
@@ -204,7 +205,7 @@ def test_given_predicates_restored_on_error(srl_nlp, monkeypatch):
     monkeypatch.setattr(srl, "pipe", broken)
     with pytest.raises(RuntimeError, match="broken"):
         run_bench(srl_nlp, read_bench_input(SRL_SAMPLE, "conll2005"), warmup=1, repeat=1)
-    assert srl.predicates == "model"
+    assert srl.predicates == "auto"
 
 
 def test_task_pipes_follow_token_features():

@@ -392,11 +392,11 @@ def count_arguments(sentences: Sequence[List[List[str]]]) -> int:
 def test_devel_gold_vs_gold(devel_path, devel_docs):
     examples = [Example(doc, doc) for doc in devel_docs]
     scores = score_srl(examples)
-    for key in ("srl_p", "srl_r", "srl_f", "srl_pred_p", "srl_pred_r", "srl_pred_f"):
+    for key in ("spans_srl_p", "spans_srl_r", "spans_srl_f", "srl_pred_p", "srl_pred_r", "srl_pred_f"):
         assert scores[key] == pytest.approx(1.0), key
-    assert all(prf["f"] == pytest.approx(1.0) for prf in scores["srl_per_type"].values())
-    assert {"A0", "A1", "AM-TMP", "R-A0"} <= set(scores["srl_per_type"])
-    assert not any(label.startswith("C-") or label == "V" for label in scores["srl_per_type"])
+    assert all(prf["f"] == pytest.approx(1.0) for prf in scores["spans_srl_per_type"].values())
+    assert {"A0", "A1", "AM-TMP", "R-A0"} <= set(scores["spans_srl_per_type"])
+    assert not any(label.startswith("C-") or label == "V" for label in scores["spans_srl_per_type"])
     n_arguments = count_arguments(raw_props(devel_path))
     merged = sum(
         len(merged_arguments(arguments(doc.spans[key])))
@@ -415,8 +415,8 @@ def test_devel_gold_vs_gold(devel_path, devel_docs):
     )
     examples[0] = Example(reduced, devel_docs[0])
     scores = score_srl(examples)
-    assert scores["srl_p"] == pytest.approx(1.0)
-    assert scores["srl_r"] == pytest.approx((n_arguments - 1) / n_arguments)
+    assert scores["spans_srl_p"] == pytest.approx(1.0)
+    assert scores["spans_srl_r"] == pytest.approx((n_arguments - 1) / n_arguments)
 
 
 # -- the scorer on hand-made examples --------------------------------------------------------
@@ -445,9 +445,9 @@ GOLD = {
 def test_score_srl_perfect():
     vocab = Vocab()
     scores = score_srl([Example(srl_doc(vocab, GOLD), srl_doc(vocab, GOLD))])
-    assert scores["srl_p"] == scores["srl_r"] == scores["srl_f"] == 1.0
+    assert scores["spans_srl_p"] == scores["spans_srl_r"] == scores["spans_srl_f"] == 1.0
     assert scores["srl_pred_f"] == 1.0
-    assert sorted(scores["srl_per_type"]) == ["A0", "A1", "AM-TMP"]
+    assert sorted(scores["spans_srl_per_type"]) == ["A0", "A1", "AM-TMP"]
 
 
 def test_score_srl_continuation_must_match():
@@ -458,10 +458,10 @@ def test_score_srl_continuation_must_match():
     }
     scores = score_srl([Example(srl_doc(vocab, predicted), srl_doc(vocab, GOLD))])
     # gold: A1+C-A1, A0 | A0, A1, AM-TMP; right: A0 | A0, AM-TMP
-    assert scores["srl_p"] == pytest.approx(3 / 5)
-    assert scores["srl_r"] == pytest.approx(3 / 5)
-    assert scores["srl_per_type"]["A1"] == {"p": 0.0, "r": 0.0, "f": 0.0}
-    assert scores["srl_per_type"]["A0"]["f"] == pytest.approx(1.0)
+    assert scores["spans_srl_p"] == pytest.approx(3 / 5)
+    assert scores["spans_srl_r"] == pytest.approx(3 / 5)
+    assert scores["spans_srl_per_type"]["A1"] == {"p": 0.0, "r": 0.0, "f": 0.0}
+    assert scores["spans_srl_per_type"]["A0"]["f"] == pytest.approx(1.0)
     assert scores["srl_pred_f"] == 1.0
 
 
@@ -469,8 +469,8 @@ def test_score_srl_v_is_not_an_argument():
     vocab = Vocab()
     predicted = {4: [(0, 2, "A1"), (3, 4, "A0"), (6, 9, "C-A1")], 6: [(0, 2, "A0"), (7, 8, "A1"), (8, 9, "AM-TMP")]}
     scores = score_srl([Example(srl_doc(vocab, predicted), srl_doc(vocab, GOLD))])
-    assert scores["srl_f"] == 1.0
-    assert "V" not in scores["srl_per_type"]
+    assert scores["spans_srl_f"] == 1.0
+    assert "V" not in scores["spans_srl_per_type"]
 
 
 def test_score_srl_reference_and_partial_spans():
@@ -479,11 +479,11 @@ def test_score_srl_reference_and_partial_spans():
     predicted = {4: [(0, 2, "A1"), (2, 3, "R-A0"), (3, 5, "A0"), (4, 5, "V")]}
     scores = score_srl([Example(srl_doc(vocab, predicted), srl_doc(vocab, gold))])
     # A1 right; R-A0 is a wrong label for R-A1; A0 (3, 5) only overlaps the gold (3, 4)
-    assert scores["srl_p"] == pytest.approx(1 / 3)
-    assert scores["srl_r"] == pytest.approx(1 / 3)
-    assert scores["srl_per_type"]["R-A1"]["r"] == 0.0
-    assert scores["srl_per_type"]["R-A0"]["p"] == 0.0
-    assert scores["srl_per_type"]["A1"]["f"] == 1.0
+    assert scores["spans_srl_p"] == pytest.approx(1 / 3)
+    assert scores["spans_srl_r"] == pytest.approx(1 / 3)
+    assert scores["spans_srl_per_type"]["R-A1"]["r"] == 0.0
+    assert scores["spans_srl_per_type"]["R-A0"]["p"] == 0.0
+    assert scores["spans_srl_per_type"]["A1"]["f"] == 1.0
 
 
 def test_score_srl_orphan_continuation_stands_alone():
@@ -491,8 +491,8 @@ def test_score_srl_orphan_continuation_stands_alone():
     gold = {4: [(3, 4, "A0"), (4, 5, "V"), (6, 9, "C-A1")]}
     as_a1 = {4: [(3, 4, "A0"), (6, 9, "A1")]}
     scores = score_srl([Example(srl_doc(vocab, as_a1), srl_doc(vocab, gold))])
-    assert scores["srl_f"] == 1.0
-    assert sorted(scores["srl_per_type"]) == ["A0", "A1"]
+    assert scores["spans_srl_f"] == 1.0
+    assert sorted(scores["spans_srl_per_type"]) == ["A0", "A1"]
 
 
 def test_score_srl_continuation_joins_closest_preceding():
@@ -504,10 +504,10 @@ def test_score_srl_continuation_joins_closest_preceding():
         ("A1", ((1, 2), (2, 3))),
     ]
     scores = score_srl([Example(srl_doc(vocab, right), srl_doc(vocab, gold))])
-    assert scores["srl_f"] == 1.0
+    assert scores["spans_srl_f"] == 1.0
     wrong = {4: [(0, 1, "A1"), (2, 3, "C-A1")]}  # now the C-A1 joins (0, 1)
     scores = score_srl([Example(srl_doc(vocab, wrong), srl_doc(vocab, gold))])
-    assert scores["srl_p"] == 0.0 and scores["srl_r"] == 0.0
+    assert scores["spans_srl_p"] == 0.0 and scores["spans_srl_r"] == 0.0
 
 
 def test_score_srl_predicates():
@@ -517,8 +517,8 @@ def test_score_srl_predicates():
     assert scores["srl_pred_p"] == pytest.approx(0.5)
     assert scores["srl_pred_r"] == pytest.approx(0.5)
     # predicate 4's arguments are all missed; predicate 1's are not scored
-    assert scores["srl_p"] == pytest.approx(1.0)
-    assert scores["srl_r"] == pytest.approx(3 / 5)
+    assert scores["spans_srl_p"] == pytest.approx(1.0)
+    assert scores["spans_srl_r"] == pytest.approx(3 / 5)
 
 
 def test_score_srl_skips_unannotated_references():
@@ -526,11 +526,11 @@ def test_score_srl_skips_unannotated_references():
     unannotated = Example(srl_doc(vocab, GOLD), srl_doc(vocab, {}, annotated=False))
     scores = score_srl([unannotated])
     assert all(value is None for value in scores.values())
-    assert "srl_f" in scores and "srl_pred_f" in scores
+    assert "spans_srl_f" in scores and "srl_pred_f" in scores
     annotated_empty = Example(srl_doc(vocab, {4: [(3, 4, "A0")]}), srl_doc(vocab, {}))
     scores = score_srl([unannotated, annotated_empty])
     assert scores["srl_pred_p"] == 0.0  # a predicted predicate where the gold has none
-    assert scores["srl_p"] == 0.0 and scores["srl_r"] == 0.0
+    assert scores["spans_srl_p"] == 0.0 and scores["spans_srl_r"] == 0.0
 
 
 def test_score_srl_different_tokenisation():
@@ -543,7 +543,7 @@ def test_score_srl_different_tokenisation():
     spans = [Span(predicted, 0, 2, "A1"), Span(predicted, 6, 10, "C-A1")]
     predicted.spans["srl:4"] = SpanGroup(predicted, name="srl:4", attrs={}, spans=spans)
     scores = score_srl([Example(predicted, gold)])
-    assert scores["srl_f"] == 1.0 and scores["srl_pred_f"] == 1.0
+    assert scores["spans_srl_f"] == 1.0 and scores["srl_pred_f"] == 1.0
 
 
 def test_registered_srl_scorer():
