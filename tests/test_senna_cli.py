@@ -571,6 +571,9 @@ def test_annotate_resume_checks_it_is_the_same_job(nlp3, model_dir, tmp_path):
     assert _docs(part) == _docs(expected) and not list(part.glob(".shard-*"))
     record = json.loads((part / "annotate.json").read_text())
     assert [record["shards"][f"shard-0000{i}.spacy"]["docs"] for i in range(3)] == [3, 3, 1]
+    # OUTPUT a file: one line naming it
+    result = run_cli(["annotate", str(model_dir), str(source), str(source)])
+    assert result.returncode == 1 and f"{source} is a file, not a directory" in result.stderr.decode()
     # an OUTPUT of the older annotate, which recorded no shards: refused
     (part / "annotate.json").write_text(json.dumps({"shard_size": 3, "format": "spacy"}))
     with pytest.raises(ValueError, match="older annotate"):

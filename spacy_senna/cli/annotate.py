@@ -33,8 +33,7 @@ from ..processes import PipeGuard
 from ..readers import SennaFormatError, read_lines
 from ..srl_format import srl_key, srl_predicates
 from ..util import FastDocBin
-from ._util import app, fail
-from .predict import load_pipeline
+from ._util import app, fail, load_pipeline
 
 DEFAULT_SHARD_SIZE = 10000
 DEFAULT_BATCH_SIZE = 128
@@ -283,6 +282,8 @@ def annotate(
     if shard_size < 1:
         raise ValueError("--shard-size must be at least 1")
     fmt = output_format(output)
+    if output.exists() and not output.is_dir():
+        raise ValueError(f"{output} is a file, not a directory of shards: name another OUTPUT")
     output.mkdir(parents=True, exist_ok=True)
     job = Job(output, job_identity(nlp, model_name, input_path, fmt_in, shard_size, fmt))
     job.open(fmt)
