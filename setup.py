@@ -79,6 +79,7 @@ setup(
         ],
         "spacy_readers": [
             "spacy_senna.ConllCorpus.v1 = spacy_senna.readers:create_conll_corpus",
+            "spacy_senna.Corpus.v1 = spacy_senna.util:create_fast_corpus",
             "spacy_senna.MixtureCorpus.v1 = spacy_senna.multitask:create_mixture_corpus",
         ],
         "spacy_callbacks": [
