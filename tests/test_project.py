@@ -332,7 +332,7 @@ def test_demo_workflow_from_a_clean_copy(tmp_path):
     loaded = subprocess.run([sys.executable, "-c", check], cwd=tmp_path, env=env, capture_output=True, text=True)
     assert loaded.returncode == 0, loaded.stderr
     result = json.loads(loaded.stdout.strip().splitlines()[-1])
-    assert result["pipes"] == ["senna_tagger", "senna_chunker", "senna_ner"]
+    assert result["pipes"] == ["sentencizer", "senna_tagger", "senna_chunker", "senna_ner"]
     assert all(result["tags"]) and "NP" in result["chunks"] and result["ents"]
 
 
