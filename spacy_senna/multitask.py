@@ -13,6 +13,7 @@ from typing import Callable, Dict, Iterable, Iterator, List, Optional
 from spacy.language import Language
 from spacy.tokens import Doc, Span, SpanGroup
 from spacy.training import Example
+from spacy.training.initialize import load_vectors_into_model
 from spacy.util import registry, resolve_dot_names
 
 from .layers.embed import prepare_tables
@@ -133,10 +134,16 @@ def create_mixture_corpus(
 def create_build_vocabularies(corpus: str = "corpora.train") -> Callable[[Language], Language]:
     """`[initialize.before_init]` callback: size every SENNA lookup table in the pipeline
     (shared `tok2vec` included) from all the words of the training corpus, not just the
-    sample of docs that component initialisation sees."""
+    sample of docs that component initialisation sees. Tables that start from pre-trained
+    vectors need them now, before `nlp.initialize` would load them: `[initialize] vectors`
+    is loaded here first."""
 
     def build_vocabularies(nlp: Language) -> Language:
-        (train_corpus,) = resolve_dot_names(nlp.config.interpolate(), [corpus])
+        config = nlp.config.interpolate()
+        vectors = config.get("initialize", {}).get("vectors")
+        if vectors and nlp.vocab.vectors.shape[0] == 0:
+            load_vectors_into_model(nlp, vectors)
+        (train_corpus,) = resolve_dot_names(config, [corpus])
         docs = [eg.predicted for eg in train_corpus(nlp)]
         for _, component in nlp.pipeline:
             model = getattr(component, "model", None)

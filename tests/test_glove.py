@@ -144,3 +144,56 @@ def test_drop_vectors_after_init_keeps_the_copied_table(tmp_path):
     loaded = spacy.load(tmp_path / "model")
     assert loaded.vocab.vectors.shape[0] == 0
     assert [t.tag_ for t in loaded("the cat")] == [t.tag_ for t in nlp("the cat")]
+
+
+def test_build_vocabularies_starts_a_shared_table_from_the_vectors(tmp_path):
+    """The multi-task POS config's path: tables sized in before_init, before spaCy loads vectors."""
+    from spacy.tokens import Doc, DocBin
+    from spacy.util import load_config_from_str, load_model_from_config
+    from spacy_senna.multitask import create_build_vocabularies
+
+    folder = write_kumo_folder(tmp_path / "glove")
+    glove_vectors_pipeline(folder).to_disk(tmp_path / "vectors")
+    vocab = spacy.blank("en").vocab
+    DocBin(docs=[Doc(vocab, words=["The", "cat", "purrs"], tags=["DT", "NN", "VBZ"])]).to_disk(tmp_path / "train.spacy")
+    config = load_config_from_str(f"""
+[nlp]
+lang = "en"
+pipeline = ["tok2vec","senna_tagger"]
+[components]
+[components.tok2vec]
+factory = "tok2vec"
+[components.tok2vec.model]
+@architectures = "spacy_senna.WindowEncoder.v1"
+window_size = 3
+hidden_width = 8
+[components.tok2vec.model.embed]
+@architectures = "spacy_senna.SennaEmbed.v1"
+word_width = 4
+pretrained_vectors = true
+[components.senna_tagger]
+factory = "senna_tagger"
+[components.senna_tagger.model]
+@architectures = "spacy_senna.WindowTagger.v1"
+window_size = 1
+hidden_width = 0
+[components.senna_tagger.model.tok2vec]
+@architectures = "spacy.Tok2VecListener.v1"
+width = 8
+upstream = "tok2vec"
+[corpora]
+[corpora.train]
+@readers = "spacy.Corpus.v1"
+path = "{tmp_path / 'train.spacy'}"
+[corpora.dev]
+@readers = "spacy.Corpus.v1"
+path = "{tmp_path / 'train.spacy'}"
+[initialize]
+vectors = "{tmp_path / 'vectors'}"
+""")
+    nlp = load_model_from_config(config, auto_fill=True)
+    create_build_vocabularies("corpora.train")(nlp)
+    embed = nlp.get_pipe("tok2vec").model.get_ref("embed")
+    words = embed.attrs["tables"].words
+    assert {"the", "0000", "paris", "cat", "purrs"} <= set(words)
+    assert numpy.array_equal(embed.get_param("W_word")[words.index("paris")], glove_vectors()[4])
