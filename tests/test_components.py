@@ -313,3 +313,21 @@ def test_chunker_reading_tags_without_tags_is_a_clear_error():
         nlp(Doc(nlp.vocab, words=["Apple", "is", "here"]))
     tagged = nlp(Doc(nlp.vocab, words=["Apple", "is", "here"], tags=["NNP", "VBZ", "RB"]))
     assert all(s.end <= 3 for s in tagged.spans["chunks"])
+
+
+def test_half_tables_keep_the_predictions_and_refuse_training(trained, tmp_path):
+    from typer.testing import CliRunner
+
+    from spacy_senna.cli import app
+
+    trained.to_disk(tmp_path / "model")
+    result = CliRunner().invoke(app, ["half-tables", str(tmp_path / "model"), str(tmp_path / "half")])
+    assert result.exit_code == 0, result.output
+    half = spacy.load(tmp_path / "half")
+    tables = [half.get_pipe(name).model.get_ref("tok2vec").get_param("W_word") for name in FACTORIES]
+    assert all(table.dtype == "float16" for table in tables)
+    assert _predictions(half, TEXTS) == _predictions(trained, TEXTS)
+    with pytest.raises(ValueError, match="stored as float16 for inference"):
+        half.update(make_examples(half), sgd=half.resume_training())
+    again = CliRunner().invoke(app, ["half-tables", str(tmp_path / "half"), str(tmp_path / "again")])
+    assert again.exit_code == 1 and "no float32 SENNA word table" in again.output

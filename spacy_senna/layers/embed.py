@@ -72,7 +72,12 @@ def forward(model: Model[InT, OutT], docs: InT, is_train: bool) -> Tuple[OutT, C
         dropped = model.ops.xp.random.random_sample(ids.shape[0]) < model.attrs["word_dropout"]
         ids[dropped, 0] = UNKNOWN_ID
     W = [model.get_param(name) for name in TABLES]
-    vectors = model.ops.xp.hstack([W[i][ids[:, i]] for i in range(3)])
+    if is_train and W[0].dtype != "float32":
+        raise ValueError(
+            f"senna_embed: the word table is stored as {W[0].dtype} for inference (half-tables): "
+            "train from the float32 pipeline it was made from"
+        )
+    vectors = model.ops.xp.hstack([W[i][ids[:, i]] for i in range(3)]).astype("float32", copy=False)
 
     def backprop(d_outputs: OutT) -> InT:
         d_vectors = model.ops.flatten(d_outputs) if d_outputs else vectors[:0]
@@ -185,3 +190,13 @@ def _allocate_tables(model: Model, tables: FeatureTables, init_W: Callable) -> N
         if model.has_param(name) and model.get_param(name).shape == (sizes[name], widths[name]):
             continue
         model.set_param(name, init_W(model.ops, (sizes[name], widths[name])))
+
+
+def half_word_table(model: Model) -> int:
+    """Store the layer's word table as float16 (half its memory; inference only); returns the
+    bytes saved. Rows are widened back to float32 as they are looked up."""
+    W = model.get_param("W_word")
+    if W.dtype == "float16":
+        return 0
+    model.set_param("W_word", W.astype("float16"))
+    return W.nbytes // 2
