@@ -50,8 +50,9 @@ def test_workflows_name_defined_commands(project):
     for name, steps in project["workflows"].items():
         assert set(steps) <= commands, f"workflow {name} names undefined commands"
     assert project["workflows"]["all"] == [
-        "copy-assets", "convert", "convert-brown", "train-pos", "train-chunk", "train-ner", "train-srl",
-        "evaluate", "evaluate-srl", "package", "bench", "results",
+        "copy-assets", "glove-assets", "import-glove", "convert", "convert-brown", "train-pos",
+        "train-pos-00-14", "train-chunk", "train-ner", "train-srl", "evaluate", "evaluate-srl",
+        "package", "bench", "results",
     ]
 
 

@@ -331,13 +331,13 @@ def test_cli_errors_are_one_line(model_dir, tmp_path):
 
 def test_no_default_model():
     try:
-        import en_senna_core  # noqa: F401
+        import en_senna  # noqa: F401
     except ImportError:
         pass
     else:
-        pytest.skip("en_senna_core is installed")
+        pytest.skip("en_senna is installed")
     _, err = tag([], "a", expect_code=1)
-    assert "--model" in err and "en_senna_core" in err
+    assert "--model" in err and "en_senna" in err
 
 
 def test_senna_console_script(model_dir, nlp3):

@@ -18,6 +18,10 @@ from wasabi.util import locale_escape
 from .. import __version__
 from ..readers import FORMATS
 
+# The installed pipeline package that `senna`/`tag` and `make-senna-dir` use when no model is
+# named: the `all` workflow's four-task pipeline.
+DEFAULT_MODEL = "en_senna"
+
 app = typer.Typer(
     name="spacy-senna",
     help="SENNA taggers (POS, chunking, NER) for spaCy: convert corpora, predict, evaluate, bench.",

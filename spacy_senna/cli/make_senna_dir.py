@@ -23,9 +23,8 @@ from typing import List, Optional
 import typer
 from wasabi import msg
 
-from ._util import app, atomic_path, fail, one_line
+from ._util import DEFAULT_MODEL, app, atomic_path, fail, one_line
 
-DEFAULT_MODEL = "en_senna_core"
 # The names SENNA wrappers look for, by platform (senna-win32.exe is not written).
 EXECUTABLES = ("senna", "senna-linux64", "senna-linux32", "senna-osx")
 README = "README.txt"

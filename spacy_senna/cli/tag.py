@@ -16,7 +16,7 @@ them, with a single dash, so existing SENNA wrappers work unchanged:
                             each sentence; a line other than '-' marks a predicate
     -path DIR               accepted for compatibility and ignored (no SENNA data is read)
     -verbose                notes on stderr
-    --model NAME_OR_PATH    the spaCy pipeline (default: the installed package en_senna_core)
+    --model NAME_OR_PATH    the spaCy pipeline (default: the installed package en_senna)
     --batch-size N          sentences per batch (default 128)
 
 stdin is read as it arrives: a batch holds the lines already available (up to --batch-size),
@@ -35,11 +35,10 @@ from typing import IO, Callable, Iterable, Iterator, List, Optional, Sequence, T
 
 import typer
 
-from ._util import app, fail_line
+from ._util import DEFAULT_MODEL, app, fail_line
 
 TASKS = ("pos", "chk", "ner", "srl")
 SCHEMES = ("iobes", "iob2", "brackets")
-DEFAULT_MODEL = "en_senna_core"
 DEFAULT_BATCH_SIZE = 128
 READ_SIZE = 1 << 16
 # SENNA's tokens are separated by ASCII whitespace only: a no-break space stays inside a token.
@@ -65,7 +64,7 @@ options (as the SENNA binary spells them):
                          none, an empty line between sentences)
   -path DIR              accepted for compatibility, ignored (no SENNA data needed)
   -verbose               notes on stderr
-  --model NAME_OR_PATH   spaCy pipeline (default: installed package en_senna_core)
+  --model NAME_OR_PATH   spaCy pipeline (default: installed package en_senna)
   --batch-size N         sentences per batch (default 128)
   -h, --help             show this help
 """
@@ -161,7 +160,7 @@ def parse_args(argv: Sequence[str]) -> TagOptions:
 
 
 def default_model() -> str:
-    """The installed package en_senna_core, or a TagError saying to pass --model."""
+    """The installed package DEFAULT_MODEL, or a TagError saying to pass --model."""
     try:
         found = importlib.util.find_spec(DEFAULT_MODEL) is not None
     except (ImportError, ValueError):
