@@ -19,6 +19,8 @@ import srsly
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from results import TASKS, read_json  # noqa: E402
 
+from spacy_senna.glove import GLOVE_META  # noqa: E402
+
 PAPER = "Collobert et al. (2011), Natural Language Processing (Almost) from Scratch, JMLR 12"
 CODE = {
     "name": "spacy-senna (the components' code)",
@@ -30,14 +32,18 @@ CODE = {
 SETUPS: Dict[str, Dict[str, Any]] = {
     "full": {
         "description": (
-            "SENNA window-network part-of-speech tagger (WSJ), chunker (CoNLL-2000) and named "
-            f"entity recogniser (CoNLL-2003) for spaCy, after {PAPER}. Random initialisation; "
-            "the tagger was trained jointly with a Brown-corpus tagger (dropped from the "
-            "pipeline). No SENNA resources are included. Needs the spacy-senna package."
+            "SENNA's four taggers for spaCy, after " + PAPER + ": a part-of-speech tagger (WSJ), "
+            "a chunker (CoNLL-2000) reading that tagger's tags, a named entity recogniser "
+            "(CoNLL-2003) and a semantic role labeller (CoNLL-2005, one span group srl:<i> per "
+            "predicate, predicates found by its own detector), after spaCy's sentencizer. Each "
+            "word table started from GloVe 6B 50d (public domain) and was fine-tuned; the tagger "
+            "was trained jointly with a Brown-corpus tagger (dropped from the pipeline). No SENNA "
+            "resources are included. Needs the spacy-senna package."
         ),
         "license": (
-            "Research and evaluation only: trained on the Penn Treebank (LDC licence) and on "
-            "CoNLL-2003 / Reuters RCV1 text (Reuters Corpus agreement)"
+            "Research and evaluation only: trained on the Penn Treebank (LDC licence), CoNLL-2003 / "
+            "Reuters RCV1 text (Reuters Corpus agreement) and CoNLL-2005 (PropBank on the WSJ); "
+            "the GloVe vectors it started from are public domain (PDDL-1.0)"
         ),
         "sources": [
             {
@@ -73,7 +79,8 @@ SETUPS: Dict[str, Dict[str, Any]] = {
             "holds the lookup tables (word, caps, suffix) shared by a part-of-speech tagger (WSJ), "
             "a chunker (CoNLL-2000), a named entity recogniser (CoNLL-2003) and a semantic role "
             "labeller (CoNLL-2005, one span group srl:<i> per predicate, predicates found by its "
-            "own detector). Random initialisation; no SENNA resources are included."
+            "own detector). The shared word table started from GloVe 6B 50d (public domain); "
+            "no SENNA resources are included."
         ),
         "license": (
             "Research and evaluation only: trained on the Penn Treebank (LDC licence), CoNLL-2003 / "
@@ -112,15 +119,15 @@ SETUPS: Dict[str, Dict[str, Any]] = {
 }
 
 
-SETUPS["core"]["sources"] = SETUPS["full"]["sources"][:-2] + [
-    {
-        "name": "CoNLL-2005 shared task: semantic role labelling (PropBank, WSJ sections 02-21)",
-        "url": "https://www.cs.upc.edu/~srlconll/",
-        "license": "Free for research; the words are Penn Treebank text (LDC licence)",
-        "author": "Carreras and Marquez",
-    },
-    CODE,
-]
+CONLL_2005 = {
+    "name": "CoNLL-2005 shared task: semantic role labelling (PropBank, WSJ sections 02-21)",
+    "url": "https://www.cs.upc.edu/~srlconll/",
+    "license": "Free for research; the words are Penn Treebank text (LDC licence)",
+    "author": "Carreras and Marquez",
+}
+SETUPS["full"]["sources"] = SETUPS["full"]["sources"][:-1] + [CONLL_2005, GLOVE_META, CODE]
+# The four-task multi-task pipeline has no Brown task.
+SETUPS["core"]["sources"] = [source for source in SETUPS["full"]["sources"] if "Brown" not in source["name"]]
 
 
 def task_scores(metrics: Dict[str, Any], task_key: str) -> Dict[str, Any]:

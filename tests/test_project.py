@@ -355,3 +355,22 @@ def test_packaging_metadata():
     assert '"spacy_senna": ["py.typed"]' in (ROOT / "setup.py").read_text()
     version = subprocess.run([sys.executable, "-m", "spacy_senna", "--version"], capture_output=True, text=True)
     assert version.stdout.strip() == f"spacy-senna {__version__}"
+
+
+def test_add_component_appends_a_sourced_component(tmp_path):
+    """The package step's scripts/add_component.py (SRL after the assembled window taggers)."""
+    import spacy
+
+    base = spacy.blank("en")
+    base.add_pipe("sentencizer")
+    base.to_disk(tmp_path / "pipeline")
+    source = spacy.blank("en")
+    source.add_pipe("entity_ruler").add_patterns([{"label": "ORG", "pattern": "Acme"}])
+    source.to_disk(tmp_path / "source")
+    command = [sys.executable, str(SCRIPTS / "add_component.py"), str(tmp_path / "pipeline"), "entity_ruler", str(tmp_path / "source")]
+    subprocess.run(command, check=True, capture_output=True, timeout=120)
+    nlp = spacy.load(tmp_path / "pipeline")
+    assert nlp.pipe_names == ["sentencizer", "entity_ruler"]
+    assert [(e.text, e.label_) for e in nlp("Acme rose.").ents] == [("Acme", "ORG")]
+    missing = subprocess.run(command[:3] + ["senna_srl", str(tmp_path / "source")], capture_output=True, text=True, timeout=120)
+    assert missing.returncode == 2 and "has no component 'senna_srl'" in missing.stderr
