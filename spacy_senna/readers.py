@@ -6,6 +6,7 @@ so memory stays constant however large the file. Every problem in the input stop
 read with a `SennaFormatError` naming the file, the line and what is wrong.
 """
 import gzip
+import json
 import zlib
 from collections import deque
 from dataclasses import dataclass, replace
@@ -217,6 +218,17 @@ def read_propositions(path: PathLike, sentence: Sentence) -> List[Proposition]:
             raise SennaFormatError(path, f"{where}: {err.problem}", line) from None
         propositions.append(Proposition(index, lemma, tuple(arguments)))
     return propositions
+
+
+def text_record(path: Path, line: str, line_no: int) -> Dict:
+    """A JSONL line as its object, which must hold a "text" string; else a SennaFormatError."""
+    try:
+        record = json.loads(line)
+    except ValueError as err:
+        raise SennaFormatError(path, f"not valid JSON: {' '.join(str(err).split())}", line_no) from None
+    if not isinstance(record, dict) or not isinstance(record.get("text"), str):
+        raise SennaFormatError(path, 'expected a JSON object with a "text" string', line_no)
+    return record
 
 
 def read_lines(path: Path) -> Iterator[Tuple[int, str]]:

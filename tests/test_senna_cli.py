@@ -661,7 +661,7 @@ def test_annotate_n_process_bad_line_fails_in_the_parent(model_dir, tmp_path):
     result = run_cli([*args, "-n", "2", "--shard-size", "1000"])
     stderr = result.stderr.decode()
     assert result.returncode == 1 and "Traceback" not in stderr
-    assert f"{source}, line 3000: not a JSON object" in stderr.splitlines()[-1]
+    assert f"{source}, line 3000: not valid JSON" in stderr.splitlines()[-1]
     assert _gone(str(output))
     # the shards before the bad line's are complete; no partial shard
     assert sorted(p.name for p in output.glob("shard-*")) == ["shard-00000.spacy", "shard-00001.spacy"]

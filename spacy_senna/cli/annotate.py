@@ -30,7 +30,7 @@ from spacy.tokens import Doc
 from wasabi import msg
 
 from ..processes import PipeGuard
-from ..readers import SennaFormatError, read_lines
+from ..readers import read_lines, text_record
 from ..srl_format import srl_key, srl_predicates
 from ..util import FastDocBin
 from ._util import app, fail, load_pipeline
@@ -60,12 +60,7 @@ def read_records(path: Path, fmt: str) -> Iterator[Tuple[int, str, Optional[Dict
         if fmt == "text" or not line.strip():
             yield line_no, line, None
             continue
-        try:
-            record = json.loads(line)
-        except ValueError as err:
-            raise SennaFormatError(path, f"not a JSON object: {err}", line_no) from None
-        if not isinstance(record, dict) or not isinstance(record.get("text"), str):
-            raise SennaFormatError(path, 'expected a JSON object with a "text" string', line_no)
+        record = text_record(path, line, line_no)
         text = record.pop("text")
         yield line_no, text, record
 

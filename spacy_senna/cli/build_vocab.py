@@ -4,12 +4,11 @@ from pathlib import Path
 from typing import Iterator, List
 
 import spacy
-import srsly
 import typer
 from tqdm import tqdm
 
 from ..features import PADDING, UNKNOWN, normalize_word
-from ..readers import SennaFormatError, read_lines
+from ..readers import SennaFormatError, read_lines, text_record
 from ._util import app, fail, is_stdout, one_line, open_output
 
 JSONL_SUFFIXES = (".jsonl", ".jsonl.gz")
@@ -25,13 +24,7 @@ def read_texts(path: Path) -> Iterator[str]:
         if not is_jsonl:
             yield line
             continue
-        try:
-            record = srsly.json_loads(line)
-        except ValueError as err:
-            raise SennaFormatError(path, f"not valid JSON: {one_line(err)}", line_no) from None
-        if not isinstance(record, dict) or not isinstance(record.get("text"), str):
-            raise SennaFormatError(path, 'expected a JSON object with a "text" string', line_no)
-        yield record["text"]
+        yield text_record(path, line, line_no)["text"]
 
 
 @app.command("build-vocab")
