@@ -36,6 +36,7 @@ def build_senna_embed(
     gazetteers: Optional[Dict[str, str]] = None,
     gazetteer_dir: Optional[str] = None,
     gazetteer_width: int = 5,
+    gazetteer_dropout: float = 0.0,
     char_width: int = 0,
 ) -> Model[List[Doc], List[Floats2d]]:
     """SENNA's lookup tables (word, caps, suffix) concatenated per token: a tok2vec layer.
@@ -44,7 +45,8 @@ def build_senna_embed(
     ("tag": the POS tag, "chunk": the IOBES chunk tag), `gazetteers` (class -> list file)
     adds SENNA's per-class gazetteer membership feature; `gazetteer_dir` finds the lists of
     LOC, MISC, ORG and PER in a folder (SENNA's hash/ner.loc.lst ... or LOC.lst ...).
-    Lists are read at initialisation and stored in the model. `char_width` > 0 adds that
+    Lists are read at initialisation and stored in the model; `gazetteer_dropout` hides each
+    match with that probability in training (for lists built from the training data). `char_width` > 0 adds that
     many filters of a convolution over each word's characters (layers/char_embed.py).
     `pretrained_vectors` starts the word table from `nlp.vocab.vectors`, times `pretrained_scale`.
     """
@@ -62,7 +64,9 @@ def build_senna_embed(
     )
     extras = [SennaAttrEmbed(attr, feature_width) for attr in token_features]
     if gazetteers or gazetteer_dir:  # the folder is read at initialisation, not here
-        extras.append(SennaGazetteerEmbed(dict(gazetteers or {}), gazetteer_width, folder=gazetteer_dir))
+        extras.append(
+            SennaGazetteerEmbed(dict(gazetteers or {}), gazetteer_width, folder=gazetteer_dir, dropout=gazetteer_dropout)
+        )
     if char_width:
         extras.append(SennaCharEmbed(char_width))
     if not extras:

@@ -165,3 +165,21 @@ def test_model_trained_with_gazetteer_dir_loads_without_it(tmp_path):
     assert [(e.start, e.end, e.label_) for e in loaded(Doc(loaded.vocab, words=words)).ents] == expected
     gazetteer = next(node for node in loaded.get_pipe("senna_ner").model.walk() if node.name == "senna_gazetteer")
     assert gazetteer.attrs["classes"] == ["LOC", "PER"] and gazetteer.attrs["entries"]["LOC"] == ["new york", "zurich"]
+
+
+def test_gazetteer_dropout_hides_whole_matches_in_training_only(gazetteer_files):
+    nlp = spacy.blank("en")
+    layer = SennaGazetteerEmbed(gazetteer_files, width=3, dropout=0.5)
+    layer.initialize()
+    doc = Doc(nlp.vocab, words=["New", "York", "City", "and", "Zurich"] * 40)
+    numpy.random.seed(0)
+    flags = gazetteer_flags(layer, doc, dropout=0.5)[:, 0].reshape((40, 5))
+    kept = flags[:, 0]
+    assert 5 < kept.sum() < 35  # about half the matches are hidden ...
+    assert (flags[:, :3] == kept[:, None]).all()  # ... each one whole
+    predicted = layer.predict([doc])[0]  # inference: nothing hidden
+    assert numpy.allclose(predicted[0], predicted[5 * 39])
+    Y, _ = layer.begin_update([doc])
+    assert not all(numpy.allclose(Y[0][0], Y[0][5 * i]) for i in range(40))
+    with pytest.raises(ValueError, match="gazetteer dropout"):
+        SennaGazetteerEmbed(gazetteer_files, dropout=1.0)

@@ -21,11 +21,15 @@ OutT = List[Floats2d]
 
 
 def SennaGazetteerEmbed(
-    gazetteers: Dict[str, str], width: int = 5, folder: Optional[str] = None
+    gazetteers: Dict[str, str], width: int = 5, folder: Optional[str] = None, dropout: float = 0.0
 ) -> Model[InT, OutT]:
     """`gazetteers` maps a class name (LOC, MISC, ORG, PER, ...) to a list file; `folder`
     holds more lists (`find_gazetteers`). Both are read at init, and the entries are stored
-    in the model, so a trained model loads without them."""
+    in the model, so a trained model loads without them. In training, each match is hidden
+    with probability `dropout`: lists built from the training data itself would otherwise
+    match every training entity, and the network would learn nothing else."""
+    if not 0.0 <= dropout < 1.0:
+        raise ValueError(f"gazetteer dropout must be in [0, 1), got {dropout}")
     classes = [] if folder else sorted(gazetteers)
     return Model(
         "senna_gazetteer",
@@ -33,7 +37,7 @@ def SennaGazetteerEmbed(
         init=init,
         dims={"nO": None if folder else width * len(classes), "width": width},
         params={f"E_{name}": None for name in classes},
-        attrs={"classes": classes, "paths": dict(gazetteers), "folder": folder, "entries": {}},
+        attrs={"classes": classes, "paths": dict(gazetteers), "folder": folder, "entries": {}, "dropout": dropout},
     )
 
 
@@ -97,7 +101,8 @@ def init(model: Model[InT, OutT], X=None, Y=None) -> None:
 
 def forward(model: Model[InT, OutT], docs: InT, is_train: bool) -> Tuple[OutT, Callable]:
     classes = model.attrs["classes"]
-    flags = [gazetteer_flags(model, doc) for doc in docs]  # (n, n_classes) 0/1 each
+    dropout = model.attrs.get("dropout", 0.0) if is_train else 0.0
+    flags = [gazetteer_flags(model, doc, dropout) for doc in docs]  # (n, n_classes) 0/1 each
     flat = numpy.concatenate(flags) if flags else numpy.zeros((0, len(classes)), dtype="int64")
     tables = [model.get_param(f"E_{name}") for name in classes]
     vectors = numpy.hstack([tables[k][flat[:, k]] for k in range(len(classes))]) if classes else flat
@@ -117,14 +122,16 @@ def forward(model: Model[InT, OutT], docs: InT, is_train: bool) -> Tuple[OutT, C
     return (model.ops.unflatten(model.ops.asarray2f(vectors), lengths) if docs else []), backprop
 
 
-def gazetteer_flags(model: Model, doc: Doc) -> numpy.ndarray:
-    """(len(doc), n_classes) array: 1 where the token is inside a longest match of that class."""
+def gazetteer_flags(model: Model, doc: Doc, dropout: float = 0.0) -> numpy.ndarray:
+    """(len(doc), n_classes) array: 1 where the token is inside a longest match of that class
+    (each match left out with probability `dropout`)."""
     words = [normalize_word(token.text) for token in doc]
     tries = _tries(model)
     flags = numpy.zeros((len(doc), len(tries)), dtype="int64")
     for k, trie in enumerate(tries):
         for start, end in longest_matches(trie, words):
-            flags[start:end, k] = 1
+            if not dropout or numpy.random.random_sample() >= dropout:
+                flags[start:end, k] = 1
     return flags
 
 
