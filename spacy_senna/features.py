@@ -1,5 +1,6 @@
 """SENNA's token features: normalised word, capitalisation class and suffix, as integer ids."""
 import re
+import sys
 from collections import Counter
 from pathlib import Path
 from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple, TypeVar, Union
@@ -82,7 +83,8 @@ class FeatureTables:
         suffix_length: int = 2,
     ) -> None:
         self.suffix_length = suffix_length
-        self.words: List[str] = [PADDING, UNKNOWN] + [w for w in words if w not in (PADDING, UNKNOWN)]
+        # Interned: the tables of a pipeline's components share most words, and so their strings.
+        self.words: List[str] = [PADDING, UNKNOWN] + [sys.intern(w) for w in words if w not in (PADDING, UNKNOWN)]
         self.suffixes: List[str] = [PADDING, UNKNOWN] + [s for s in suffixes if s not in (PADDING, UNKNOWN)]
         self.word_ids: Dict[str, int] = {w: i for i, w in enumerate(self.words)}
         self.suffix_ids: Dict[str, int] = {s: i for i, s in enumerate(self.suffixes)}
