@@ -123,6 +123,8 @@ def iobes_phrases(tag_ids: numpy.ndarray, n_labels: int) -> Tuple[numpy.ndarray,
 
 # Penn Treebank tag -> Universal POS, as in spaCy's English pipelines (the tag map that their
 # attribute_ruler applies; MD is AUX, PRP$ and WP$ are PRON). Tags not listed get no POS.
+# The tag of a whitespace token, as spaCy's English taggers give it (Universal POS SPACE).
+SPACE_TAG = "_SP"
 PTB_TO_UPOS = {
     ".": "PUNCT", ",": "PUNCT", ":": "PUNCT", "``": "PUNCT", "''": "PUNCT", '""': "PUNCT",
     "-LRB-": "PUNCT", "-RRB-": "PUNCT", "(": "PUNCT", ")": "PUNCT", "HYPH": "PUNCT", "NFP": "PUNCT",

@@ -331,3 +331,18 @@ def test_half_tables_keep_the_predictions_and_refuse_training(trained, tmp_path)
         half.update(make_examples(half), sgd=half.resume_training())
     again = CliRunner().invoke(app, ["half-tables", str(tmp_path / "half"), str(tmp_path / "again")])
     assert again.exit_code == 1 and "no float32 SENNA word table" in again.output
+
+
+def test_whitespace_tokens_are_not_words(trained):
+    """spaCy makes tokens of runs of spaces and newlines; SENNA, which splits on whitespace,
+    never sees them: they get `_SP`/SPACE, start or end no phrase, and change no other tag."""
+    words = ["Angela", "Merkel", "\n\n", "visited", "  ", "New", "York", "City", "."]
+    spaced = trained(Doc(trained.vocab, words=words))
+    plain = trained(Doc(trained.vocab, words=[w for w in words if w.strip()]))
+    assert [(t.tag_, t.pos_) for t in spaced if t.is_space] == [("_SP", "SPACE")] * 2
+    assert [t.tag_ for t in spaced if not t.is_space] == [t.tag_ for t in plain]
+    for group in (spaced.spans["chunks"], spaced.ents):
+        assert all(not span[0].is_space and not span[-1].is_space for span in group)
+    assert [s.text.split() for s in spaced.ents] == [s.text.split() for s in plain.ents]
+    only_space = trained(Doc(trained.vocab, words=["\n", "  "]))
+    assert [t.tag_ for t in only_space] == ["_SP", "_SP"] and not only_space.ents

@@ -19,8 +19,8 @@ from thinc.types import Floats2d, Ints1d
 
 from ..layers.crf import sll_loss, viterbi_decode
 from ..layers.embed import prepare_tables
-from ..tags import iobes_phrases, iobes_tag_names
-from .sentences import join_sentences, split_docs
+from ..tags import SPACE_TAG, iobes_phrases, iobes_tag_names
+from .sentences import NO_TAG, join_sentences, split_docs
 
 MissingTag = Optional[str]
 
@@ -100,8 +100,9 @@ class SennaSequencePipe(TrainablePipe):
         if not any(len(doc) for doc in docs):
             return [numpy.zeros((len(doc),), dtype="int32") for doc in docs]
         check_tags(self.name, self.model, docs)
-        sentences, owners = split_docs(docs)
-        return join_sentences(self.decode(self.model.predict(sentences)), owners)
+        sentences, layout = split_docs(docs, skip_space=True)
+        tag_ids = self.decode(self.model.predict(sentences)) if sentences else []
+        return join_sentences(tag_ids, layout, [len(doc) for doc in docs])
 
     def decode(self, scores: List[Floats2d]) -> List[Ints1d]:
         """Best tag ids per token: Viterbi with the SLL layer, else the argmax of each token."""
@@ -110,16 +111,19 @@ class SennaSequencePipe(TrainablePipe):
         return [self.model.ops.to_numpy(s.argmax(axis=1)).astype("int32") for s in scores]
 
     def set_annotations(self, docs: Iterable[Doc], tag_ids: List[Ints1d]) -> None:
+        """Tags or phrases onto the docs; whitespace tokens (NO_TAG) get spaCy's `_SP` tag and
+        are in no phrase, except inside one that spans them."""
         if not self.uses_iobes:
             names = self.tag_names
             for doc, ids in zip(docs, tag_ids):
-                self.set_doc_annotation(doc, [names[i] for i in ids.tolist()])
+                self.set_doc_annotation(doc, [names[i] if i != NO_TAG else SPACE_TAG for i in ids.tolist()])
             return
         label_hashes = [self.vocab.strings.add(label) for label in self.labels]
         for doc, ids in zip(docs, tag_ids):
-            starts, ends, labels = iobes_phrases(ids, len(label_hashes))
+            positions = numpy.flatnonzero(ids != NO_TAG)
+            starts, ends, labels = iobes_phrases(ids[positions], len(label_hashes))
             phrases = [
-                Span(doc, start, end, label_hashes[label])
+                Span(doc, int(positions[start]), int(positions[end - 1]) + 1, label_hashes[label])
                 for start, end, label in zip(starts.tolist(), ends.tolist(), labels.tolist())
             ]
             self.set_doc_phrases(doc, phrases)

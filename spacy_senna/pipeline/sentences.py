@@ -37,15 +37,37 @@ def sentence_pieces(doc: Doc, max_length: int = 0) -> List[Piece]:
     return [(_as_doc(doc[start:end]), start) for start, end in bounds]
 
 
-def split_docs(docs: List[Doc], max_length: int = 0) -> Tuple[List[Doc], List[List[int]]]:
-    """All sentences of a batch, and per doc the indices of its sentences in that list."""
+# Per doc, (index in the flat list of sentences, positions of its tokens in the doc) per piece.
+Layout = List[List[Tuple[int, numpy.ndarray]]]
+# The tag id that join_sentences gives a token no sentence covers (a whitespace token).
+NO_TAG = -1
+
+
+def split_docs(docs: List[Doc], max_length: int = 0, skip_space: bool = False) -> Tuple[List[Doc], Layout]:
+    """All sentences of a batch, and where each one's tokens are in its doc. With `skip_space`,
+    whitespace tokens (spaCy's for runs of spaces and newlines) are left out of the sentences,
+    as SENNA, which splits on whitespace, never sees them."""
     flat: List[Doc] = []
-    owners: List[List[int]] = []
+    layout: Layout = []
     for doc in docs:
-        pieces = sentence_pieces(doc, max_length)
-        owners.append(list(range(len(flat), len(flat) + len(pieces))))
-        flat.extend(piece for piece, _ in pieces)
-    return flat, owners
+        entries = []
+        for piece, start in sentence_pieces(doc, max_length):
+            positions = numpy.arange(start, start + len(piece))
+            if skip_space and any(token.is_space for token in piece):
+                kept = [i for i, token in enumerate(piece) if not token.is_space]
+                if not kept:
+                    continue
+                piece, positions = _without(piece, kept), positions[kept]
+            entries.append((len(flat), positions))
+            flat.append(piece)
+        layout.append(entries)
+    return flat, layout
+
+
+def _without(doc: Doc, kept: List[int]) -> Doc:
+    """The doc of the `kept` tokens only, with their POS tags (which features may read)."""
+    tokens = [doc[i] for i in kept]
+    return Doc(doc.vocab, words=[t.text for t in tokens], spaces=[True] * len(tokens), tags=[t.tag_ for t in tokens])
 
 
 def _as_doc(span: Span) -> Doc:
@@ -63,10 +85,15 @@ def _as_doc(span: Span) -> Doc:
     return doc
 
 
-def join_sentences(per_sentence: List[numpy.ndarray], owners: List[List[int]]) -> List[numpy.ndarray]:
-    """Per doc, the rows of its sentences (from `split_docs`) joined in order."""
+def join_sentences(
+    per_sentence: List[numpy.ndarray], layout: Layout, lengths: List[int], fill: int = NO_TAG
+) -> List[numpy.ndarray]:
+    """Per doc, one value per token from its sentences' rows (`split_docs`); `fill` where no
+    sentence covers the token."""
     joined = []
-    for indices in owners:
-        parts = [per_sentence[i] for i in indices]
-        joined.append(numpy.concatenate(parts) if parts else numpy.zeros((0,), dtype="int32"))
+    for entries, length in zip(layout, lengths):
+        values = numpy.full((length,), fill, dtype="int32")
+        for index, positions in entries:
+            values[positions] = per_sentence[index]
+        joined.append(values)
     return joined

@@ -175,7 +175,8 @@ class SennaSRL(SennaSequencePipe):
         sentences, owners = split_docs(docs)
         scores = detector.predict(sentences) if sentences else []
         is_predicate = [detector.ops.to_numpy(s).argmax(axis=1) == 1 for s in scores]
-        return [numpy.flatnonzero(flags).astype("int32") for flags in join_sentences(is_predicate, owners)]
+        joined = join_sentences(is_predicate, owners, [len(doc) for doc in docs], fill=0)
+        return [numpy.flatnonzero(flags).astype("int32") for flags in joined]
 
     def gold_predicates(self, example: Example) -> Ints1d:
         return numpy.array(predicate_indices(example.reference), dtype="int32")

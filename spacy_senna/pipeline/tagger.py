@@ -17,7 +17,7 @@ from thinc.api import Model
 from thinc.types import Ints1d
 
 from ..scoring import score_tags
-from ..tags import PTB_TO_UPOS
+from ..tags import PTB_TO_UPOS, SPACE_TAG
 from ..util import ensure_token_extension
 from .base import MissingTag, SennaSequencePipe, same_tokens
 from .defaults import DEFAULT_TAGGER_MODEL
@@ -98,8 +98,12 @@ class SennaTagger(SennaSequencePipe):
         if self.extension:
             super().set_annotations(docs, tag_ids)
             return
+        # One row per label, then the whitespace tokens' row, which NO_TAG (-1) indexes.
         values = numpy.array(
-            [[self.vocab.strings.add(label), UPOS_IDS.get(PTB_TO_UPOS.get(label, ""), 0)] for label in self.labels],
+            [
+                [self.vocab.strings.add(label), UPOS_IDS.get(PTB_TO_UPOS.get(label, ""), 0)]
+                for label in [*self.labels, SPACE_TAG]
+            ],
             dtype="uint64",
         )
         for doc, ids in zip(docs, tag_ids):
