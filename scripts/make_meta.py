@@ -131,10 +131,19 @@ SETUPS["core"]["sources"] = [source for source in SETUPS["full"]["sources"] if "
 
 
 def task_scores(metrics: Dict[str, Any], task_key: str) -> Dict[str, Any]:
-    """The scores of one task from an evaluate JSON: tag_acc, spans_chunks_*, ents_*, or
-    spans_srl_* and srl_pred_*."""
-    prefixes = {"pos": ("tag_acc",), "chunk": ("spans_chunks_",), "ner": ("ents_",), "srl": ("spans_srl_", "srl_")}
+    """The scores of one task from an evaluate JSON: tag_acc, spans_chunks_*, ents_* or
+    spans_srl_* (SRL with the gold predicates, whose predicate scores are 1.0 by definition)."""
+    prefixes = {"pos": ("tag_acc",), "chunk": ("spans_chunks_",), "ner": ("ents_",), "srl": ("spans_srl_",)}
     return {key: value for key, value in metrics.items() if key.startswith(prefixes[task_key])}
+
+
+def predicted_predicate_scores(metrics_dir: Path, prefix: str) -> Dict[str, Any]:
+    """SRL with the model's own predicates (METRICS/<prefix>srl.predicted.json): its argument
+    scores as spans_srl_predicted_*, and the predicate detector's srl_pred_*."""
+    metrics = read_json(metrics_dir / f"{prefix}srl.predicted.json") or {}
+    scores = {key.replace("spans_srl_", "spans_srl_predicted_"): value for key, value in metrics.items() if key.startswith("spans_srl_")}
+    scores.update({key: value for key, value in metrics.items() if key.startswith("srl_pred_")})
+    return scores
 
 
 def make_meta(setup: str, metrics_dir: Path, name: str, version: str, prefix: str = "") -> Dict[str, Any]:
@@ -154,6 +163,7 @@ def make_meta(setup: str, metrics_dir: Path, name: str, version: str, prefix: st
         if test:
             performance_test.update(task_scores(test, task.key))
             evaluated.setdefault(task.key, {})["test"] = task.test
+    performance.update(predicted_predicate_scores(metrics_dir, prefix))
     meta["performance"] = performance
     if performance_test:
         meta["performance_test"] = performance_test

@@ -286,3 +286,14 @@ def test_pos_predicates_without_tags_is_a_clear_error(trained):
             trained(Doc(trained.vocab, words=["John", "left"]))
     finally:
         trained.get_pipe("senna_srl").predicates = "model"
+
+
+def test_a_whitespace_token_is_no_predicate(trained):
+    """spaCy's newline tokens are not words: the detector neither sees nor picks them."""
+    srl = trained.get_pipe("senna_srl")
+    words = ["John", "said", "\n", "Mary", "left", "."]
+    predicates = srl.find_predicates([Doc(trained.vocab, words=words)])[0].tolist()
+    plain = srl.find_predicates([Doc(trained.vocab, words=[w for w in words if w.strip()])])[0].tolist()
+    assert 2 not in predicates
+    assert predicates == [i + (i >= 2) for i in plain]
+    assert srl.find_predicates([Doc(trained.vocab, words=["\n"])])[0].tolist() == []

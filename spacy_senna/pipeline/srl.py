@@ -172,7 +172,7 @@ class SennaSRL(SennaSequencePipe):
     def _detect_predicates(self, docs: List[Doc]) -> List[Ints1d]:
         """The detector's predicates per doc, each sentence tagged alone."""
         detector = self.model.get_ref("predicate_detector")
-        sentences, owners = split_docs(docs)
+        sentences, owners = split_docs(docs, skip_space=True)  # a whitespace token is no predicate
         scores = detector.predict(sentences) if sentences else []
         is_predicate = [detector.ops.to_numpy(s).argmax(axis=1) == 1 for s in scores]
         joined = join_sentences(is_predicate, owners, [len(doc) for doc in docs], fill=0)
