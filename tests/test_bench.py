@@ -1,5 +1,9 @@
 """Tests for `bench`: input reading, the timing report, and the single-threaded CLI."""
 import json
+import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -276,3 +280,29 @@ def test_bench_cli_compare_error(model_dir, text_file, tmp_path):
     result = runner.invoke(app, args)
     assert result.exit_code == 1 and "cannot load model" in result.stderr
     assert result.stdout == ""
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="fork start method")
+def test_scaling_with_worker_processes_stops_on_sigint():
+    """A Ctrl-C while `bench --scaling` times n_process=2 ends the run instead of hanging
+    spaCy's worker pool (the feed raised KeyboardInterrupt into it before)."""
+    script = (
+        "import os, signal, spacy\n"
+        "from spacy_senna.cli.bench import _time_pipe\n"
+        "nlp = spacy.blank('en'); nlp.add_pipe('sentencizer')\n"
+        "def texts():\n"
+        "    for i in range(20000):\n"
+        "        if i == 3000: os.kill(os.getpid(), signal.SIGINT)\n"
+        "        yield 'A short sentence to tag . And another one .'\n"
+        "_time_pipe(nlp, texts(), batch_size=64, n_process=2)\n"
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
+    )
+    try:
+        _, stderr = process.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)  # the parent and its hung workers
+        process.communicate()
+        pytest.fail("bench's n_process run hung after SIGINT")
+    assert process.returncode != 0 and "KeyboardInterrupt" in stderr.decode()

@@ -34,6 +34,7 @@ from spacy.tokens import Doc
 from thinc.api import Model
 from wasabi import table
 
+from ..processes import PipeGuard
 from ..readers import FORMATS, Sentence, SennaFormatError, get_spec, input_doc, read_lines
 from ..readers import read_sentences
 from ._util import app, fail, load_pipeline, one_line, open_output
@@ -336,10 +337,25 @@ def _task_pass(nlp: Language, texts: List[str], pipes: Dict[str, List[str]], bat
 
 
 def _time_pipe(nlp: Language, texts: Iterable[str], **kwargs: Any) -> float:
-    """Seconds of one nlp.pipe run over the raw texts."""
+    """Seconds of one nlp.pipe run over the raw texts. With worker processes, a SIGINT ends
+    the feed (PipeGuard) and is raised once the pool has closed, instead of hanging it."""
     start = time.perf_counter()
-    for _ in nlp.pipe(texts, **kwargs):
-        pass
+    if kwargs.get("n_process", 1) == 1:
+        for _ in nlp.pipe(texts, **kwargs):
+            pass
+        return time.perf_counter() - start
+    with PipeGuard() as guard:
+
+        def feed() -> Iterator[str]:
+            for text in texts:
+                if guard.interrupted:
+                    return
+                yield text
+
+        for _ in guard.watch(nlp.pipe(feed(), **kwargs)):
+            pass
+    if guard.interrupted:
+        raise KeyboardInterrupt
     return time.perf_counter() - start
 
 
