@@ -16,7 +16,7 @@ from spacy.training import Example
 from spacy.training.initialize import load_vectors_into_model
 from spacy.util import registry, resolve_dot_names
 
-from .layers.embed import prepare_tables
+from .layers.embed import pipeline_embed_layers, prepare_tables
 from .util import FastCorpus
 
 TASKS = ("tagger", "chunker", "ner", "srl")
@@ -145,13 +145,8 @@ def create_build_vocabularies(corpus: str = "corpora.train") -> Callable[[Langua
             load_vectors_into_model(nlp, vectors)
         (train_corpus,) = resolve_dot_names(config, [corpus])
         docs = [eg.predicted for eg in train_corpus(nlp)]
-        for _, component in nlp.pipeline:
-            model = getattr(component, "model", None)
-            if model is None or not hasattr(model, "walk"):
-                continue
-            for node in model.walk():
-                if node.name == "senna_embed":
-                    prepare_tables(node, docs, nlp.vocab)
+        for layer in pipeline_embed_layers(nlp):
+            prepare_tables(layer, docs, nlp.vocab)
         return nlp
 
     return build_vocabularies

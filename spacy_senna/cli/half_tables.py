@@ -4,21 +4,13 @@ from pathlib import Path
 import typer
 from spacy.language import Language
 
-from ..layers.embed import half_word_table
+from ..layers.embed import half_word_table, pipeline_embed_layers
 from ._util import app, fail, load_pipeline
 
 
 def half_word_tables(nlp: Language) -> int:
     """Halve every SENNA word table of the pipeline (shared tables once); returns the bytes saved."""
-    saved = 0
-    seen = set()
-    for _, component in nlp.pipeline:
-        model = getattr(component, "model", None)
-        for node in model.walk() if model is not None and hasattr(model, "walk") else []:
-            if node.name == "senna_embed" and node.id not in seen:
-                seen.add(node.id)
-                saved += half_word_table(node)
-    return saved
+    return sum(half_word_table(layer) for layer in pipeline_embed_layers(nlp))
 
 
 @app.command("half-tables")

@@ -2,6 +2,7 @@
 from functools import partial
 from typing import Callable, List, Optional, Tuple
 
+from spacy.language import Language
 from spacy.tokens import Doc
 from spacy.vocab import Vocab
 from thinc.api import Model, uniform_init
@@ -200,3 +201,14 @@ def half_word_table(model: Model) -> int:
         return 0
     model.set_param("W_word", W.astype("float16"))
     return W.nbytes // 2
+
+
+def pipeline_embed_layers(nlp: Language) -> List[Model]:
+    """The SENNA lookup-table layers of the pipeline's components, each once (a tok2vec
+    component's shared one included)."""
+    layers: dict = {}
+    for _, component in nlp.pipeline:
+        model = getattr(component, "model", None)
+        if isinstance(model, Model):
+            layers.update((node.id, node) for node in model.walk() if node.name == "senna_embed")
+    return list(layers.values())
