@@ -11,7 +11,7 @@ import gzip
 import io
 import zipfile
 from pathlib import Path
-from typing import Iterable, Iterator, List, Optional, Tuple
+from typing import Dict, Iterable, Iterator, List, Optional, Tuple
 
 import numpy
 import spacy
@@ -55,17 +55,15 @@ def read_glove(source: Optional[Path] = None) -> Tuple[List[str], numpy.ndarray]
 
 def senna_forms(words: Iterable[str], vectors: numpy.ndarray, max_words: int) -> Tuple[List[str], numpy.ndarray]:
     """The first `max_words` distinct SENNA forms of the words, each with its first word's vector."""
-    rows: List[int] = []
-    forms: dict = {}
+    forms: Dict[str, int] = {}  # form -> row of its first word
     for row, word in enumerate(words):
         form = normalize_word(word)
         if form in forms or form in (PADDING, UNKNOWN) or not form.strip():
             continue
         forms[form] = row
-        rows.append(row)
-        if len(rows) >= max_words:
+        if len(forms) >= max_words:
             break
-    return list(forms), numpy.ascontiguousarray(vectors[rows], dtype="float32")
+    return list(forms), numpy.ascontiguousarray(vectors[list(forms.values())], dtype="float32")
 
 
 def glove_vectors_pipeline(source: Optional[Path] = None, max_words: int = 130_000, lang: str = "en") -> Language:
