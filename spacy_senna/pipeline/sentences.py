@@ -8,7 +8,7 @@ line is for SENNA.
 from typing import List, Tuple
 
 import numpy
-
+from spacy.attrs import IS_SPACE
 from spacy.tokens import Doc, Span
 
 Piece = Tuple[Doc, int]  # (the sentence as a doc of its own, its first token in the doc)
@@ -53,8 +53,9 @@ def split_docs(docs: List[Doc], max_length: int = 0, skip_space: bool = False) -
         entries = []
         for piece, start in sentence_pieces(doc, max_length):
             positions = numpy.arange(start, start + len(piece))
-            if skip_space and any(token.is_space for token in piece):
-                kept = [i for i, token in enumerate(piece) if not token.is_space]
+            is_space = piece.to_array(IS_SPACE) if skip_space else None
+            if is_space is not None and is_space.any():
+                kept = numpy.flatnonzero(is_space == 0).tolist()
                 if not kept:
                     continue
                 piece, positions = _without(piece, kept), positions[kept]
