@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from setuptools import find_packages, setup
+from setuptools import Extension, find_packages, setup
 
 ROOT = Path(__file__).parent
 
@@ -10,6 +10,17 @@ def read_version() -> str:
     about: dict = {}
     exec((ROOT / "spacy_senna" / "about.py").read_text(encoding="utf8"), about)
     return about["__version__"]
+
+
+def extensions() -> list:
+    """spacy_senna._kernels (Viterbi in C) when Cython is there: pyproject.toml's build
+    requirements bring it; without it the package runs its numpy code (spacy_senna/kernels.py)."""
+    try:
+        from Cython.Build import cythonize
+    except ImportError:
+        return []
+    kernels = Extension("spacy_senna._kernels", ["spacy_senna/_kernels.pyx"], extra_compile_args=["-O3"])
+    return cythonize([kernels], compiler_directives={"language_level": 3})
 
 
 setup(
@@ -32,7 +43,8 @@ setup(
         "Typing :: Typed",
     ],
     packages=find_packages(include=["spacy_senna", "spacy_senna.*"]),
-    package_data={"spacy_senna": ["py.typed"]},
+    package_data={"spacy_senna": ["py.typed", "_kernels.pyx"]},
+    ext_modules=extensions(),
     python_requires=">=3.9",
     install_requires=[
         "spacy>=3.8,<3.9",

@@ -7,6 +7,7 @@ import spacy
 from spacy.tokens import Doc
 from thinc.api import NumpyOps, fix_random_seed
 
+from spacy_senna import kernels
 from spacy_senna.features import FeatureTables, caps_class, normalize_word, word_suffix
 from spacy_senna.layers import SennaCharEmbed, SennaFeatureEmbed, SennaWindow, SentenceLogLikelihood, sll_loss, viterbi_decode
 from spacy_senna.layers.char_embed import char_matrix, word_char_rows
@@ -33,6 +34,17 @@ def test_features_word_list(tmp_path):
     assert tables.token_features("19")[0] == 3
     with pytest.raises(FileNotFoundError, match="word list not found"):
         FeatureTables.from_word_list(tmp_path / "missing.lst")
+
+
+@pytest.fixture(params=["compiled", "numpy"])
+def decoder(request, monkeypatch):
+    """Run a test with the compiled Viterbi kernel and again with the numpy code."""
+    if request.param == "numpy":
+        monkeypatch.setenv(kernels.ENV_VAR, "0")
+        assert kernels.compiled() is None
+    elif kernels.compiled() is None:
+        pytest.skip("spacy_senna._kernels is not built (pip install -e . builds it)")
+    return request.param
 
 
 def _crf(n_tags, seed=0):
@@ -63,7 +75,7 @@ def _brute_force(model, emissions, allowed):
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 @pytest.mark.parametrize("with_missing_gold", [True, False])
-def test_sll_loss_and_viterbi_match_brute_force(seed, with_missing_gold):
+def test_sll_loss_and_viterbi_match_brute_force(seed, with_missing_gold, decoder):
     rng = numpy.random.default_rng(seed)
     n_tags = 3
     model = _crf(n_tags, seed)
@@ -188,7 +200,7 @@ def _valid_iobes(path, n_labels):
 
 @pytest.mark.parametrize("seed", [0, 1])
 @pytest.mark.parametrize("with_missing_gold", [True, False])
-def test_iobes_constrained_sll_and_viterbi_match_brute_force(seed, with_missing_gold):
+def test_iobes_constrained_sll_and_viterbi_match_brute_force(seed, with_missing_gold, decoder):
     from spacy_senna.tags import iobes_tag_names, spans_to_tags
 
     rng = numpy.random.default_rng(seed)
@@ -252,6 +264,26 @@ def test_pruned_viterbi_is_exact(scale):
     full = viterbi(emissions, lengths, transitions, start, top_k=n_tags)
     for k in (1, 4, 8):
         assert (viterbi(emissions, lengths, transitions, start, top_k=k) == full).all()
+
+
+@pytest.mark.parametrize("n_labels,scale", [(0, 0.1), (0, 1.0), (0, 10.0), (12, 0.1), (12, 1.0), (12, 10.0)])
+def test_compiled_viterbi_matches_numpy(n_labels, scale, monkeypatch):
+    """The compiled kernel's paths are the numpy code's, on batches of 45-49 tags with
+    sequences of all lengths (0 included); plain and IOBES-constrained."""
+    if kernels.compiled() is None:
+        pytest.skip("spacy_senna._kernels is not built (pip install -e . builds it)")
+    rng = numpy.random.default_rng(int(scale * 10) + n_labels)
+    n_tags = 1 + 4 * n_labels if n_labels else 45
+    model = SentenceLogLikelihood(n_tags, iobes_labels=n_labels)
+    model.initialize()
+    model.set_param("transitions", rng.normal(scale=scale, size=(n_tags, n_tags)).astype("float32"))
+    model.set_param("start", rng.normal(scale=scale, size=(n_tags,)).astype("float32"))
+    scores = [rng.normal(scale=3 * scale, size=(n, n_tags)).astype("float32") for n in rng.integers(0, 60, size=300)]
+    compiled = viterbi_decode(model, scores)
+    monkeypatch.setenv(kernels.ENV_VAR, "0")
+    expected = viterbi_decode(model, scores)
+    assert [p.tolist() for p in compiled] == [p.tolist() for p in expected]
+    assert all(p.dtype == "int32" for p in compiled)
 
 
 def test_char_embed_gradient_matches_finite_differences():

@@ -4,13 +4,16 @@ The layer itself passes the per-token tag scores through unchanged and owns the 
 matrix A[i, j] (score of tag j following tag i) and start scores s[j]. `sll_loss` gives the
 negative log-likelihood of the gold paths by the forward algorithm (with backward pass for
 gradients), `viterbi_decode` the best paths. Both are vectorised over a padded batch: the only
-Python loop runs over time steps.
+Python loop runs over time steps. Decoding runs in the compiled kernel (spacy_senna/_kernels.pyx)
+when it is built, with the same results.
 """
 from typing import Callable, List, Optional, Sequence, Tuple
 
 import numpy
 from thinc.api import Model
 from thinc.types import Floats2d, Ints1d
+
+from ..kernels import compiled
 
 InT = List[Floats2d]
 OutT = List[Floats2d]
@@ -177,6 +180,9 @@ def viterbi_decode(model: Model[InT, OutT], scores: InT, group_size: int = 128) 
     start = ops.to_numpy(model.get_param("start"))
     n_labels = model.attrs["iobes_labels"]
     scores = [ops.to_numpy(s) for s in scores]
+    kernels = compiled()
+    if kernels is not None:
+        return _viterbi_compiled(kernels, model, scores, transitions, start)
     # Sequences of similar length are decoded together, so little time goes on padding.
     order = numpy.argsort([len(s) for s in scores], kind="stable")
     decoded: List[Ints1d] = [None] * len(scores)  # type: ignore
@@ -189,6 +195,22 @@ def viterbi_decode(model: Model[InT, OutT], scores: InT, group_size: int = 128) 
         for row, i in enumerate(group.tolist()):
             decoded[i] = paths[row, : lengths[row]]
     return decoded
+
+
+def _viterbi_compiled(kernels, model: Model, scores: List[numpy.ndarray], transitions, start) -> List[Ints1d]:
+    """viterbi_decode by the compiled kernel: each sequence in turn, no padding; the IOBES
+    constraints are -inf transition, start and end scores."""
+    transitions, start, end = _constrained_scores(model, transitions, start)
+    lengths = numpy.array([len(s) for s in scores], dtype="int32")
+    emissions = numpy.ascontiguousarray(numpy.concatenate(scores), dtype="float32")
+    paths = kernels.viterbi_flat(
+        emissions,
+        lengths,
+        numpy.ascontiguousarray(transitions, dtype="float32"),
+        numpy.ascontiguousarray(start, dtype="float32"),
+        numpy.ascontiguousarray(end, dtype="float32"),
+    )
+    return numpy.split(paths, numpy.cumsum(lengths)[:-1])
 
 
 def viterbi(emissions, lengths, transitions, start, top_k: int = 4) -> numpy.ndarray:
