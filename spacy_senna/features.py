@@ -113,8 +113,16 @@ class FeatureTables:
 
     def doc_features(self, doc: Doc) -> Ints2d:
         """Feature rows of a doc, shape (len(doc), 3): word, caps, suffix."""
-        rows = cached_by_orth(self._cache, doc.to_array(ORTH).tolist(), doc.vocab.strings, self.token_features)
-        return numpy.array(rows, dtype="int32").reshape((len(rows), 3))
+        return self.docs_features([doc])
+
+    def docs_features(self, docs: Sequence[Doc]) -> Ints2d:
+        """Feature rows of the docs' tokens, one after the other, shape (n_tokens, 3): each
+        distinct word is looked up once."""
+        orths = numpy.concatenate([doc.to_array(ORTH) for doc in docs]) if docs else numpy.zeros((0,), "uint64")
+        distinct, token_row = numpy.unique(orths, return_inverse=True)
+        strings = docs[0].vocab.strings if docs else None
+        rows = cached_by_orth(self._cache, distinct.tolist(), strings, self.token_features)
+        return numpy.array(rows, dtype="int32").reshape((len(rows), 3))[token_row.reshape((-1,))]
 
     @classmethod
     def from_texts(

@@ -26,6 +26,17 @@ def test_features():
     assert again.words == tables.words and again.suffixes == tables.suffixes
 
 
+def test_docs_features_are_each_tokens_features():
+    tables = FeatureTables.from_texts(["the", "The", "cat", "dog", "1984", "cats"], min_freq=1)
+    vocab = spacy.blank("en").vocab
+    docs = [Doc(vocab, words=w) for w in (["The", "cat", "the"], [], ["Dogs", "1999", "cat", "THE"])]
+    expected = [tables.token_features(token.text) for doc in docs for token in doc]
+    assert tables.docs_features(docs).tolist() == [list(row) for row in expected]
+    assert tables.docs_features(docs).dtype == "int32"
+    assert tables.doc_features(docs[1]).shape == (0, 3)
+    assert tables.docs_features([]).shape == (0, 3)
+
+
 def test_features_word_list(tmp_path):
     path = tmp_path / "words.lst"
     path.write_text("the\nPADDING\nUNKNOWN\n00\nparis\n", encoding="utf8")

@@ -100,7 +100,7 @@ def forward(model: Model[InT, OutT], docs: InT, is_train: bool) -> Tuple[OutT, C
 def _batch_features(model: Model, docs: InT, tables: FeatureTables) -> Ints2d:
     if not docs:
         return model.ops.alloc2i(0, 3)
-    return model.ops.asarray2i(model.ops.xp.vstack([tables.doc_features(doc) for doc in docs]))
+    return model.ops.asarray2i(tables.docs_features(docs))
 
 
 def init(model: Model[InT, OutT], X: Optional[InT] = None, Y=None, *, init_W: Callable = uniform_init) -> None:

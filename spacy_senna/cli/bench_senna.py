@@ -1,0 +1,223 @@
+"""`bench-senna`: our `senna` drop-in against the SENNA binary, per task, same text, same run.
+
+Each program is run as a SENNA user runs it: the whole process, one sentence a line on stdin
+with `-usrtokens`, pinned to one core (`taskset -c CPU`, one BLAS thread), --repeat times,
+keeping the fastest run; and again on the text's first line, whose time is the load time.
+Words/s exclude the load: tokens out / (wall(text) - wall(one line)). Peak RSS is the child's
+own (wait4). Tasks as SENNA spells them: -pos, -chk, -ner, -srl (with -posvbs, on the first
+--srl-lines lines); SENNA runs POS first for each of them.
+
+The programs, one row each per task: SENNA (SENNA_DIR/senna-linux64, or SENNA_DIR/senna, with
+-path SENNA_DIR/), `python -m spacy_senna tag --model MODEL`, the installed `senna` console
+script when it is on the interpreter's bin folder, and `python -m spacy_senna tag` again with
+each --pythonpath DIR in front (an older checkout, for a before/after in the same run). The
+ratio column is words/s against SENNA's on the same task. With --in-process FILE, the `bench`
+command's per-component words/s on FILE are added (same core). SENNA's binary and data are
+never part of this project: SENNA_DIR is made by the user (e.g. senna_c's setup.sh).
+"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence
+
+import typer
+from wasabi import table
+
+from ._util import app, fail
+
+TASK_FLAGS: Dict[str, List[str]] = {
+    "pos": ["-usrtokens", "-pos"],
+    "chk": ["-usrtokens", "-chk"],
+    "ner": ["-usrtokens", "-ner"],
+    "srl": ["-usrtokens", "-posvbs", "-srl"],
+}
+SENNA_BINARIES = ("senna-linux64", "senna")
+ONE_THREAD = {
+    name: "1"
+    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS")
+}
+
+
+@dataclass
+class Program:
+    """A command line that reads SENNA's input on stdin (the task flags are appended)."""
+
+    name: str
+    argv: List[str]
+    env: Dict[str, str]
+
+
+@dataclass
+class Timing:
+    """One program on one task: the fastest of the runs on the text and on its first line."""
+
+    program: str
+    task: str
+    wall_s: float
+    load_s: float
+    maxrss_mb: float
+    tokens: int
+    predicates: Optional[int]
+    words_per_s: Optional[float]
+    ratio: Optional[float] = None
+
+
+def find_senna(senna_dir: Path) -> Path:
+    for name in SENNA_BINARIES:
+        if (senna_dir / name).is_file() and os.access(senna_dir / name, os.X_OK):
+            return senna_dir / name
+    fail(f"no SENNA binary ({' or '.join(SENNA_BINARIES)}) in {senna_dir}: make the folder with senna_c's setup.sh")
+
+
+def run_once(program: Program, flags: Sequence[str], text: Path, output: Path, cpu: Optional[int]):
+    """(wall seconds, peak RSS in MB) of one run, its stdout to `output`; fails on a non-zero exit."""
+    argv = [*program.argv, *flags]
+    if cpu is not None:
+        argv = ["taskset", "-c", str(cpu), *argv]
+    with text.open("rb") as stdin, output.open("wb") as stdout:
+        started = time.perf_counter()
+        child = subprocess.Popen(argv, stdin=stdin, stdout=stdout, stderr=subprocess.PIPE, env=program.env)
+        _, status, usage = os.wait4(child.pid, 0)
+        wall = time.perf_counter() - started
+    child.returncode = os.waitstatus_to_exitcode(status)
+    errors = child.stderr.read().decode("utf8", "replace").strip() if child.stderr else ""
+    if child.returncode != 0:
+        fail(f"{program.name} {' '.join(flags)} exited with {child.returncode}: {errors.splitlines()[-1] if errors else ''}")
+    return wall, usage.ru_maxrss / 1024
+
+
+def count_output(path: Path, srl: bool):
+    """Tokens in SENNA-format output (non-empty lines) and, for SRL, predicates (column 2 not '-')."""
+    tokens = predicates = 0
+    with path.open("rb") as lines:
+        for line in lines:
+            if not line.strip():
+                continue
+            tokens += 1
+            if srl:
+                columns = line.split(b"\t")
+                predicates += len(columns) > 2 and columns[2].strip() != b"-"
+    return tokens, (predicates if srl else None)
+
+
+def time_task(program: Program, task: str, text: Path, one_line: Path, work: Path, repeat: int, cpu) -> Timing:
+    flags = TASK_FLAGS[task]
+    if program.name == "SENNA":
+        flags = ["-path", program.env["SENNA_PATH"], *flags]
+    output = work / f"{program.name.replace(' ', '_').replace('/', '_')}.{task}.out"
+    full = min(run_once(program, flags, text, output, cpu) for _ in range(repeat))
+    load = min(run_once(program, flags, one_line, work / "one.out", cpu) for _ in range(repeat))
+    tokens, predicates = count_output(output, task == "srl")
+    seconds = full[0] - load[0]
+    return Timing(
+        program.name, task, round(full[0], 3), round(load[0], 3), round(full[1], 1), tokens, predicates,
+        round(tokens / seconds) if seconds > 0 else None,
+    )
+
+
+def programs(senna: Path, model: str, pythonpaths: Sequence[Path], console_script: bool) -> List[Program]:
+    env = {**os.environ, **ONE_THREAD}
+    found = [Program("SENNA", [str(senna)], {**env, "SENNA_PATH": f"{senna.parent}/"})]
+    ours = [sys.executable, "-m", "spacy_senna", "tag", "--model", model]
+    found.append(Program("ours", ours, env))
+    script = Path(sys.executable).parent / "senna"
+    if console_script and script.is_file():
+        found.append(Program("ours (senna script)", [str(script), "--model", model], env))
+    for path in pythonpaths:
+        paths = [str(path.resolve()), *[p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]]
+        found.append(Program(f"ours ({path})", ours, {**env, "PYTHONPATH": os.pathsep.join(paths)}))
+    return found
+
+
+def with_ratios(timings: List[Timing]) -> List[Timing]:
+    senna = {t.task: t.words_per_s for t in timings if t.program == "SENNA"}
+    for timing in timings:
+        reference = senna.get(timing.task)
+        if reference and timing.words_per_s:
+            timing.ratio = round(timing.words_per_s / reference, 2)
+    return timings
+
+
+def in_process(model: str, text: Path, cpu: Optional[int]) -> Dict:
+    """The `bench` command's JSON on `text` (its format auto-detected), in a child on the same core."""
+    argv = [sys.executable, "-m", "spacy_senna", "bench", model, str(text)]
+    if cpu is not None:
+        argv = ["taskset", "-c", str(cpu), *argv]
+    done = subprocess.run(argv, capture_output=True, env={**os.environ, **ONE_THREAD})
+    if done.returncode != 0:
+        fail(f"bench {model} {text} exited with {done.returncode}: {done.stderr.decode('utf8', 'replace').strip()[-300:]}")
+    return json.loads(done.stdout)
+
+
+@app.command("bench-senna")
+def bench_senna_cli(
+    senna_dir: Path = typer.Argument(..., help="SENNA's folder: the binary, hash/ and data/ (senna_c's setup.sh makes one)."),
+    text: Path = typer.Argument(..., help="One sentence a line, tokens split by spaces."),
+    model: str = typer.Option("training/senna", "--model", "-m", help="Our pipeline (spacy.load name or folder)."),
+    tasks: str = typer.Option("pos,chk,ner,srl", "--tasks", help="Comma-separated: pos, chk, ner, srl."),
+    repeat: int = typer.Option(3, "--repeat", "-r", min=1, help="Runs of each; the fastest counts."),
+    cpu: int = typer.Option(1, "--cpu", help="The core every program is pinned to (-1: not pinned)."),
+    srl_lines: int = typer.Option(1000, "--srl-lines", min=1, help="-srl runs on the first N lines."),
+    pythonpath: Optional[List[Path]] = typer.Option(None, "--pythonpath", help="Also time our drop-in with this checkout first on PYTHONPATH (repeatable)."),
+    console_script: bool = typer.Option(True, "--console-script/--no-console-script", help="Also time the installed `senna` script."),
+    in_process_input: Optional[Path] = typer.Option(None, "--in-process", help="Add the `bench` command's in-process words/s on this file (raw text or a corpus, e.g. WSJ .tsv.gz: pre-tokenised)."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Also write the JSON here."),
+) -> None:
+    """Words/s of our `senna` drop-in against SENNA's binary, per task, in one run: prints a table and JSON."""
+    names = [task.strip() for task in tasks.split(",") if task.strip()]
+    unknown = [task for task in names if task not in TASK_FLAGS]
+    if unknown or not names:
+        fail(f"--tasks: unknown task {unknown[0] if unknown else '(none)'}; expected some of {', '.join(TASK_FLAGS)}")
+    if not text.is_file():
+        fail(f"no text file {text}")
+    if not senna_dir.is_dir():
+        fail(f"no SENNA folder {senna_dir}")
+    pinned: Optional[int] = None if cpu < 0 else cpu
+    if pinned is not None and shutil.which("taskset") is None:
+        fail("taskset (util-linux) is not installed: pass --cpu -1 to run unpinned")
+    senna = find_senna(senna_dir)
+    with tempfile.TemporaryDirectory(prefix="bench-senna-") as tmp:
+        work = Path(tmp)
+        lines = [line for line in text.read_text(encoding="utf8").splitlines() if line.strip()]
+        if not lines:
+            fail(f"{text} has no sentences")
+        (work / "one.txt").write_text(lines[0] + "\n", encoding="utf8")
+        (work / "srl.txt").write_text("\n".join(lines[:srl_lines]) + "\n", encoding="utf8")
+        timings = []
+        for task in names:
+            task_text = work / "srl.txt" if task == "srl" else text
+            for program in programs(senna, model, pythonpath or [], console_script):
+                timing = time_task(program, task, task_text, work / "one.txt", work, repeat, pinned)
+                typer.echo(f"{timing.program:>24} -{task}: {timing.words_per_s or 0:>9,} words/s", err=True)
+                timings.append(timing)
+    with_ratios(timings)
+    words = sum(len(line.split()) for line in lines)
+    result = {
+        "text": str(text),
+        "sentences": len(lines),
+        "words": words,
+        "srl_lines": min(srl_lines, len(lines)),
+        "cpu": pinned,
+        "repeat": repeat,
+        "date": time.strftime("%Y-%m-%d"),
+        "loadavg": os.getloadavg(),
+        "timings": [asdict(t) for t in timings],
+    }
+    if in_process_input is not None:
+        result["in_process"] = in_process(model, in_process_input, pinned)
+    rows = [
+        (t.task, t.program, t.words_per_s, t.ratio, t.load_s, t.maxrss_mb, t.tokens, t.predicates if t.predicates is not None else "")
+        for t in timings
+    ]
+    header = ("task", "program", "words/s", "/ SENNA", "load s", "peak RSS MB", "tokens", "predicates")
+    typer.echo(table(rows, header=header, divider=True), err=True)
+    payload = json.dumps(result, indent=2)
+    typer.echo(payload)
+    if output is not None:
+        output.write_text(payload + "\n", encoding="utf8")
