@@ -191,6 +191,60 @@ def test_task_order_and_iob(model_dir, nlp3):
     assert sentences_of(out)[0][0] == ["          Apple", "      B-NP", "     B-ORG"]
 
 
+def _loaded(args, model):
+    """The components the drop-in loaded for these flags (its -verbose note)."""
+    _, err = tag(["--model", str(model), "-usrtokens", "-verbose", *args], "Apple buys it .\n")
+    line = next(line for line in err.splitlines() if line.startswith("[senna] loaded"))
+    return line.split("(", 1)[1].split(")", 1)[0].split(", ")
+
+
+def test_flags_load_only_what_they_need(tmp_path, nlp3):
+    """-ner loads no tagger or chunker; a chunker that embeds POS tags brings the tagger."""
+    nlp = spacy.blank("en")
+    nlp.add_pipe("sentencizer")
+    nlp.add_pipe("senna_tagger", config=SMALL)
+    nlp.add_pipe("senna_chunker", config={"model": {"hidden_width": 40, "tok2vec": {"token_features": ["tag"]}}})
+    nlp.add_pipe("senna_ner", config=SMALL)
+    train(nlp, make_examples(nlp), n_iter=2)
+    nlp.to_disk(tmp_path / "model")
+    model = tmp_path / "model"
+    assert _loaded(["-pos"], model) == ["sentencizer", "senna_tagger"]
+    assert _loaded(["-chk"], model) == ["sentencizer", "senna_tagger", "senna_chunker"]
+    assert _loaded(["-ner"], model) == ["sentencizer", "senna_ner"]
+    assert _loaded([], model) == ["sentencizer", "senna_tagger", "senna_chunker", "senna_ner"]
+    # the same columns as from the whole pipeline
+    loaded = spacy.load(model)
+    for flags in (["-chk"], ["-ner"], ["-pos", "-ner"]):
+        out, _ = tag(["--model", str(model), "-usrtokens", *flags], SENTENCE + "\n")
+        whole, _ = tag(["--model", str(model), "-usrtokens"], SENTENCE + "\n")
+        columns = [1 + ["-pos", "-chk", "-ner"].index(flag) for flag in flags]
+        expected = [[row[0]] + [row[c] for c in columns] for row in sentences_of(whole)[0]]
+        assert sentences_of(out) == [expected]
+    assert loaded.pipe_names[-1] == "senna_ner"
+
+
+def test_srl_with_pos_verbs_loads_the_tagger(srl_model_dir):
+    assert _loaded(["-srl"], srl_model_dir) == ["senna_srl"]
+    assert _loaded(["-posvbs", "-srl"], srl_model_dir) == ["senna_tagger", "senna_srl"]
+
+
+def test_needed_components_follow_listeners_and_keep_other_factories():
+    from spacy_senna.cli.tag_load import needed_components
+
+    config = {
+        "nlp": {"pipeline": ["tok2vec", "senna_tagger", "senna_ner", "parser"]},
+        "components": {
+            "tok2vec": {"factory": "tok2vec", "model": {}},
+            "senna_tagger": {"factory": "senna_tagger", "model": {}},
+            "senna_ner": {"factory": "senna_ner", "model": {"tok2vec": {"upstream": "tok2vec"}}},
+            "parser": {"factory": "parser", "model": {}},
+        },
+    }
+    assert needed_components(config, ["ner"], posvbs=False) == ["tok2vec", "senna_ner"]
+    assert needed_components(config, ["pos"], posvbs=False) == ["tok2vec", "senna_tagger"]
+    assert needed_components(config, ["chk"], posvbs=False) is None  # no chunker: load everything
+
+
 def test_bracket_tags(model_dir, nlp3):
     words = ["Angela", "Merkel", "visited", "New", "York", "City", "."]
     out, _ = tag(["--model", str(model_dir), "-chk", "-ner", "-brackettags"], " ".join(words))

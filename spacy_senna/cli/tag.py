@@ -172,11 +172,16 @@ def default_model() -> str:
     return DEFAULT_MODEL
 
 
-def load_model(name: str):
-    """spacy.load the pipeline; a TagError (one line) when that fails."""
+def load_model(name: str, opts: Optional[TagOptions] = None):
+    """spacy.load the pipeline (with `opts`, only what its flags need: tag_load.py); a
+    TagError (one line) when that fails."""
     import spacy
 
     try:
+        if opts is not None:
+            from .tag_load import load_for_tasks
+
+            return load_for_tasks(name, opts.tasks, user_tokens=opts.usrtokens, posvbs=opts.posvbs)
         return spacy.load(name)
     except Exception as err:  # spacy.load raises OSError, ValueError, config errors...
         problem = " ".join(str(err).split()) or type(err).__name__
@@ -601,7 +606,7 @@ def _run(argv: List[str], stdin: IO[bytes], stdout: IO[bytes], stderr: IO[str]) 
             log(f"-path {opts.path} ignored: spacy-senna needs no SENNA data directory")
         model = opts.model or default_model()
         start = time.perf_counter()
-        nlp = load_model(model)
+        nlp = load_model(model, opts)
         log(f"loaded {model} ({', '.join(nlp.pipe_names) or 'no components'}) in {time.perf_counter() - start:.1f}s")
         run = SennaTagRun(nlp, opts, log)
         log(
