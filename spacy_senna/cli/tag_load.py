@@ -10,19 +10,19 @@ SENNA one (they keep their own word tables and add the strings they write) neith
 stored vocabulary, whose strings take a third of the load time.
 """
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional, Sequence, Set
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Set, Tuple
 
-from spacy.language import Language
 from spacy.tokens import Doc
 from spacy.util import get_package_path, is_package, load_config, registry
 from spacy.vocab import Vocab
 
-# The annotation a senna model can embed (`token_features = [...]`) -> the factory setting it.
-ATTR_PROVIDERS = {"tag": "senna_tagger", "chunk": "senna_chunker"}
-# SENNA flag (no dash) -> the factory of its component.
-TASK_FACTORIES = {"pos": "senna_tagger", "chk": "senna_chunker", "ner": "senna_ner", "srl": "senna_srl"}
+from ..tasks import BY_FEATURE, BY_FLAG, SRL, TASKS
+
+SENNA_FACTORIES = {task.factory for task in TASKS}
 # Components that read nothing from the stored vocabulary.
-NO_VOCAB_FACTORIES = {*TASK_FACTORIES.values(), "sentencizer"}
+NO_VOCAB_FACTORIES = {*SENNA_FACTORIES, "sentencizer"}
+# What spacy.load can leave out besides components (serialization fields).
+FIELDS = ("tokenizer", "vocab")
 WHITESPACE_TOKENIZER = "spacy_senna.WhitespaceTokenizer.v1"
 
 
@@ -79,10 +79,11 @@ def needed_components(config: Dict[str, Any], tasks: Sequence[str], posvbs: bool
         block = config["components"][name]
         earlier = names[: names.index(name)]
         reads = set(_values_of(block.get("model", {}), "token_features"))
-        if factories[name] == "senna_srl" and (posvbs or block.get("predicates") in ("pos", "given")):
-            reads.add("tag")
+        if factories[name] == SRL.factory and (posvbs or block.get("predicates") in ("pos", "given")):
+            reads.add(BY_FLAG["pos"].feature)
         for attr in reads:
-            providers = [other for other in earlier if factories[other] == ATTR_PROVIDERS.get(attr)]
+            provider = BY_FEATURE[attr].factory if attr in BY_FEATURE else None
+            providers = [other for other in earlier if factories[other] == provider]
             if providers:
                 need(providers[-1])
         for upstream in _values_of(block.get("model", {}), "upstream"):
@@ -90,14 +91,13 @@ def needed_components(config: Dict[str, Any], tasks: Sequence[str], posvbs: bool
                 if other in factories:
                     need(other)
 
-    for task in tasks:
-        found = [name for name in names if factories[name] == TASK_FACTORIES[task]]
+    for flag in tasks:
+        found = [name for name in names if factories[name] == BY_FLAG[flag].factory]
         if not found:
             return None
         need(found[0])
     last = max(names.index(name) for name in needed)
-    senna = set(TASK_FACTORIES.values())
-    return [name for name in names[: last + 1] if name in needed or factories[name] not in senna]
+    return [name for name in names[: last + 1] if name in needed or factories[name] not in SENNA_FACTORIES]
 
 
 def _values_of(block: Any, key: str) -> Iterator[Any]:
@@ -110,18 +110,19 @@ def _values_of(block: Any, key: str) -> Iterator[Any]:
                 yield from _values_of(value, key)
 
 
-def load_for_tasks(name: str, tasks: Sequence[str], *, user_tokens: bool, posvbs: bool) -> Language:
-    """spacy.load the pipeline with only what the tasks need (see the module docstring)."""
-    import spacy
-
+def load_plan(name: str, tasks: Sequence[str], *, user_tokens: bool, posvbs: bool) -> Tuple[List[str], Dict[str, Any]]:
+    """What spacy.load leaves out for the tasks (SENNA flags; none: every task the pipeline
+    has), components and FIELDS, and the config overrides (see the module docstring)."""
     config_path = pipeline_config_path(name)
-    config = load_config(config_path) if config_path is not None else None
-    if config is not None and not tasks:  # no flag: every task the pipeline has
+    if config_path is None:
+        return [], {}
+    config = load_config(config_path)
+    if not tasks:
         factories = {block.get("factory") for block in config["components"].values()}
-        tasks = [task for task, factory in TASK_FACTORIES.items() if factory in factories]
-    keep = needed_components(config, tasks, posvbs) if config is not None and tasks else None
+        tasks = [task.flag for task in TASKS if task.factory in factories]
+    keep = needed_components(config, tasks, posvbs) if tasks else None
     if keep is None:
-        return spacy.load(name)
+        return [], {}
     exclude = [component for component in config["nlp"]["pipeline"] if component not in keep]
     overrides: Dict[str, Any] = {}
     if user_tokens:
@@ -129,4 +130,4 @@ def load_for_tasks(name: str, tasks: Sequence[str], *, user_tokens: bool, posvbs
         overrides["nlp"] = {"tokenizer": {"@tokenizers": WHITESPACE_TOKENIZER}}
         if all(config["components"][component].get("factory") in NO_VOCAB_FACTORIES for component in keep):
             exclude.append("vocab")
-    return spacy.load(name, exclude=exclude, config=overrides)
+    return exclude, overrides
