@@ -1,6 +1,5 @@
 """SENNA's token features: normalised word, capitalisation class and suffix, as integer ids."""
 import re
-import sys
 from collections import Counter
 from pathlib import Path
 from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple, TypeVar, Union
@@ -8,7 +7,7 @@ from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Ty
 import numpy
 import srsly
 from spacy.attrs import ORTH
-from spacy.strings import StringStore
+from spacy.strings import StringStore, hash_string
 from spacy.tokens import Doc
 from thinc.api import Model, deserialize_attr, serialize_attr
 from thinc.types import Ints2d
@@ -74,6 +73,10 @@ class FeatureTables:
 
     Rows 0 and 1 of both tables are PADDING and UNKNOWN. An empty instance (no words) stands
     for "not built yet", so it can be a Thinc attr that is filled in at initialisation.
+    Words are found by their 64-bit string hash (spaCy's, as in its StringStore) in a sorted
+    array: 12 bytes a word instead of a dict's ~100 with its strings and ints. Tables read
+    from bytes keep the words themselves serialised until `words` is asked for (inference
+    never does).
     """
 
     def __init__(
@@ -83,33 +86,64 @@ class FeatureTables:
         suffix_length: int = 2,
     ) -> None:
         self.suffix_length = suffix_length
-        # Interned: the tables of a pipeline's components share most words, and so their strings.
-        self.words: List[str] = [PADDING, UNKNOWN] + [sys.intern(w) for w in words if w not in (PADDING, UNKNOWN)]
         self.suffixes: List[str] = [PADDING, UNKNOWN] + [s for s in suffixes if s not in (PADDING, UNKNOWN)]
-        self.word_ids: Dict[str, int] = {w: i for i, w in enumerate(self.words)}
         self.suffix_ids: Dict[str, int] = {s: i for i, s in enumerate(self.suffixes)}
         self._cache: Dict[int, Tuple[int, int, int]] = {}
+        self._packed_words: Optional[bytes] = None
+        self._set_words([PADDING, UNKNOWN] + [w for w in words if w not in (PADDING, UNKNOWN)])
+
+    def _set_words(self, words: List[str], packed: Optional[bytes] = None) -> None:
+        """Index the words (row order); with `packed` (their msgpack), keep that instead of the list."""
+        self._n_words = len(words)
+        hashes = numpy.fromiter(map(hash_string, words), dtype="uint64", count=len(words))
+        order = numpy.argsort(hashes, kind="stable")
+        hashes = hashes[order]
+        last = numpy.append(hashes[1:] != hashes[:-1], True)  # a repeated word: its last row, as a dict
+        self._word_hashes = hashes[last]
+        self._word_rows = order[last].astype("int32")
+        self._words = None if packed is not None else words
+        self._packed_words = packed
+
+    @property
+    def words(self) -> List[str]:
+        """The words in row order."""
+        if self._words is None:
+            self._words = srsly.msgpack_loads(self._packed_words or srsly.msgpack_dumps([]))
+            self._packed_words = None
+        return self._words
 
     @property
     def is_empty(self) -> bool:
-        return len(self.words) <= 2
+        return self._n_words <= 2
 
     @property
     def n_words(self) -> int:
-        return len(self.words)
+        return self._n_words
 
     @property
     def n_suffixes(self) -> int:
         return len(self.suffixes)
 
+    def word_rows(self, normalized: Sequence[str]) -> numpy.ndarray:
+        """The word table row of each normalised word (UNKNOWN_ID for one not in the table)."""
+        wanted = numpy.fromiter(map(hash_string, normalized), dtype="uint64", count=len(normalized))
+        at = numpy.searchsorted(self._word_hashes, wanted).clip(0, max(0, len(self._word_hashes) - 1))
+        found = self._word_hashes[at] == wanted if len(self._word_hashes) else numpy.zeros(len(wanted), bool)
+        return numpy.where(found, self._word_rows[at] if len(self._word_rows) else 0, UNKNOWN_ID).astype("int32")
+
+    def texts_features(self, texts: Sequence[str]) -> Ints2d:
+        """(word row, caps class, suffix row) of each token text: shape (len(texts), 3)."""
+        normalized = [normalize_word(text) for text in texts]
+        rows = numpy.empty((len(texts), 3), dtype="int32")
+        rows[:, 0] = self.word_rows(normalized)
+        rows[:, 1] = [caps_class(text) for text in texts]
+        rows[:, 2] = [self.suffix_ids.get(norm[-self.suffix_length :], UNKNOWN_ID) for norm in normalized]
+        return rows
+
     def token_features(self, text: str) -> Tuple[int, int, int]:
         """(word row, caps class, suffix row) of one token."""
-        norm = normalize_word(text)
-        return (
-            self.word_ids.get(norm, UNKNOWN_ID),
-            caps_class(text),
-            self.suffix_ids.get(norm[-self.suffix_length :], UNKNOWN_ID),
-        )
+        word, caps, suffix = self.texts_features([text])[0].tolist()
+        return word, caps, suffix
 
     def doc_features(self, doc: Doc) -> Ints2d:
         """Feature rows of a doc, shape (len(doc), 3): word, caps, suffix."""
@@ -117,12 +151,20 @@ class FeatureTables:
 
     def docs_features(self, docs: Sequence[Doc]) -> Ints2d:
         """Feature rows of the docs' tokens, one after the other, shape (n_tokens, 3): each
-        distinct word is looked up once."""
+        distinct word is looked up once (and cached by orth id, which is a hash of the text)."""
         orths = numpy.concatenate([doc.to_array(ORTH) for doc in docs]) if docs else numpy.zeros((0,), "uint64")
         distinct, token_row = numpy.unique(orths, return_inverse=True)
-        strings = docs[0].vocab.strings if docs else None
-        rows = cached_by_orth(self._cache, distinct.tolist(), strings, self.token_features)
-        return numpy.array(rows, dtype="int32").reshape((len(rows), 3))[token_row.reshape((-1,))]
+        if len(self._cache) > _MAX_CACHE:
+            self._cache.clear()
+        keys = distinct.tolist()
+        values = [self._cache.get(key) for key in keys]
+        missing = [i for i, value in enumerate(values) if value is None]
+        if missing:
+            strings = docs[0].vocab.strings
+            computed = self.texts_features([strings[keys[i]] for i in missing]).tolist()
+            for i, row in zip(missing, computed):
+                values[i] = self._cache[keys[i]] = tuple(row)
+        return numpy.array(values, dtype="int32").reshape((len(values), 3))[token_row.reshape((-1,))]
 
     @classmethod
     def from_texts(
@@ -165,7 +207,10 @@ class FeatureTables:
     @classmethod
     def from_bytes(cls, data: bytes) -> "FeatureTables":
         msg = srsly.msgpack_loads(data)
-        return cls(msg["words"], msg["suffixes"], suffix_length=msg["suffix_length"])
+        tables = cls((), msg["suffixes"], suffix_length=msg["suffix_length"])
+        words = [PADDING, UNKNOWN] + [w for w in msg.pop("words") if w not in (PADDING, UNKNOWN)]
+        tables._set_words(words, packed=srsly.msgpack_dumps(words))
+        return tables
 
 
 @serialize_attr.register(FeatureTables)

@@ -37,6 +37,17 @@ def test_docs_features_are_each_tokens_features():
     assert tables.docs_features([]).shape == (0, 3)
 
 
+def test_tables_find_words_by_hash_before_and_after_bytes():
+    tables = FeatureTables(["the", "cat", "the", "0000"])
+    again = FeatureTables.from_bytes(tables.to_bytes())
+    for found in (tables, again):
+        # a repeated word has its last row, as a dict from the word list would give
+        assert [found.token_features(w)[0] for w in ("The", "cat", "1984", "dog")] == [4, 3, 5, 1]
+        assert found.n_words == 6 and not found.is_empty
+    assert again.words == tables.words == ["PADDING", "UNKNOWN", "the", "cat", "the", "0000"]
+    assert FeatureTables().is_empty and FeatureTables().token_features("x")[0] == 1
+
+
 def test_features_word_list(tmp_path):
     path = tmp_path / "words.lst"
     path.write_text("the\nPADDING\nUNKNOWN\n00\nparis\n", encoding="utf8")
