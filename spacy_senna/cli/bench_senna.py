@@ -29,6 +29,7 @@ from typing import Dict, List, Optional, Sequence
 import typer
 from wasabi import table
 
+from ..readers import FORMATS, SennaFormatError, read_sentences
 from ._util import app, fail
 
 TASK_FLAGS: Dict[str, List[str]] = {
@@ -68,6 +69,17 @@ class Timing:
     ratio: Optional[float] = None
 
 
+def text_lines(path: Path, fmt: str) -> List[str]:
+    """The sentences to tag, one a line with space-separated tokens: the file's non-empty lines
+    (fmt "text"), or the words of each sentence of a corpus file (a `convert` format)."""
+    if fmt == "text":
+        return [line for line in path.read_text(encoding="utf8").splitlines() if line.strip()]
+    try:
+        return [" ".join(sentence.words) for sentence in read_sentences(path, fmt) if sentence.words]
+    except SennaFormatError as err:
+        fail(str(err))
+
+
 def find_senna(senna_dir: Path) -> Path:
     for name in SENNA_BINARIES:
         if (senna_dir / name).is_file() and os.access(senna_dir / name, os.X_OK):
@@ -102,7 +114,7 @@ def count_output(path: Path, srl: bool):
             tokens += 1
             if srl:
                 columns = line.split(b"\t")
-                predicates += len(columns) > 2 and columns[2].strip() != b"-"
+                predicates += len(columns) > 1 and columns[1].strip() != b"-"
     return tokens, (predicates if srl else None)
 
 
@@ -158,7 +170,7 @@ def in_process(model: str, text: Path, cpu: Optional[int]) -> Dict:
 @app.command("bench-senna")
 def bench_senna_cli(
     senna_dir: Path = typer.Argument(..., help="SENNA's folder: the binary, hash/ and data/ (senna_c's setup.sh makes one)."),
-    text: Path = typer.Argument(..., help="One sentence a line, tokens split by spaces."),
+    text: Path = typer.Argument(..., help="One sentence a line, tokens split by spaces (or a corpus file: --format)."),
     model: str = typer.Option("training/senna", "--model", "-m", help="Our pipeline (spacy.load name or folder)."),
     tasks: str = typer.Option("pos,chk,ner,srl", "--tasks", help="Comma-separated: pos, chk, ner, srl."),
     repeat: int = typer.Option(3, "--repeat", "-r", min=1, help="Runs of each; the fastest counts."),
@@ -167,9 +179,12 @@ def bench_senna_cli(
     pythonpath: Optional[List[Path]] = typer.Option(None, "--pythonpath", help="Also time our drop-in with this checkout first on PYTHONPATH (repeatable)."),
     console_script: bool = typer.Option(True, "--console-script/--no-console-script", help="Also time the installed `senna` script."),
     in_process_input: Optional[Path] = typer.Option(None, "--in-process", help="Add the `bench` command's in-process words/s on this file (raw text or a corpus, e.g. WSJ .tsv.gz: pre-tokenised)."),
+    fmt: str = typer.Option("text", "--format", "-f", help=f"TEXT's format: text, or one of {', '.join(FORMATS)} (its words are tagged)."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Also write the JSON here."),
 ) -> None:
     """Words/s of our `senna` drop-in against SENNA's binary, per task, in one run: prints a table and JSON."""
+    if fmt != "text" and fmt not in FORMATS:
+        fail(f"--format: unknown format {fmt!r}; expected text or one of {', '.join(FORMATS)}")
     names = [task.strip() for task in tasks.split(",") if task.strip()]
     unknown = [task for task in names if task not in TASK_FLAGS]
     if unknown or not names:
@@ -184,14 +199,16 @@ def bench_senna_cli(
     senna = find_senna(senna_dir)
     with tempfile.TemporaryDirectory(prefix="bench-senna-") as tmp:
         work = Path(tmp)
-        lines = [line for line in text.read_text(encoding="utf8").splitlines() if line.strip()]
+        lines = text_lines(text, fmt)
         if not lines:
             fail(f"{text} has no sentences")
+        full_text = work / "text.txt"
+        full_text.write_text("\n".join(lines) + "\n", encoding="utf8")
         (work / "one.txt").write_text(lines[0] + "\n", encoding="utf8")
         (work / "srl.txt").write_text("\n".join(lines[:srl_lines]) + "\n", encoding="utf8")
         timings = []
         for task in names:
-            task_text = work / "srl.txt" if task == "srl" else text
+            task_text = work / "srl.txt" if task == "srl" else full_text
             for program in programs(senna, model, pythonpath or [], console_script):
                 timing = time_task(program, task, task_text, work / "one.txt", work, repeat, pinned)
                 typer.echo(f"{timing.program:>24} -{task}: {timing.words_per_s or 0:>9,} words/s", err=True)

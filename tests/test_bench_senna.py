@@ -1,0 +1,78 @@
+"""bench-senna: timing a SENNA-style program per task, and its table of ratios."""
+import os
+import subprocess
+import sys
+
+import pytest
+
+from spacy_senna.cli.bench_senna import Program, Timing, count_output, text_lines, time_task, with_ratios
+
+FAKE_SENNA = """#!/bin/sh
+# SENNA's output shape: the token, a tab, a tag; an empty line after each sentence
+while read -r line; do
+  for word in $line; do printf '%15s\\t%10s\\t%s\\n' "$word" "NN" "$1"; done
+  echo
+done
+"""
+
+
+@pytest.fixture
+def fake_senna(tmp_path):
+    path = tmp_path / "senna"
+    path.write_text(FAKE_SENNA, encoding="utf8")
+    path.chmod(0o755)
+    return path
+
+
+def test_count_output_counts_tokens_and_predicates(tmp_path):
+    output = tmp_path / "out.txt"
+    output.write_text("  The\t-\tB-A0\n  cat\tcat\tB-V\n\n   It\t-\tS-A0\n\n", encoding="utf8")
+    assert count_output(output, srl=False) == (3, None)
+    assert count_output(output, srl=True) == (3, 1)
+
+
+def test_time_task_runs_text_and_one_line(fake_senna, tmp_path):
+    text = tmp_path / "text.txt"
+    text.write_text("The cat sat .\nA dog .\n", encoding="utf8")
+    one = tmp_path / "one.txt"
+    one.write_text("The cat sat .\n", encoding="utf8")
+    program = Program("fake", [str(fake_senna)], dict(os.environ))
+    timing = time_task(program, "pos", text, one, tmp_path, repeat=2, cpu=None)
+    assert timing.tokens == 7 and timing.predicates is None
+    assert timing.wall_s >= timing.load_s >= 0 and timing.maxrss_mb > 0
+    assert (tmp_path / "fake.pos.out").read_text(encoding="utf8").count("\n\n") == 2
+
+
+def test_ratios_are_against_senna_on_the_same_task():
+    timings = [
+        Timing("SENNA", "pos", 1.0, 0.1, 190.0, 100, None, 50_000),
+        Timing("ours", "pos", 1.0, 0.1, 170.0, 100, None, 75_000),
+        Timing("ours", "chk", 1.0, 0.1, 170.0, 100, None, 30_000),
+        Timing("SENNA", "ner", 1.0, 0.1, 190.0, 100, None, None),
+        Timing("ours", "ner", 1.0, 0.1, 170.0, 100, None, 10_000),
+    ]
+    assert [t.ratio for t in with_ratios(timings)] == [1.0, 1.5, None, None, None]
+
+
+def test_corpus_files_are_tagged_one_sentence_a_line(tmp_path):
+    corpus = tmp_path / "dev.tsv"
+    corpus.write_text("The\tDT\ncat\tNN\n\nIt\tPRP\n", encoding="utf8")
+    assert text_lines(corpus, "wsj") == ["The cat", "It"]
+    plain = tmp_path / "plain.txt"
+    plain.write_text("a b\n\n c \n", encoding="utf8")
+    assert text_lines(plain, "text") == ["a b", " c "]
+
+
+def test_cli_errors_are_one_line(tmp_path):
+    text = tmp_path / "text.txt"
+    text.write_text("The cat .\n", encoding="utf8")
+    for args, message in [
+        ([str(tmp_path), str(text)], "no SENNA binary"),
+        ([str(tmp_path / "missing"), str(text)], "no SENNA folder"),
+        ([str(tmp_path), str(text), "--tasks", "pos,psg"], "unknown task psg"),
+    ]:
+        done = subprocess.run(
+            [sys.executable, "-m", "spacy_senna", "bench-senna", *args], capture_output=True, text=True, timeout=120
+        )
+        assert done.returncode == 1, done.stderr
+        assert message in done.stderr and "Traceback" not in done.stderr
