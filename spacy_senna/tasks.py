@@ -108,7 +108,8 @@ class TokenTags(Annotation):
         """One tag per token ('' where there is none)."""
         if self.extension:
             return [token._.get(self.extension) or "" for token in doc]
-        return [token.tag_ for token in doc]
+        strings = doc.vocab.strings  # from the hashes: no Token object per word
+        return [strings[tag] if tag else "" for tag in doc.to_array(TAG).tolist()]
 
     def has(self, doc: Doc, complete: bool = False) -> bool:
         if self.extension:
