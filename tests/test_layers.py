@@ -355,3 +355,38 @@ def test_dilated_window_rows_skip_neighbours_and_pad_past_the_ends():
     assert rows.tolist() == [[0, 1, 3], [0, 2, 4], [1, 3, 0], [2, 4, 0], [0, 5, 0]]
     with pytest.raises(ValueError, match="dilation must be positive"):
         SennaWindow(3, dilation=0)
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        # the tagger of training/senna: a shared-shape encoder (window, hidden) with characters
+        {"model": {"window_size": 1, "hidden_width": 0, "tok2vec": {"@architectures": "spacy_senna.WindowEncoder.v1", "hidden_width": 24, "embed": {"@architectures": "spacy_senna.SennaEmbed.v1", "char_width": 8}}}},
+        # a chunker reading POS tags; and a model with context layers after the hidden layer
+        {"model": {"hidden_width": 24, "tok2vec": {"token_features": ["tag"]}}},
+        {"model": {"hidden_width": 24, "context_dilations": [1, 2]}},
+    ],
+)
+def test_distinct_window_prediction_is_the_model_s(config, monkeypatch):
+    """The window network's first layer per distinct token gives the plain prediction's
+    scores (to float rounding), and SPACY_SENNA_KERNELS=0 gives the plain one itself."""
+    from spacy.training import Example
+
+    from spacy_senna.layers import distinct_window
+
+    fix_random_seed(0)
+    nlp = spacy.blank("en")
+    tagger = nlp.add_pipe("senna_tagger", config=config)
+    words = [["the", "cat", "sat", "on", "the", "mat", "."], ["the", "dog", "sat", "."], ["a", "cat", "."]]
+    tags = [["DT", "NN", "VBD", "IN", "DT", "NN", "."], ["DT", "NN", "VBD", "."], ["DT", "NN", "."]]
+    examples = [Example(Doc(nlp.vocab, words=w), Doc(nlp.vocab, words=w, tags=t)) for w, t in zip(words, tags)]
+    nlp.initialize(lambda: examples)
+    docs = [Doc(nlp.vocab, words=w, tags=t) for w, t in zip(words * 20, tags * 20)]
+    expected = tagger.model.predict(docs)
+    found = distinct_window.predict(tagger.model, docs)
+    assert len(found) == len(expected)
+    for a, b in zip(found, expected):
+        numpy.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+    assert distinct_window._predict_chain(tagger.model, docs) is not None  # the fast path ran
+    monkeypatch.setenv(kernels.ENV_VAR, "0")
+    assert all((a == b).all() for a, b in zip(distinct_window.predict(tagger.model, docs), expected))

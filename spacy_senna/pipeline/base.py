@@ -18,6 +18,7 @@ from spacy.vocab import Vocab
 from thinc.api import Model
 from thinc.types import Floats2d, Ints1d
 
+from ..layers import distinct_window
 from ..layers.crf import sll_loss, viterbi_decode
 from ..layers.embed import embed_layers, prepare_tables
 from ..tasks import Annotation, MissingTag, Task
@@ -98,7 +99,7 @@ class SennaSequencePipe(TrainablePipe):
             return [numpy.zeros((len(doc),), dtype="int32") for doc in docs]
         check_tags(self.name, self.model, docs)
         sentences, layout = split_docs(docs, skip_space=True)
-        tag_ids = self.decode(self.model.predict(sentences)) if sentences else []
+        tag_ids = self.decode(distinct_window.predict(self.model, sentences)) if sentences else []
         return join_sentences(tag_ids, layout, [len(doc) for doc in docs])
 
     def decode(self, scores: List[Floats2d]) -> List[Ints1d]:
