@@ -390,3 +390,16 @@ def test_distinct_window_prediction_is_the_model_s(config, monkeypatch):
     assert distinct_window._predict_chain(tagger.model, docs) is not None  # the fast path ran
     monkeypatch.setenv(kernels.ENV_VAR, "0")
     assert all((a == b).all() for a, b in zip(distinct_window.predict(tagger.model, docs), expected))
+
+
+def test_distinct_rows(monkeypatch):
+    from spacy_senna.layers import distinct_window
+
+    rng = numpy.random.default_rng(0)
+    base = rng.normal(size=(7, 5)).astype("float32")
+    rows = base[rng.integers(0, 7, size=50)]
+    for keys in (distinct_window.row_keys, lambda rows: numpy.zeros(len(rows))):  # then every key collides
+        monkeypatch.setattr(distinct_window, "row_keys", keys)
+        distinct, index = distinct_window.distinct_rows(rows)
+        assert len(distinct) == len(numpy.unique(rows, axis=0))
+        assert (distinct[index] == rows).all()

@@ -63,6 +63,24 @@ def _starts_window_network(model: Model) -> bool:
     return first._func.__module__ == "thinc.layers.clipped_linear"
 
 
+def distinct_rows(rows: numpy.ndarray):
+    """The distinct rows of a float32 matrix and the index of each row among them. Rows are
+    told apart by a random projection (one float64 each, fast to sort); should two different
+    rows share one, which the check catches, by their bytes."""
+    _, first, inverse = numpy.unique(row_keys(rows), return_index=True, return_inverse=True)
+    distinct = rows[first]
+    if not (distinct[inverse.reshape((-1,))] == rows).all():
+        as_bytes = numpy.ascontiguousarray(rows).view(f"V{rows.shape[1] * rows.itemsize}").reshape((-1,))
+        _, first, inverse = numpy.unique(as_bytes, return_index=True, return_inverse=True)
+        distinct = rows[first]
+    return distinct, inverse.reshape((-1,))
+
+
+def row_keys(rows: numpy.ndarray) -> numpy.ndarray:
+    """One float64 per row: its product with a fixed random vector."""
+    return rows.astype("float64") @ numpy.random.default_rng(rows.shape[1]).uniform(0.5, 1.5, size=rows.shape[1])
+
+
 def _first_layer(model: Model) -> Model:
     return model.layers[0] if _is_chain(model) else model
 
@@ -76,10 +94,9 @@ def _window_hidden(embed: Model, window: Model, hidden: Model, docs: list) -> Op
         return None
     flat = ops.xp.ascontiguousarray(ops.flatten(vectors), dtype="float32")
     n_tokens, width = flat.shape
-    distinct, token_type = numpy.unique(flat.view(f"V{width * 4}").reshape((-1,)), return_inverse=True)
+    distinct, token_type = distinct_rows(flat)
     if len(distinct) > MAX_DISTINCT_SHARE * n_tokens:
         return None
-    distinct = distinct.view("float32").reshape((-1, width))
     inner = hidden.layers[0]
     linear = _first_layer(inner)
     W, b = linear.get_param("W"), linear.get_param("b")
