@@ -36,22 +36,30 @@ def test_time_task_runs_text_and_one_line(fake_senna, tmp_path):
     text.write_text("The cat sat .\nA dog .\n", encoding="utf8")
     one = tmp_path / "one.txt"
     one.write_text("The cat sat .\n", encoding="utf8")
-    program = Program("fake", [str(fake_senna)], dict(os.environ))
-    timing = time_task(program, "pos", text, one, tmp_path, repeat=2, cpu=None)
-    assert timing.tokens == 7 and timing.predicates is None
-    assert timing.wall_s >= timing.load_s >= 0 and timing.maxrss_mb > 0
+    programs = [Program("fake", [str(fake_senna)], dict(os.environ)), Program("fake 2", [str(fake_senna)], dict(os.environ))]
+    timings = time_task(programs, "pos", text, one, tmp_path, repeat=2, cpu=None)
+    assert [t.program for t in timings] == ["fake", "fake 2"]
+    for timing in timings:
+        assert timing.tokens == 7 and timing.predicates is None
+        assert timing.wall_s > 0 and timing.load_s > 0 and timing.cpu_s >= 0 and timing.maxrss_mb > 0
     assert (tmp_path / "fake.pos.out").read_text(encoding="utf8").count("\n\n") == 2
+
+
+def _timing(program, task, words_per_s, words_per_cpu_s):
+    return Timing(program, task, 1.0, 0.1, 1.0, 0.1, 170.0, 100, None, words_per_s, words_per_cpu_s)
 
 
 def test_ratios_are_against_senna_on_the_same_task():
     timings = [
-        Timing("SENNA", "pos", 1.0, 0.1, 190.0, 100, None, 50_000),
-        Timing("ours", "pos", 1.0, 0.1, 170.0, 100, None, 75_000),
-        Timing("ours", "chk", 1.0, 0.1, 170.0, 100, None, 30_000),
-        Timing("SENNA", "ner", 1.0, 0.1, 190.0, 100, None, None),
-        Timing("ours", "ner", 1.0, 0.1, 170.0, 100, None, 10_000),
+        _timing("SENNA", "pos", 50_000, 40_000),
+        _timing("ours", "pos", 75_000, 100_000),
+        _timing("ours", "chk", 30_000, 30_000),
+        _timing("SENNA", "ner", None, 10_000),
+        _timing("ours", "ner", 10_000, 5_000),
     ]
-    assert [t.ratio for t in with_ratios(timings)] == [1.0, 1.5, None, None, None]
+    with_ratios(timings)
+    assert [t.ratio for t in timings] == [1.0, 1.5, None, None, None]
+    assert [t.cpu_ratio for t in timings] == [1.0, 2.5, None, 1.0, 0.5]
 
 
 def test_corpus_files_are_tagged_one_sentence_a_line(tmp_path):

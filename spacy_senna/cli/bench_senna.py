@@ -4,7 +4,9 @@ Each program is run as a SENNA user runs it: the whole process, one sentence a l
 with `-usrtokens`, pinned to one core (`taskset -c CPU`, one BLAS thread), --repeat times,
 keeping the fastest run; and again on the text's first line, whose time is the load time.
 Words/s exclude the load: tokens out / (wall(text) - wall(one line)). Peak RSS is the child's
-own (wait4). Tasks as SENNA spells them: -pos, -chk, -ner, -srl (with -posvbs, on the first
+own (wait4); words/cpu-s use the child's user + system time instead of wall time, steadier on
+a core other work shares. The programs take turns within each of the --repeat rounds. Tasks as
+SENNA spells them: -pos, -chk, -ner, -srl (with -posvbs, on the first
 --srl-lines lines); SENNA runs POS first for each of them.
 
 The programs, one row each per task: SENNA (SENNA_DIR/senna-linux64, or SENNA_DIR/senna, with
@@ -56,17 +58,32 @@ class Program:
 
 @dataclass
 class Timing:
-    """One program on one task: the fastest of the runs on the text and on its first line."""
+    """One program on one task: the fastest of its runs on the text and on its first line;
+    words/s exclude the load, by wall time and by the child's own CPU time (user + system,
+    steadier on a busy core)."""
 
     program: str
     task: str
     wall_s: float
     load_s: float
+    cpu_s: float
+    load_cpu_s: float
     maxrss_mb: float
     tokens: int
     predicates: Optional[int]
     words_per_s: Optional[float]
+    words_per_cpu_s: Optional[float]
     ratio: Optional[float] = None
+    cpu_ratio: Optional[float] = None
+
+
+@dataclass
+class Run:
+    """What one run of a program measured."""
+
+    wall_s: float
+    cpu_s: float
+    maxrss_mb: float
 
 
 def text_lines(path: Path, fmt: str) -> List[str]:
@@ -87,21 +104,22 @@ def find_senna(senna_dir: Path) -> Path:
     fail(f"no SENNA binary ({' or '.join(SENNA_BINARIES)}) in {senna_dir}: make the folder with senna_c's setup.sh")
 
 
-def run_once(program: Program, flags: Sequence[str], text: Path, output: Path, cpu: Optional[int]):
-    """(wall seconds, peak RSS in MB) of one run, its stdout to `output`; fails on a non-zero exit."""
+def run_once(program: Program, flags: Sequence[str], text: Path, output: Path, cpu: Optional[int]) -> Run:
+    """One run with stdout to `output`: wall and CPU seconds and peak RSS of the child (wait4);
+    fails on a non-zero exit."""
     argv = [*program.argv, *flags]
     if cpu is not None:
         argv = ["taskset", "-c", str(cpu), *argv]
     with text.open("rb") as stdin, output.open("wb") as stdout:
         started = time.perf_counter()
         child = subprocess.Popen(argv, stdin=stdin, stdout=stdout, stderr=subprocess.PIPE, env=program.env)
+        errors = child.stderr.read().decode("utf8", "replace").strip() if child.stderr else ""
         _, status, usage = os.wait4(child.pid, 0)
         wall = time.perf_counter() - started
     child.returncode = os.waitstatus_to_exitcode(status)
-    errors = child.stderr.read().decode("utf8", "replace").strip() if child.stderr else ""
     if child.returncode != 0:
         fail(f"{program.name} {' '.join(flags)} exited with {child.returncode}: {errors.splitlines()[-1] if errors else ''}")
-    return wall, usage.ru_maxrss / 1024
+    return Run(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)
 
 
 def count_output(path: Path, srl: bool):
@@ -118,19 +136,47 @@ def count_output(path: Path, srl: bool):
     return tokens, (predicates if srl else None)
 
 
-def time_task(program: Program, task: str, text: Path, one_line: Path, work: Path, repeat: int, cpu) -> Timing:
+def task_flags(program: Program, task: str) -> List[str]:
     flags = TASK_FLAGS[task]
-    if program.name == "SENNA":
-        flags = ["-path", program.env["SENNA_PATH"], *flags]
-    output = work / f"{program.name.replace(' ', '_').replace('/', '_')}.{task}.out"
-    full = min(run_once(program, flags, text, output, cpu) for _ in range(repeat))
-    load = min(run_once(program, flags, one_line, work / "one.out", cpu) for _ in range(repeat))
-    tokens, predicates = count_output(output, task == "srl")
-    seconds = full[0] - load[0]
-    return Timing(
-        program.name, task, round(full[0], 3), round(load[0], 3), round(full[1], 1), tokens, predicates,
-        round(tokens / seconds) if seconds > 0 else None,
-    )
+    return ["-path", program.env["SENNA_PATH"], *flags] if program.name == "SENNA" else flags
+
+
+def time_task(
+    programs: Sequence[Program], task: str, text: Path, one_line: Path, work: Path, repeat: int, cpu
+) -> List[Timing]:
+    """Each program on the text and on its first line, `repeat` rounds, the programs taking
+    turns within a round (so that a change in the machine's load hits them alike)."""
+    full: Dict[str, List[Run]] = {program.name: [] for program in programs}
+    load: Dict[str, List[Run]] = {program.name: [] for program in programs}
+    outputs = {program.name: work / f"{_file_name(program.name)}.{task}.out" for program in programs}
+    for _ in range(repeat):
+        for program in programs:
+            flags = task_flags(program, task)
+            full[program.name].append(run_once(program, flags, text, outputs[program.name], cpu))
+            load[program.name].append(run_once(program, flags, one_line, work / "one.out", cpu))
+    timings = []
+    for program in programs:
+        tokens, predicates = count_output(outputs[program.name], task == "srl")
+        wall = min(run.wall_s for run in full[program.name])
+        load_wall = min(run.wall_s for run in load[program.name])
+        cpu_s = min(run.cpu_s for run in full[program.name])
+        load_cpu = min(run.cpu_s for run in load[program.name])
+        timings.append(
+            Timing(
+                program.name, task, round(wall, 3), round(load_wall, 3), round(cpu_s, 3), round(load_cpu, 3),
+                round(max(run.maxrss_mb for run in full[program.name]), 1), tokens, predicates,
+                _rate(tokens, wall - load_wall), _rate(tokens, cpu_s - load_cpu),
+            )
+        )
+    return timings
+
+
+def _rate(tokens: int, seconds: float) -> Optional[float]:
+    return round(tokens / seconds) if seconds > 0 else None
+
+
+def _file_name(name: str) -> str:
+    return "".join(ch if ch.isalnum() else "_" for ch in name)
 
 
 def programs(senna: Path, model: str, pythonpaths: Sequence[Path], console_script: bool) -> List[Program]:
@@ -148,11 +194,14 @@ def programs(senna: Path, model: str, pythonpaths: Sequence[Path], console_scrip
 
 
 def with_ratios(timings: List[Timing]) -> List[Timing]:
-    senna = {t.task: t.words_per_s for t in timings if t.program == "SENNA"}
+    """Each timing's words/s (wall, CPU) over SENNA's on the same task."""
+    senna = {t.task: t for t in timings if t.program == "SENNA"}
     for timing in timings:
         reference = senna.get(timing.task)
-        if reference and timing.words_per_s:
-            timing.ratio = round(timing.words_per_s / reference, 2)
+        if reference is not None and reference.words_per_s and timing.words_per_s:
+            timing.ratio = round(timing.words_per_s / reference.words_per_s, 2)
+        if reference is not None and reference.words_per_cpu_s and timing.words_per_cpu_s:
+            timing.cpu_ratio = round(timing.words_per_cpu_s / reference.words_per_cpu_s, 2)
     return timings
 
 
@@ -207,11 +256,15 @@ def bench_senna_cli(
         (work / "one.txt").write_text(lines[0] + "\n", encoding="utf8")
         (work / "srl.txt").write_text("\n".join(lines[:srl_lines]) + "\n", encoding="utf8")
         timings = []
+        runs = programs(senna, model, pythonpath or [], console_script)
         for task in names:
             task_text = work / "srl.txt" if task == "srl" else full_text
-            for program in programs(senna, model, pythonpath or [], console_script):
-                timing = time_task(program, task, task_text, work / "one.txt", work, repeat, pinned)
-                typer.echo(f"{timing.program:>24} -{task}: {timing.words_per_s or 0:>9,} words/s", err=True)
+            for timing in time_task(runs, task, task_text, work / "one.txt", work, repeat, pinned):
+                typer.echo(
+                    f"{timing.program:>24} -{task}: {timing.words_per_s or 0:>9,} words/s, "
+                    f"{timing.words_per_cpu_s or 0:>9,} words/cpu-s",
+                    err=True,
+                )
                 timings.append(timing)
     with_ratios(timings)
     words = sum(len(line.split()) for line in lines)
@@ -229,10 +282,13 @@ def bench_senna_cli(
     if in_process_input is not None:
         result["in_process"] = in_process(model, in_process_input, pinned)
     rows = [
-        (t.task, t.program, t.words_per_s, t.ratio, t.load_s, t.maxrss_mb, t.tokens, t.predicates if t.predicates is not None else "")
+        (
+            t.task, t.program, t.words_per_s, t.ratio, t.words_per_cpu_s, t.cpu_ratio, t.load_s, t.maxrss_mb,
+            t.tokens, t.predicates if t.predicates is not None else "",
+        )
         for t in timings
     ]
-    header = ("task", "program", "words/s", "/ SENNA", "load s", "peak RSS MB", "tokens", "predicates")
+    header = ("task", "program", "words/s", "/ SENNA", "words/cpu-s", "/ SENNA", "load s", "peak RSS MB", "tokens", "predicates")
     typer.echo(table(rows, header=header, divider=True), err=True)
     payload = json.dumps(result, indent=2)
     typer.echo(payload)
