@@ -14,6 +14,7 @@ from thinc.api import Model
 from thinc.types import Floats2d, Ints1d
 
 from ..kernels import compiled
+from ..util import split_rows
 
 InT = List[Floats2d]
 OutT = List[Floats2d]
@@ -210,7 +211,8 @@ def _viterbi_compiled(kernels, model: Model, scores: List[numpy.ndarray], transi
         numpy.ascontiguousarray(start, dtype="float32"),
         numpy.ascontiguousarray(end, dtype="float32"),
     )
-    return numpy.split(paths, numpy.cumsum(lengths)[:-1])
+    return split_rows(paths, lengths)
+
 
 
 def viterbi(emissions, lengths, transitions, start, top_k: int = 4) -> numpy.ndarray:

@@ -16,6 +16,7 @@ from thinc.api import Model
 from thinc.types import Floats2d
 
 from ..kernels import enabled
+from ..util import split_rows
 from .window import window_rows
 
 MAX_DISTINCT_SHARE = 0.6  # above this share of distinct token vectors, the plain product is faster
@@ -117,4 +118,4 @@ def _window_hidden(embed: Model, window: Model, hidden: Model, docs: list) -> Op
     outputs = ops.clipped_linear(summed, attrs["slope"], attrs["offset"], attrs["min_val"], attrs["max_val"], inplace=True)
     for layer in inner.layers[1:] if _is_chain(inner) else []:
         outputs = layer.predict(outputs)
-    return ops.unflatten(outputs, lengths)
+    return split_rows(outputs, lengths)
