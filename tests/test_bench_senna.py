@@ -45,6 +45,19 @@ def test_time_task_runs_text_and_one_line(fake_senna, tmp_path):
     assert (tmp_path / "fake.pos.out").read_text(encoding="utf8").count("\n\n") == 2
 
 
+def test_programs_run_outside_the_current_folder(tmp_path, monkeypatch):
+    """`python -m spacy_senna` must import the program's own spacy_senna (its PYTHONPATH), not
+    a checkout in the folder the benchmark was started from."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "work").mkdir()
+    text = tmp_path / "text.txt"
+    text.write_text("a b\n", encoding="utf8")
+    program = Program("where", ["sh", "-c", "cat > /dev/null; pwd"], dict(os.environ))
+    timing = time_task([program], "pos", text, text, tmp_path / "work", repeat=1, cpu=None)[0]
+    assert timing.tokens == 1
+    assert (tmp_path / "work" / "where.pos.out").read_text(encoding="utf8").strip() == str(tmp_path / "work")
+
+
 def _timing(program, task, words_per_s, words_per_cpu_s):
     return Timing(program, task, 1.0, 0.1, 1.0, 0.1, 170.0, 100, None, words_per_s, words_per_cpu_s)
 

@@ -112,7 +112,11 @@ def run_once(program: Program, flags: Sequence[str], text: Path, output: Path, c
         argv = ["taskset", "-c", str(cpu), *argv]
     with text.open("rb") as stdin, output.open("wb") as stdout:
         started = time.perf_counter()
-        child = subprocess.Popen(argv, stdin=stdin, stdout=stdout, stderr=subprocess.PIPE, env=program.env)
+        # cwd: the output's folder, so that `python -m` imports spacy_senna from the program's
+        # environment (PYTHONPATH), not from the folder the benchmark was started in
+        child = subprocess.Popen(
+            argv, stdin=stdin, stdout=stdout, stderr=subprocess.PIPE, env=program.env, cwd=output.parent
+        )
         errors = child.stderr.read().decode("utf8", "replace").strip() if child.stderr else ""
         _, status, usage = os.wait4(child.pid, 0)
         wall = time.perf_counter() - started
@@ -207,10 +211,10 @@ def with_ratios(timings: List[Timing]) -> List[Timing]:
 
 def in_process(model: str, text: Path, cpu: Optional[int]) -> Dict:
     """The `bench` command's JSON on `text` (its format auto-detected), in a child on the same core."""
-    argv = [sys.executable, "-m", "spacy_senna", "bench", model, str(text)]
+    argv = [sys.executable, "-m", "spacy_senna", "bench", model, str(text.resolve())]
     if cpu is not None:
         argv = ["taskset", "-c", str(cpu), *argv]
-    done = subprocess.run(argv, capture_output=True, env={**os.environ, **ONE_THREAD})
+    done = subprocess.run(argv, capture_output=True, env={**os.environ, **ONE_THREAD}, cwd=tempfile.gettempdir())
     if done.returncode != 0:
         fail(f"bench {model} {text} exited with {done.returncode}: {done.stderr.decode('utf8', 'replace').strip()[-300:]}")
     return json.loads(done.stdout)
@@ -245,7 +249,10 @@ def bench_senna_cli(
     pinned: Optional[int] = None if cpu < 0 else cpu
     if pinned is not None and shutil.which("taskset") is None:
         fail("taskset (util-linux) is not installed: pass --cpu -1 to run unpinned")
-    senna = find_senna(senna_dir)
+    senna = find_senna(senna_dir.resolve())
+    if Path(model).exists():  # the programs run in a temporary folder
+        model = str(Path(model).resolve())
+    text = text.resolve()
     with tempfile.TemporaryDirectory(prefix="bench-senna-") as tmp:
         work = Path(tmp)
         lines = text_lines(text, fmt)
