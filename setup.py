@@ -43,7 +43,7 @@ setup(
         "Typing :: Typed",
     ],
     packages=find_packages(include=["spacy_senna", "spacy_senna.*"]),
-    package_data={"spacy_senna": ["py.typed", "_kernels.pyx"]},
+    package_data={"spacy_senna": ["py.typed"]},
     ext_modules=extensions(),
     python_requires=">=3.9",
     install_requires=[
