@@ -286,8 +286,6 @@ def bench_senna_cli(
         "loadavg": os.getloadavg(),
         "timings": [asdict(t) for t in timings],
     }
-    if in_process_input is not None:
-        result["in_process"] = in_process(model, in_process_input, pinned)
     rows = [
         (
             t.task, t.program, t.words_per_s, t.ratio, t.words_per_cpu_s, t.cpu_ratio, t.load_s, t.maxrss_mb,
@@ -297,6 +295,8 @@ def bench_senna_cli(
     ]
     header = ("task", "program", "words/s", "/ SENNA", "words/cpu-s", "/ SENNA", "load s", "peak RSS MB", "tokens", "predicates")
     typer.echo(table(rows, header=header, divider=True), err=True)
+    if in_process_input is not None:  # after the table, which is there even if this fails
+        result["in_process"] = in_process(model, in_process_input, pinned)
     payload = json.dumps(result, indent=2)
     typer.echo(payload)
     if output is not None:
