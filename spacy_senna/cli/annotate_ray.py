@@ -26,7 +26,7 @@ import logging
 import os
 import platform
 from bisect import bisect_right
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
 
@@ -299,7 +299,8 @@ def annotate_on_ray(
                 skip = set(range(n_shards)) - set(todo)
                 model = (model_name, job.identity["model"]["sha256"])
                 rows = _annotated_rows(model, inputs, offsets, fmt_in, fmt, shard_size, batch_size, workers, skip)
-                _write_shards(job, fmt, rows, todo, offsets, shard_size, inputs, stats, bar)
+                with closing(rows):  # whatever stops the loop stops the Ray job, before the cluster goes
+                    _write_shards(job, fmt, rows, todo, offsets, shard_size, inputs, stats, bar)
     finally:
         bar.close()
     return stats
