@@ -1,0 +1,140 @@
+"""Throughput of `annotate` on one file: the single-machine engine (--n-process 1, 2) against
+the Ray engine (--workers 1, 2) on a local Ray cluster, in one run, and a Ray run with one
+actor SIGKILLed half-way (counts and the time lost to the retry).
+
+    python scripts/make_big_text.py assets/ptb_pos/wsj_dev.tsv.gz corpus/wsj_dev_1M.txt --format wsj --words 1000000
+    python scripts/bench_annotate_ray.py training/ner/model-best corpus/wsj_dev_1M.txt
+
+Each run's steady rate is taken from its shard files' modification times (the words of shards
+1..K-1 over the time from shard 0's write to shard K-1's), its start-up cost as its time less
+its words at the steady rate. The Ray overhead is printed as the cluster's start (ray.init),
+the Ray runs' start-up (actors started, model loaded) less the single-machine runs', and the
+per-batch cost: the steady time per batch, Ray's less the single-machine engine's.
+"""
+import json
+import os
+import shutil
+import signal
+import tempfile
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Callable, Dict, List
+
+import ray
+import spacy
+import typer
+
+from spacy_senna.cli.annotate import DEFAULT_BATCH_SIZE, annotate
+from spacy_senna.cli.annotate_ray import annotate_on_ray
+
+
+def timed(run: Callable[[], Dict[str, int]]) -> Dict[str, float]:
+    start = time.perf_counter()
+    stats = run()
+    seconds = time.perf_counter() - start
+    return {**stats, "seconds": seconds, "words_per_s": stats["words"] / seconds}
+
+
+def actor_pids() -> List[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if b"Annotator" in (entry / "cmdline").read_bytes():
+                    pids.append(int(entry.name))
+            except OSError:
+                pass
+    return pids
+
+
+def main(
+    model: str = typer.Argument(..., help="Pipeline folder or package."),
+    input_path: Path = typer.Argument(..., help="Plain text, one doc a line."),
+    shard_size: int = typer.Option(10000, "--shard-size"),
+    batch_size: int = typer.Option(DEFAULT_BATCH_SIZE, "--batch-size"),
+) -> None:
+    nlp = spacy.load(model)
+    n_lines = sum(1 for _ in input_path.open("rb"))
+    n_batches = -(-n_lines // batch_size)
+    work = Path(tempfile.mkdtemp(prefix="bench_annotate_ray."))
+    rows = {}
+
+    def out(name: str) -> Path:
+        shutil.rmtree(work / name, ignore_errors=True)
+        return work / name
+
+    for n in (1, 2):
+        rows[f"local --n-process {n}"] = timed(
+            lambda: annotate(nlp, input_path, out(f"local{n}"), shard_size=shard_size, batch_size=batch_size,
+                             n_process=n, progress=False)
+        )
+    shard_words = [0] * -(-n_lines // shard_size)
+    for i, line in enumerate(input_path.open(encoding="utf8")):
+        shard_words[i // shard_size] += len(line.split())
+    start = time.perf_counter()
+    ray.init(num_cpus=2, include_dashboard=False)
+    cluster_start = time.perf_counter() - start
+    try:
+        for n in (1, 2):
+            rows[f"ray --workers {n}"] = timed(
+                lambda: annotate_on_ray(nlp, str(input_path), out(f"ray{n}"), shard_size=shard_size,
+                                        batch_size=batch_size, workers=n, model_name=model, progress=False)
+            )
+        clean = timed(
+            lambda: annotate_on_ray(nlp, str(input_path), out("clean.jsonl"), shard_size=shard_size,
+                                    batch_size=batch_size, workers=2, model_name=model, progress=False)
+        )
+        killed: Dict[str, int] = {}
+        output_jsonl = out("killed.jsonl")
+
+        def kill_half_way() -> None:
+            while len(list(output_jsonl.glob("shard-*"))) < max(1, n_lines // shard_size // 2):
+                time.sleep(0.05)
+            pids = actor_pids()
+            if pids:
+                os.kill(pids[0], signal.SIGKILL)
+                killed["at_shard"] = len(list(output_jsonl.glob("shard-*")))
+
+        threading.Thread(target=kill_half_way, daemon=True).start()
+        faulty = timed(
+            lambda: annotate_on_ray(nlp, str(input_path), output_jsonl, shard_size=shard_size, batch_size=batch_size,
+                                    workers=2, model_name=model, progress=False)
+        )
+    finally:
+        ray.shutdown()
+    words = rows["local --n-process 1"]["words"]
+    print(f"input: {input_path} ({n_lines:,} lines, {words:,} words), model {model}, batch {batch_size}, "
+          f"shard {shard_size}, os.cpu_count()={os.cpu_count()}, load average {os.getloadavg()[0]:.2f}")
+    print(f"{'engine':<22}{'seconds':>9}{'words/s':>10}{'vs local -n 1':>15}{'steady words/s':>16}{'start-up s':>12}")
+    base = rows["local --n-process 1"]["words_per_s"]
+    steady = {}
+    for name, row in rows.items():
+        assert row["words"] == words, (name, row)
+        folder = work / {"local --n-process 1": "local1", "local --n-process 2": "local2"}.get(name, f"ray{name[-1]}")
+        times = [path.stat().st_mtime for path in sorted(folder.glob("shard-*"))]
+        steady[name] = sum(shard_words[1:]) / (times[-1] - times[0])
+        start_up = row["seconds"] - words / steady[name]
+        row["start_up"] = start_up
+        print(f"{name:<22}{row['seconds']:>9.1f}{row['words_per_s']:>10,.0f}{row['words_per_s'] / base:>14.2f}x"
+              f"{steady[name]:>16,.0f}{start_up:>12.1f}")
+    print(f"Ray overhead: cluster start (ray.init) {cluster_start:.1f} s")
+    for n in (1, 2):
+        local, on_ray = f"local --n-process {n}", f"ray --workers {n}"
+        per_batch = (words / steady[on_ray] - words / steady[local]) / n_batches
+        print(f"  {n} worker(s) against --n-process {n}: start-up {rows[on_ray]['start_up'] - rows[local]['start_up']:+.1f} s, "
+              f"{1000 * per_batch:+.1f} ms per batch of {batch_size} lines ({n_batches:,} batches)")
+    lines = Counter(json.loads(line)["line"] for path in sorted(output_jsonl.glob("shard-*"))
+                    for line in path.read_text(encoding="utf8").splitlines())
+    duplicates = sum(count - 1 for count in lines.values())
+    missing = len(set(range(1, n_lines + 1)) - set(lines))
+    print(f"fault run (JSONL out, 2 workers, one actor SIGKILLed after shard {killed.get('at_shard', 'none')}): "
+          f"input records {n_lines:,}, output records {sum(lines.values()):,}, duplicates {duplicates}, "
+          f"missing {missing}; {faulty['seconds']:.1f} s against {clean['seconds']:.1f} s without the kill: "
+          f"{faulty['seconds'] - clean['seconds']:+.1f} s lost to the retry")
+    shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    typer.run(main)
