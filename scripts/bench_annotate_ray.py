@@ -31,10 +31,11 @@ from spacy_senna.cli.annotate_ray import annotate_on_ray
 
 
 def timed(run: Callable[[], Dict[str, int]]) -> Dict[str, float]:
-    start = time.perf_counter()
+    """The run's counts, its wall time, words/s, and this process's CPU time (the driver's)."""
+    start, cpu = time.perf_counter(), time.process_time()
     stats = run()
     seconds = time.perf_counter() - start
-    return {**stats, "seconds": seconds, "words_per_s": stats["words"] / seconds}
+    return {**stats, "seconds": seconds, "words_per_s": stats["words"] / seconds, "cpu": time.process_time() - cpu}
 
 
 def actor_pids() -> List[int]:
@@ -120,6 +121,10 @@ def main(
         print(f"{name:<22}{row['seconds']:>9.1f}{row['words_per_s']:>10,.0f}{row['words_per_s'] / base:>14.2f}x"
               f"{steady[name]:>16,.0f}{start_up:>12.1f}")
     print(f"Ray overhead: cluster start (ray.init) {cluster_start:.1f} s")
+    for n in (1, 2):
+        row = rows[f"ray --workers {n}"]
+        print(f"  driver CPU with {n} worker(s): {row['cpu']:.1f} s, {1e6 * row['cpu'] / words:.1f} us a word: "
+              f"the driver alone caps a job at ~{words / row['cpu']:,.0f} words/s")
     for n in (1, 2):
         local, on_ray = f"local --n-process {n}", f"ray --workers {n}"
         per_batch = (words / steady[on_ray] - words / steady[local]) / n_batches

@@ -4,12 +4,11 @@ for record, with a worker killed, after a killed driver, and with a bad line.
 The cluster (`ray.init(num_cpus=2)`) is started once for the module; the CLI runs start
 their own. Skipped when Ray Data is not installed (the `ray` extra).
 """
+import gzip
 import json
 import os
-import shutil
 import signal
 import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -21,12 +20,12 @@ import spacy
 
 from spacy_senna.cli.annotate import annotate
 
-from .test_senna_cli import LINES, PYTHON, model_dir, nlp3  # noqa: F401  (fixtures)
+from .test_senna_cli import LINES, PYTHON, _running, model_dir, needs_proc, nlp3  # noqa: F401  (fixtures)
 
 ray = pytest.importorskip("ray")
 pytest.importorskip("ray.data")
 
-from spacy_senna.cli.annotate_ray import Inputs, annotate_on_ray  # noqa: E402
+from spacy_senna.cli.annotate_ray import Inputs, RayJobError, annotate_on_ray  # noqa: E402
 
 ACTOR_TITLE = "Annotator"  # in the process title of Ray Data's actors: ray::MapWorker(MapBatches(Annotator))
 
@@ -91,34 +90,22 @@ def test_ray_reads_a_folder_or_a_glob_in_order(ray_cluster, nlp3, model_dir, tmp
     (folder / ".hidden.txt").write_text("not input\n")
     both = tmp_path / "both.txt"
     both.write_bytes((folder / "a.txt").read_bytes() + (folder / "b.txt").read_bytes())
+    with gzip.open(folder / "b.txt.gz", "wb") as file:  # read through Ray's decompression
+        file.write((folder / "b.txt").read_bytes())
+    (folder / "b.txt").unlink()
     expected = tmp_path / "expected.jsonl"
     annotate(nlp3, both, expected, shard_size=4, progress=False)
-    files = [str(folder / "a.txt"), str(folder / "b.txt")]
+    files = [str(folder / "a.txt"), str(folder / "b.txt.gz")]
     assert Inputs(str(folder)).files == files and Inputs(str(folder / "?.t*")).files == files
     output = tmp_path / "out.jsonl"
     annotate_on_ray(nlp3, str(folder), output, shard_size=4, workers=1, progress=False, model_name=str(model_dir))
     records = jsonl_records(output)
     assert [(Path(r.pop("file")).name, r["line"]) for r in records] == [
-        *(("a.txt", i) for i in range(1, 10)), *(("b.txt", i) for i in range(1, 6))
+        *(("a.txt", i) for i in range(1, 10)), *(("b.txt.gz", i) for i in range(1, 6))
     ]
     assert [r["tokens"] for r in records] == [r["tokens"] for r in jsonl_records(expected)]
     with pytest.raises(ValueError, match="no files found"):
         annotate_on_ray(nlp3, str(folder / "*.jsonl"), tmp_path / "none", model_name=str(model_dir))
-
-
-def _actor_pids():
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if ACTOR_TITLE in (entry / "cmdline").read_bytes().decode("utf8", "replace"):
-                    pids.append(int(entry.name))
-            except OSError:
-                pass
-    return pids
-
-
-needs_proc = pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="needs Linux /proc")
 
 
 @needs_proc
@@ -132,7 +119,7 @@ def test_ray_a_killed_worker_is_retried_exactly_once(ray_cluster, nlp3, model_di
         deadline = time.monotonic() + 120
         while not (output / "shard-00000.jsonl").exists() and time.monotonic() < deadline:
             time.sleep(0.05)
-        pids = _actor_pids()
+        pids = _running(ACTOR_TITLE)
         if pids:
             os.kill(pids[0], signal.SIGKILL)
             killed.update(pid=pids[0], shards_then=len(list(output.glob("shard-*"))))
@@ -230,6 +217,12 @@ def test_ray_resumes_the_single_machine_engine_and_checks_the_job(ray_cluster, n
     stats = annotate_on_ray(nlp3, str(source), part, shard_size=10, model_name=str(model_dir), progress=False)
     assert (stats["shards_skipped"], stats["shards_written"], stats["docs"]) == (1, 2, 20)
     assert shard_files(part)[1] == shard_files(expected)[1]
+    # workers that load another model than the driver's (another version on a node): refused
+    other_model = tmp_path / "other_model"
+    spacy.blank("en").to_disk(other_model)
+    with pytest.raises(RayJobError, match="is not the model the job was started with"):
+        annotate_on_ray(nlp3, str(source), tmp_path / "o", shard_size=10, model_name=str(other_model), progress=False)
+    assert not list((tmp_path / "o").glob("shard-*"))
 
 
 @needs_proc

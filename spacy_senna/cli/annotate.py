@@ -264,6 +264,26 @@ def job_identity(
     }
 
 
+def open_job(
+    nlp: Language,
+    model_name: str,
+    input_path: Union[Path, Dict[str, Any]],
+    output: Path,
+    fmt_in: str,
+    shard_size: int,
+) -> Job:
+    """OUTPUT's job (see job_identity for `input_path`): started, or resumed after its checks."""
+    if shard_size < 1:
+        raise ValueError("--shard-size must be at least 1")
+    fmt = output_format(output)
+    if output.exists() and not output.is_dir():
+        raise ValueError(f"{output} is a file, not a directory of shards: name another OUTPUT")
+    output.mkdir(parents=True, exist_ok=True)
+    job = Job(output, job_identity(nlp, model_name, input_path, fmt_in, shard_size, fmt))
+    job.open(fmt)
+    return job
+
+
 def annotate(
     nlp: Language,
     input_path: Path,
@@ -283,14 +303,8 @@ def annotate(
     """
     from tqdm import tqdm
 
-    if shard_size < 1:
-        raise ValueError("--shard-size must be at least 1")
+    job = open_job(nlp, model_name, input_path, output, fmt_in, shard_size)
     fmt = output_format(output)
-    if output.exists() and not output.is_dir():
-        raise ValueError(f"{output} is a file, not a directory of shards: name another OUTPUT")
-    output.mkdir(parents=True, exist_ok=True)
-    job = Job(output, job_identity(nlp, model_name, input_path, fmt_in, shard_size, fmt))
-    job.open(fmt)
     stats = {"shards_written": 0, "shards_skipped": 0, "docs": 0, "words": 0}
     guard = PipeGuard()
     stopped: List[BaseException] = []  # why the feed ended early: raised once the pool is done

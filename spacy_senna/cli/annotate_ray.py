@@ -25,7 +25,6 @@ import json
 import logging
 import os
 import platform
-from bisect import bisect_right
 from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
@@ -49,9 +48,9 @@ from .annotate import (
     Job,
     doc_record,
     input_identity,
-    job_identity,
     line_record,
     model_identity,
+    open_job,
     output_format,
     shard_name,
 )
@@ -110,19 +109,21 @@ class Inputs:
     def identity(self) -> Dict[str, Any]:
         """input_identity's record (size, a hash of the ends) for the files together.
 
-        One local file gives input_identity's own record, so that the engines resume each other.
+        One local file gives input_identity's own record, so that the engines resume each other;
+        the files are named relative to their common folder (a copy elsewhere is the same input).
         """
         if self.local and len(self.files) == 1:
             return input_identity(Path(self.files[0]))
         digest = hashlib.sha256()
         total = 0
+        common = os.path.commonpath(self.files) if len(self.files) > 1 else self.files[0]
         for path in self.files:
             with self.filesystem.open_input_file(path) as file:
                 size = file.size()
                 head = file.read(ENDS_BYTES)
                 file.seek(max(0, size - ENDS_BYTES))
                 ends = hashlib.sha256(head + file.read(ENDS_BYTES)).hexdigest()
-            digest.update(json.dumps([path, size, ends]).encode("utf8"))
+            digest.update(json.dumps([path[len(common) :], size, ends]).encode("utf8"))
             total += size
         return {"path": self.spec, "files": len(self.files), "size": total, "sha256_ends": digest.hexdigest()}
 
@@ -188,9 +189,12 @@ def _raw_lines(f: "pyarrow.NativeFile") -> Iterator[bytes]:
 def count_lines(inputs: Inputs) -> List[int]:
     """Each file's line count, read here (a pass over the bytes, cheap next to tagging them)."""
     counts = []
-    for path in inputs.files:
-        with inputs.filesystem.open_input_stream(path, compression="detect") as stream:
-            counts.append(sum(1 for _ in _raw_lines(stream)))
+    for index, path in enumerate(inputs.files):
+        try:
+            with inputs.filesystem.open_input_stream(path, compression="detect") as stream:
+                counts.append(sum(1 for _ in _raw_lines(stream)))
+        except OSError as err:  # unreadable, or not the compressed stream its name says
+            raise SennaFormatError(inputs.name(index), f"cannot read the file: {one_line(err)}") from None
     return counts
 
 
@@ -271,19 +275,13 @@ def annotate_on_ray(
     """
     from tqdm import tqdm
 
-    if shard_size < 1:
-        raise ValueError("--shard-size must be at least 1")
     if workers < 1:
         raise ValueError("--workers must be at least 1")
     if not model_name:
         raise ValueError("the Ray engine needs the model's name or folder, which each worker loads")
-    fmt = output_format(output)
-    if output.exists() and not output.is_dir():
-        raise ValueError(f"{output} is a file, not a directory of shards: name another OUTPUT")
     inputs = Inputs(input_spec)
-    output.mkdir(parents=True, exist_ok=True)
-    job = Job(output, job_identity(nlp, model_name, inputs.identity(), fmt_in, shard_size, fmt))
-    job.open(fmt)
+    job = open_job(nlp, model_name, inputs.identity(), output, fmt_in, shard_size)
+    fmt = output_format(output)
     stats = {"shards_written": 0, "shards_skipped": 0, "docs": 0, "words": 0}
     bar = tqdm(unit=" words", unit_scale=True, disable=not progress, dynamic_ncols=True)
     try:
