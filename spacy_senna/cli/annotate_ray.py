@@ -202,14 +202,23 @@ def count_lines(inputs: Inputs) -> List[int]:
 
 
 class Annotator:
-    """A Ray Data actor: the pipeline, loaded once, turning line rows into output rows
-    (file, line, the doc's shard record, the line's problem or "", the doc's word count)."""
+    """A Ray Data actor: the pipeline, loaded once, turning line rows into output rows (file,
+    line, payload, the line's problem or "", the doc's word count).
 
-    def __init__(self, model: str, model_sha256: str, fmt_in: str, fmt: str, names: List[str], batch_size: int):
+    A JSONL row's payload is its doc's line; for DocBin shards, the last row of each run of
+    the batch's rows in one shard carries their docs as one DocBin (the others b""), which
+    spares the driver a DocBin to decode per doc.
+    """
+
+    def __init__(
+        self, model: str, model_sha256: str, fmt_in: str, fmt: str, names: List[str], batch_size: int,
+        offsets: List[int], shard_size: int,
+    ):
         self.nlp = spacy.load(model)
         if model_identity(self.nlp, model)["sha256"] != model_sha256:
             raise RayJobError(f"{model} on {platform.node()} is not the model the job was started with")
         self.fmt_in, self.fmt, self.names, self.batch_size = fmt_in, fmt, names, batch_size
+        self.offsets, self.shard_size = offsets, shard_size
 
     def __call__(self, batch: Dict[str, numpy.ndarray]) -> Dict[str, numpy.ndarray]:
         files, lines, raws = batch["file"], batch["line"], batch["raw"]
@@ -225,11 +234,18 @@ class Annotator:
             texts.append((text, (i, meta)))
         payloads = [b""] * len(lines)
         words = numpy.zeros(len(lines), dtype="int64")
+        docs = []
         for doc, (i, meta) in self.nlp.pipe(texts, as_tuples=True, batch_size=self.batch_size):
             if meta:
                 doc.user_data["meta"] = meta
-            payloads[i] = self._payload(doc, int(lines[i]), self.names[files[i]])
             words[i] = len(doc)
+            if self.fmt == "jsonl":
+                payloads[i] = self._jsonl_line(doc, int(lines[i]), self.names[files[i]])
+            else:
+                docs.append(doc)
+                if i + 1 == len(lines) or self._shard(files[i + 1], lines[i + 1]) != self._shard(files[i], lines[i]):
+                    payloads[i] = FastDocBin(store_user_data=True, docs=docs).to_bytes()
+                    docs = []
         return {
             "file": files,
             "line": lines,
@@ -238,14 +254,14 @@ class Annotator:
             "words": words,
         }
 
-    def _payload(self, doc: Any, line_no: int, name: str) -> bytes:
-        """The doc as its shard holds it: a JSONL line, or a one-doc DocBin to merge."""
-        if self.fmt == "jsonl":
-            record = doc_record(doc, line_no)
-            if len(self.names) > 1:
-                record = {"file": name, **record}
-            return (json.dumps(record, ensure_ascii=False) + "\n").encode("utf8")
-        return FastDocBin(store_user_data=True, docs=[doc]).to_bytes()
+    def _shard(self, file: int, line_no: int) -> int:
+        return (self.offsets[file] + int(line_no) - 1) // self.shard_size
+
+    def _jsonl_line(self, doc: Any, line_no: int, name: str) -> bytes:
+        record = doc_record(doc, line_no)
+        if len(self.names) > 1:
+            record = {"file": name, **record}
+        return (json.dumps(record, ensure_ascii=False) + "\n").encode("utf8")
 
 
 # -- the driver -------------------------------------------------------------------------------
@@ -334,6 +350,8 @@ def _annotated_rows(
         "fmt": fmt,
         "names": names,
         "batch_size": batch_size,
+        "offsets": offsets,
+        "shard_size": shard_size,
     }
     # reading takes no CPU slot, so that `workers` actors on as many CPUs leave it room to run
     dataset = ray.data.read_datasource(source, num_cpus=0).map_batches(
@@ -409,20 +427,29 @@ def _write_shard(job: Job, index: int, fmt: str, payloads: List[bytes], stats: D
             partial.write_bytes(b"".join(payloads))
         else:
             doc_bin = FastDocBin(store_user_data=True)
-            for payload in payloads:
+            for payload in filter(None, payloads):
                 doc_bin.merge(FastDocBin(store_user_data=True).from_bytes(payload))
+            if len(doc_bin) != len(payloads):
+                raise RayJobError(f"Ray returned {len(doc_bin)} docs for the {len(payloads)} records of {final.name}")
             doc_bin.to_disk(partial)
     job.finish_shard(final.name, len(payloads))
     stats["shards_written"] += 1
 
 
 def _first_line(err: BaseException) -> str:
-    """The cause of a Ray error on one line (its innermost message, without the traceback)."""
-    cause = getattr(err, "cause", None) or err.__cause__
-    if isinstance(cause, BaseException) and cause is not err:
-        return _first_line(cause)
-    text = str(err).strip().splitlines()
-    return one_line(Exception(text[-1] if text else type(err).__name__))
+    """A Ray error on one line: a RayJobError's message found in it (an actor refusing its
+    model), else the innermost cause's last line, without the tracebacks."""
+    chain: List[BaseException] = []
+    while isinstance(err, BaseException) and err not in chain:
+        chain.append(err)
+        err = getattr(err, "cause", None) or err.__cause__ or err.__context__  # type: ignore[assignment]
+    ours = f"{RayJobError.__module__}.{RayJobError.__qualname__}: "
+    for link in chain:
+        for line in str(link).splitlines():
+            if line.strip().startswith(ours):
+                return one_line(Exception(line.strip()[len(ours) :]))
+    text = str(chain[-1]).strip().splitlines()
+    return one_line(Exception(text[-1] if text else type(chain[-1]).__name__))
 
 
 @contextmanager
