@@ -6,7 +6,7 @@ from spacy.util import registry
 from thinc.api import Dropout, HardTanh, Linear, Model, chain, concatenate, residual, with_array
 from thinc.types import Floats2d
 
-from .layers.gazetteer import find_gazetteers  # noqa: F401  (its home is the layer that reads them)
+from .layers.embed import TABLES_REF
 from .layers import (
     SennaAttrEmbed,
     SennaCharEmbed,
@@ -69,11 +69,10 @@ def build_senna_embed(
         )
     if char_width:
         extras.append(SennaCharEmbed(char_width))
-    if not extras:
-        return tables
-    model = concatenate(tables, *extras)
-    if all(layer.has_dim("nO") is True for layer in [tables, *extras]):  # else set at initialisation
+    model = concatenate(tables, *extras) if extras else tables
+    if extras and all(layer.has_dim("nO") is True for layer in [tables, *extras]):  # else set at initialisation
         model.set_dim("nO", sum(layer.get_dim("nO") for layer in [tables, *extras]))
+    model.set_ref(TABLES_REF, tables)  # what vocabulary building, pre-training and tools look up
     return model
 
 
