@@ -84,3 +84,72 @@ def test_senna_column(doc):
     assert doc_senna_column(doc) == ["(S1(S(NP*", "*)", "(VP*", "(PP*", "(NP*", "*)))", "*))"]
     # one sentence of a longer doc: its own tokens only
     assert doc_senna_column(doc, 2, 6) == ["(S1(VP*", "(PP*", "(NP*", "*))))"]
+
+
+# -- the EVALB scorer ----------------------------------------------------------------------
+def example_of(words, tags, gold, predicted):
+    from spacy.training import Example
+
+    reference = Doc(Vocab(), words=words, tags=tags)
+    set_constituents(reference, gold)
+    prediction = Doc(reference.vocab, words=words)
+    set_constituents(prediction, predicted)
+    return Example(prediction, reference)
+
+
+def test_evalb_brackets_drop_punctuation_and_join_advp_prt():
+    from spacy_senna.scoring import evalb_brackets
+
+    # words: The cat sat on the mat .  -> '.' deleted: 6 words
+    brackets = evalb_brackets(TREE + [(6, 7, "X"), (2, 4, "PRT")], TAGS)
+    assert brackets == {("S", 0, 6): 1, ("NP", 0, 2): 1, ("VP", 2, 6): 1, ("PP", 3, 6): 1, ("NP", 4, 6): 1, ("ADVP", 2, 4): 1}
+
+
+def test_score_constituents_by_hand():
+    from spacy_senna.scoring import score_constituents
+
+    # Example 1. gold: S(0,6) NP(0,2) VP(2,6) PP(3,6) NP(4,6) after deleting '.' (5 brackets).
+    # predicted: S(0,7) NP(0,2) VP(2,7) NP(3,6): VP(2,7) is VP(2,6) once '.' is deleted, so
+    # S, NP, VP match and NP(3,6) is wrong: 3 of 4 predicted, 3 of 5 gold.
+    first = example_of(WORDS, TAGS, TREE, [(0, 7, "S"), (0, 2, "NP"), (2, 7, "VP"), (3, 6, "NP")])
+    scores = score_constituents([first])
+    assert scores["constituents_p"] == pytest.approx(3 / 4)
+    assert scores["constituents_r"] == pytest.approx(3 / 5)
+    assert scores["constituents_f"] == pytest.approx(2 * (3 / 4) * (3 / 5) / (3 / 4 + 3 / 5))
+    # Example 2. gold: (S (VP (VB Look) (PRT (RP up)))): S, VP (a unary chain: both count), PRT.
+    # predicted: S, VP, ADVP(1,2) (= PRT for EVALB) and a wrong NP(0,1): 3 of 4, 3 of 3.
+    second = example_of(["Look", "up"], ["VB", "RP"], [(0, 2, "S"), (0, 2, "VP"), (1, 2, "PRT")],
+                        [(0, 2, "S"), (0, 2, "VP"), (0, 1, "NP"), (1, 2, "ADVP")])
+    scores = score_constituents([second])
+    assert (scores["constituents_p"], scores["constituents_r"]) == (pytest.approx(3 / 4), pytest.approx(1.0))
+    # together, micro-averaged: 6 correct of 8 predicted and 8 gold
+    scores = score_constituents([first, second])
+    assert scores["constituents_p"] == pytest.approx(6 / 8)
+    assert scores["constituents_r"] == pytest.approx(6 / 8)
+    assert scores["constituents_per_type"]["ADVP"] == {"p": 1.0, "r": 1.0, "f": pytest.approx(1.0)}
+    assert scores["constituents_per_type"]["NP"]["p"] == pytest.approx(1 / 3)  # NP(0,2) right; NP(3,6), NP(0,1) wrong
+
+
+def test_score_constituents_counts_a_chain_twice():
+    from spacy_senna.scoring import score_constituents
+
+    # gold (NP (NP (NN x))): NP twice; one predicted NP gets half the recall
+    scores = score_constituents([example_of(["x"], ["NN"], [(0, 1, "NP"), (0, 1, "NP")], [(0, 1, "NP")])])
+    assert (scores["constituents_p"], scores["constituents_r"]) == (pytest.approx(1.0), pytest.approx(0.5))
+
+
+def test_score_constituents_without_trees():
+    from spacy.training import Example
+
+    from spacy_senna.scoring import score_constituents
+
+    doc = Doc(Vocab(), words=["a"])
+    assert score_constituents([Example(doc, doc)])["constituents_f"] is None
+
+
+def test_scorer_is_registered():
+    from spacy.util import registry
+
+    from spacy_senna.scoring import score_constituents
+
+    assert registry.scorers.get("spacy_senna.parser_scorer.v1")() is score_constituents
