@@ -63,12 +63,14 @@ setup(
             "senna_chunker = spacy_senna.pipeline.chunker:make_chunker",
             "senna_ner = spacy_senna.pipeline.ner:make_ner",
             "senna_srl = spacy_senna.pipeline.srl:make_srl",
+            "senna_parser = spacy_senna.pipeline.parser:make_parser",
         ],
         "spacy_architectures": [
             "spacy_senna.SennaEmbed.v1 = spacy_senna.architectures:build_senna_embed",
             "spacy_senna.WindowTagger.v1 = spacy_senna.architectures:build_window_tagger",
             "spacy_senna.WindowEncoder.v1 = spacy_senna.architectures:build_window_encoder",
             "spacy_senna.SentenceTagger.v1 = spacy_senna.architectures:build_sentence_tagger",
+            "spacy_senna.LevelParser.v1 = spacy_senna.architectures:build_level_parser",
             "spacy_senna.RankingLM.v1 = spacy_senna.pretrain:create_ranking_objective",
         ],
         "spacy_scorers": [
@@ -76,6 +78,7 @@ setup(
             "spacy_senna.chunk_scorer.v1 = spacy_senna.scoring:make_chunk_scorer",
             "spacy_senna.ner_scorer.v1 = spacy_senna.scoring:make_ner_scorer",
             "spacy_senna.srl_scorer.v1 = spacy_senna.scoring:make_srl_scorer",
+            "spacy_senna.parser_scorer.v1 = spacy_senna.scoring:make_parser_scorer",
         ],
         "spacy_readers": [
             "spacy_senna.ConllCorpus.v1 = spacy_senna.readers:create_conll_corpus",

@@ -12,6 +12,7 @@ from .layers import (
     SennaCharEmbed,
     SennaFeatureEmbed,
     SennaGazetteerEmbed,
+    SennaLevels,
     SennaSentence,
     SennaWindow,
     SentenceLogLikelihood,
@@ -98,18 +99,9 @@ def build_window_tagger(
     HardTanh (for [1, 2, 4], 14 more tokens on each side: Strubell et al. 2017's dilated CNN).
     """
     output_layer = Linear(nO=nO)
-    layers = [tok2vec]
-    if window_size != 1:
-        layers.append(SennaWindow(window_size))
-    hidden = _hidden_layers(hidden_width, hidden_dropout)
-    if context_dilations:
-        if hidden:
-            layers.append(with_array(_in_sequence(hidden)))
-        context_width = hidden_width or tok2vec.get_dim("nO")
-        layers.extend(_context_layers(context_width, context_dilations, hidden_dropout))
-        layers.append(with_array(output_layer))
-    else:
-        layers.append(with_array(_in_sequence(hidden + [output_layer])))
+    input_width = tok2vec.get_dim("nO") if context_dilations and not hidden_width else None
+    head = _window_head(output_layer, window_size, hidden_width, hidden_dropout, context_dilations, input_width)
+    layers = [tok2vec, *head]
     refs = {"tok2vec": tok2vec, "output_layer": output_layer}
     if sentence_level:
         sll = SentenceLogLikelihood(nO=nO)
@@ -117,6 +109,55 @@ def build_window_tagger(
         refs["sll"] = sll
     model = chain(*layers)
     for name, layer in refs.items():
+        model.set_ref(name, layer)
+    return model
+
+
+def _window_head(
+    output_layer: Model,
+    window_size: int,
+    hidden_width: int,
+    hidden_dropout: bool,
+    context_dilations: Sequence[int],
+    input_width: Optional[int] = None,
+) -> List[Model]:
+    """The window network on token vectors: window -> hidden -> (dilated context) -> output.
+    `input_width`: the vectors' width, needed for context layers without a hidden layer."""
+    layers: List[Model] = []
+    if window_size != 1:
+        layers.append(SennaWindow(window_size))
+    hidden = _hidden_layers(hidden_width, hidden_dropout)
+    if context_dilations:
+        if hidden:
+            layers.append(with_array(_in_sequence(hidden)))
+        layers.extend(_context_layers(hidden_width or input_width, context_dilations, hidden_dropout))
+        layers.append(with_array(output_layer))
+    else:
+        layers.append(with_array(_in_sequence(hidden + [output_layer])))
+    return layers
+
+
+@registry.architectures("spacy_senna.LevelParser.v1")
+def build_level_parser(
+    tok2vec: Model[List[Doc], List[Floats2d]],
+    window_size: int = 5,
+    hidden_width: int = 300,
+    history_width: int = 10,
+    hidden_dropout: bool = False,
+    context_dilations: Sequence[int] = (),
+    nO: Optional[int] = None,
+) -> Model:
+    """Collobert's (2011) parser, one level at a time (layers/levels.py): each word's vector
+    joined with an embedding of its tag in the tree built so far -> the window network ->
+    word tag scores -> unit tag scores -> SLL over the units (IOBES over the merged labels).
+    The component runs it level after level until one constituent covers the sentence."""
+    output_layer = Linear(nO=nO)
+    input_width = tok2vec.get_dim("nO") + history_width if context_dilations and not hidden_width else None
+    network = _in_sequence(_window_head(output_layer, window_size, hidden_width, hidden_dropout, context_dilations, input_width))
+    levels = SennaLevels(tok2vec, network, history_width=history_width)
+    sll = SentenceLogLikelihood(nO=nO)
+    model = chain(levels, sll)
+    for name, layer in {"tok2vec": tok2vec, "output_layer": output_layer, "levels": levels, "sll": sll}.items():
         model.set_ref(name, layer)
     return model
 

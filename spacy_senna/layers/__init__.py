@@ -4,6 +4,7 @@ from .char_embed import SennaCharEmbed
 from .crf import SentenceLogLikelihood, sll_loss, viterbi_decode
 from .embed import SennaFeatureEmbed
 from .gazetteer import SennaGazetteerEmbed
+from .levels import SennaLevels
 from .sentence import SennaSentence
 from .window import SennaWindow
 from .with_predicates import with_predicates
@@ -12,6 +13,7 @@ __all__ = [
     "SennaAttrEmbed",
     "SennaCharEmbed",
     "SennaGazetteerEmbed",
+    "SennaLevels",
     "SennaFeatureEmbed",
     "SennaSentence",
     "SennaWindow",
