@@ -17,6 +17,7 @@ from .layers import (
     SennaWindow,
     SentenceLogLikelihood,
     with_predicates,
+    with_start_predicate,
 )
 
 
@@ -145,16 +146,37 @@ def build_level_parser(
     history_width: int = 10,
     hidden_dropout: bool = False,
     context_dilations: Sequence[int] = (),
+    network: str = "window",
+    conv_width: int = 300,
+    distance_width: int = 5,
+    max_distance: int = 30,
     nO: Optional[int] = None,
 ) -> Model:
     """Collobert's (2011) parser, one level at a time (layers/levels.py): each word's vector
-    joined with an embedding of its tag in the tree built so far -> the window network ->
-    word tag scores -> unit tag scores -> SLL over the units (IOBES over the merged labels).
-    The component runs it level after level until one constituent covers the sentence."""
+    joined with an embedding of its tag in the tree built so far -> a network -> word tag
+    scores -> unit tag scores -> SLL over the units (IOBES over the merged labels). The
+    component runs it level after level until one constituent covers the sentence.
+
+    `network = "window"`: the window network (window_size, hidden_width, context_dilations).
+    `network = "sentence"`: the sentence network of SRL (layers/sentence.py), as in the
+    paper: a width-3 convolution (conv_width) with distance embeddings to the word being
+    tagged and to the sentence start, max over the sentence, HardTanh(hidden_width); it sees
+    the whole sentence at every level."""
+    if network not in ("window", "sentence"):
+        raise ValueError(f"LevelParser.v1: network must be 'window' or 'sentence', got {network!r}")
     output_layer = Linear(nO=nO)
-    input_width = tok2vec.get_dim("nO") + history_width if context_dilations and not hidden_width else None
-    network = _in_sequence(_window_head(output_layer, window_size, hidden_width, hidden_dropout, context_dilations, input_width))
-    levels = SennaLevels(tok2vec, network, history_width=history_width)
+    if network == "sentence":
+        level_network = chain(
+            SennaWindow(3),
+            with_array(Linear(nO=conv_width)),
+            with_start_predicate(),
+            SennaSentence(conv_width, distance_width=distance_width, max_distance=max_distance),
+            with_array(_in_sequence(_hidden_layers(hidden_width, hidden_dropout) + [output_layer])),
+        )
+    else:
+        input_width = tok2vec.get_dim("nO") + history_width if context_dilations and not hidden_width else None
+        level_network = _in_sequence(_window_head(output_layer, window_size, hidden_width, hidden_dropout, context_dilations, input_width))
+    levels = SennaLevels(tok2vec, level_network, history_width=history_width)
     sll = SentenceLogLikelihood(nO=nO)
     model = chain(levels, sll)
     for name, layer in {"tok2vec": tok2vec, "output_layer": output_layer, "levels": levels, "sll": sll}.items():

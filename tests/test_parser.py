@@ -244,3 +244,18 @@ def test_levels_layer_gradient_of_history_table():
                 numeric[i, j] += sign * objective() / (2 * eps)
     layer.set_param("H", H)
     assert_allclose(analytic, numeric, rtol=1e-2, atol=1e-2)
+
+
+def test_sentence_network_overfits_and_round_trips(tmp_path):
+    nlp = spacy.blank("en")
+    nlp.add_pipe("senna_parser", config={"model": {"network": "sentence", "conv_width": 40, "hidden_width": 40}})
+    examples = make_examples(nlp)
+    train(nlp, examples, n_iter=100)
+    assert nlp.evaluate(examples)["constituents_f"] == 1.0
+    nlp.to_disk(tmp_path / "model")
+    assert trees(spacy.load(tmp_path / "model").pipe(TEXTS)) == trees(nlp.pipe(TEXTS))
+
+
+def test_unknown_network_is_an_error():
+    with pytest.raises(ValueError, match="network must be 'window' or 'sentence'"):
+        spacy.blank("en").add_pipe("senna_parser", config={"model": {"network": "lstm"}})

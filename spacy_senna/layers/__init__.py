@@ -7,7 +7,7 @@ from .gazetteer import SennaGazetteerEmbed
 from .levels import SennaLevels
 from .sentence import SennaSentence
 from .window import SennaWindow
-from .with_predicates import with_predicates
+from .with_predicates import with_predicates, with_start_predicate
 
 __all__ = [
     "SennaAttrEmbed",
@@ -21,4 +21,5 @@ __all__ = [
     "sll_loss",
     "viterbi_decode",
     "with_predicates",
+    "with_start_predicate",
 ]
