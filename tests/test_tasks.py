@@ -10,6 +10,7 @@ from spacy.training import Example
 from spacy_senna.architectures import build_senna_embed, build_window_tagger
 from spacy_senna.cli._util import PipelineError, load_pipeline
 from spacy_senna.cli.senna_args import parse_args
+from spacy_senna.layers.attr_embed import embedded_features, feature_ref
 from spacy_senna.layers.embed import TABLES_REF, embed_layers
 from spacy_senna.readers import FORMATS, SPECS
 from spacy_senna.srl_format import Proposition, set_propositions
@@ -137,12 +138,15 @@ def test_nan_loss_is_spacys_error():
         tagger.get_loss(examples, scores)
 
 
-@pytest.mark.parametrize("extras", [{}, {"token_features": ["tag"]}])
-def test_lookup_tables_are_found_by_ref(extras):
-    embed = build_senna_embed(**extras)
+@pytest.mark.parametrize("features", [[], ["tag"], ["chunk", "tag"]])
+def test_layers_are_found_by_ref(features):
+    embed = build_senna_embed(token_features=features, char_width=3 if features else 0)
     tagger = build_window_tagger(embed)
     (tables,) = embed_layers(tagger)
     assert embed.get_ref(TABLES_REF) is tables and "W_word" in tables.param_names
+    assert embedded_features(tagger) == sorted(features, key=["tag", "chunk"].index)
+    for attr in features:
+        assert embed.get_ref(feature_ref(attr)).attrs["attr"] == attr
 
 
 def test_load_pipeline_returns_errors(tmp_path):
