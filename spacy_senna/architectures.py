@@ -6,6 +6,7 @@ from spacy.util import registry
 from thinc.api import Dropout, HardTanh, Linear, Model, chain, concatenate, residual, with_array
 from thinc.types import Floats2d
 
+from .layers.attr_embed import feature_ref
 from .layers.embed import TABLES_REF
 from .layers import (
     SennaAttrEmbed,
@@ -75,6 +76,8 @@ def build_senna_embed(
     if extras and all(layer.has_dim("nO") is True for layer in [tables, *extras]):  # else set at initialisation
         model.set_dim("nO", sum(layer.get_dim("nO") for layer in [tables, *extras]))
     model.set_ref(TABLES_REF, tables)  # what vocabulary building, pre-training and tools look up
+    for attr, layer in zip(token_features, extras):  # what reads earlier annotation (pipeline/base, bench)
+        model.set_ref(feature_ref(attr), layer)
     return model
 
 

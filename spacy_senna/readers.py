@@ -29,11 +29,11 @@ from .srl_format import NO_TARGET, SRL_ANNOTATED, Proposition, PropsFormatError
 from .srl_format import mark_predicates, parse_props_column, predicate_lemma, set_propositions
 from .srl_format import srl_predicates
 from .tags import TagSchemeError, tags_to_spans
+from .tasks import CHUNKS_KEY
 
 FORMATS = ("wsj", "conll2000", "conll2003", "conll2005")
 PTB_FORMAT = "ptb"  # bracketed trees (.mrg), not columns: read by read_ptb_sentences
 PARTS = ("all", "train", "heldout")
-CHUNKS_KEY = "chunks"
 DOC_ID_KEY = "senna_doc_id"
 DOCSTART = "-DOCSTART-"
 

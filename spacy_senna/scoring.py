@@ -11,6 +11,7 @@ from spacy.util import registry
 
 from .constituency import CONSTITUENTS_KEY, doc_constituents
 from .srl_format import SRL_ANNOTATED, merged_arguments, srl_key, srl_predicates
+from .tasks import CHUNKS_KEY
 
 
 def score_tags(examples: Iterable[Example], extension: Optional[str] = None, **kwargs) -> Dict[str, Any]:
@@ -24,7 +25,7 @@ def _extension_value(token, name: str):
     return token._.get(name)
 
 
-def score_chunks(examples: Iterable[Example], spans_key: str = "chunks", **kwargs) -> Dict[str, Any]:
+def score_chunks(examples: Iterable[Example], spans_key: str = CHUNKS_KEY, **kwargs) -> Dict[str, Any]:
     """A chunk counts when its label and both boundaries match: "spans_<key>_p", "_r", "_f",
     "_per_type", the keys `spacy evaluate --spans-key chunks` shows."""
     return Scorer.score_spans(

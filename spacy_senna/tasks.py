@@ -54,13 +54,18 @@ class Annotation:
 
     phrases: bool = True
     where: str = ""  # how messages name it
+    primary: bool = True  # the annotation that SENNA's output column of the task shows
 
     def tag_names(self, labels: Sequence[str]) -> List[str]:
         """The model's output classes for these labels."""
         return iobes_tag_names(labels) if self.phrases else list(labels)
 
-    def has(self, doc: Doc) -> bool:
-        """Whether the doc carries this annotation."""
+    def has(self, doc: Doc, complete: bool = False) -> bool:
+        """Whether the doc carries this annotation (`complete`: on every token, where that applies)."""
+        raise NotImplementedError
+
+    def tags(self, doc: Doc, scheme: str) -> List[str]:
+        """One tag per token, phrases written in `scheme` (iob1, iob2, iobes...): a corpus column."""
         raise NotImplementedError
 
     def labels(self, doc: Doc) -> Iterator[str]:
@@ -96,16 +101,25 @@ class TokenTags(Annotation):
     def where(self) -> str:
         return f"token._.{self.extension}" if self.extension else "token.tag_"
 
+    @property
+    def primary(self) -> bool:
+        """POS tags are `token.tag_`; an extension holds another tag set."""
+        return self.extension is None
+
     def read(self, doc: Doc) -> List[str]:
         """One tag per token ('' where there is none)."""
         if self.extension:
             return [token._.get(self.extension) or "" for token in doc]
         return [token.tag_ for token in doc]
 
-    def has(self, doc: Doc) -> bool:
+    def has(self, doc: Doc, complete: bool = False) -> bool:
         if self.extension:
-            return all(self.read(doc))
-        return doc.has_annotation("TAG", require_complete=True)
+            found = [bool(tag) for tag in self.read(doc)]
+            return all(found) if complete else any(found)
+        return doc.has_annotation("TAG", require_complete=complete)
+
+    def tags(self, doc: Doc, scheme: str = "tags") -> List[str]:
+        return self.read(doc)
 
     def labels(self, doc: Doc) -> Iterator[str]:
         return (tag for tag in self.read(doc) if tag)
@@ -174,6 +188,9 @@ class Phrases(Annotation):
     def read(self, doc: Doc) -> List[SpanTuple]:
         return span_tuples(self.spans(doc))
 
+    def tags(self, doc: Doc, scheme: str) -> List[str]:
+        return spans_to_tags(self.read(doc), len(doc), scheme)
+
     def labels(self, doc: Doc) -> Iterator[str]:
         return (span.label_ for span in self.spans(doc))
 
@@ -214,7 +231,7 @@ class GroupPhrases(Phrases):
     def spans(self, doc: Doc) -> Sequence[Span]:
         return doc.spans.get(self.key, [])
 
-    def has(self, doc: Doc) -> bool:
+    def has(self, doc: Doc, complete: bool = False) -> bool:
         return self.key in doc.spans
 
     def write(self, doc: Doc, spans: List[Span]) -> None:
@@ -238,8 +255,8 @@ class Entities(Phrases):
     def spans(self, doc: Doc) -> Sequence[Span]:
         return doc.ents
 
-    def has(self, doc: Doc) -> bool:
-        return doc.has_annotation("ENT_IOB")
+    def has(self, doc: Doc, complete: bool = False) -> bool:
+        return doc.has_annotation("ENT_IOB", require_complete=complete)
 
     def write(self, doc: Doc, spans: List[Span]) -> None:
         doc.ents = spans
@@ -278,7 +295,7 @@ class Frames(Phrases):
     def group(self, doc: Doc, index: int) -> Sequence[Span]:
         return doc.spans.get(srl_key(index), [])
 
-    def has(self, doc: Doc) -> bool:
+    def has(self, doc: Doc, complete: bool = False) -> bool:
         return bool(doc.user_data.get(SRL_ANNOTATED)) or bool(self.predicates(doc))
 
     def labels(self, doc: Doc) -> Iterator[str]:
@@ -369,7 +386,7 @@ class Constituents(Annotation):
 class Task:
     """One SENNA task and its names in each place that handles it."""
 
-    name: str  # the task's own name: metrics/<name>.json, the MixtureCorpus argument
+    name: str  # the task's own name: metrics/<name>.json, scripts/results.py
     title: str  # for messages: "POS tagging"
     flag: str  # the SENNA binary's option, without its dash: -pos
     factory: str  # the spaCy factory of its component
@@ -380,7 +397,13 @@ class Task:
     main_score: str  # the score it is judged by
     annotation: Annotation = field(compare=False)
     record_key: str = ""  # its field in annotate's JSON records
+    feature: Optional[str] = None  # the token feature (SennaEmbed.v1 token_features) that embeds it
     assigns: Tuple[str, ...] = ()  # other components do the task when they assign one of these
+
+    @property
+    def component(self) -> str:
+        """The factory's name without its `senna_` prefix: the task's MixtureCorpus argument."""
+        return self.factory[len("senna_"):]
 
     def annotation_of(self, component: Any) -> Annotation:
         """A component's annotation (its own spans key or extension), else the task's."""
@@ -389,15 +412,15 @@ class Task:
 
 POS = Task(
     "pos", "POS tagging", "pos", "senna_tagger", "spacy_senna.tagger_scorer.v1", "wsj", "tags",
-    ("tag_", "pos_"), "tag_acc", TokenTags(), "tags", ("token.tag", "token.tag_"),
+    ("tag_", "pos_"), "tag_acc", TokenTags(), "tags", "tag", ("token.tag", "token.tag_"),
 )
 CHUNK = Task(
     "chunk", "chunking", "chk", "senna_chunker", "spacy_senna.chunk_scorer.v1", "conll2000", "iob2",
-    ("chunk", "spans_chunks_"), "spans_chunks_f", GroupPhrases(CHUNKS_KEY), "chunks",
+    ("chunk", "spans_chunks_"), "spans_chunks_f", GroupPhrases(CHUNKS_KEY), "chunks", "chunk",
 )
 NER = Task(
     "ner", "NER", "ner", "senna_ner", "spacy_senna.ner_scorer.v1", "conll2003", "iob1",
-    ("ents_",), "ents_f", Entities(), "ents", ("doc.ents", "token.ent_iob"),
+    ("ents_",), "ents_f", Entities(), "ents", None, ("doc.ents", "token.ent_iob"),
 )
 SRL = Task(
     "srl", "SRL", "srl", "senna_srl", "spacy_senna.srl_scorer.v1", "conll2005", "start-end",
@@ -414,6 +437,8 @@ BY_NAME: Dict[str, Task] = {task.name: task for task in TASKS}
 BY_FLAG: Dict[str, Task] = {task.flag: task for task in TASKS}
 BY_FACTORY: Dict[str, Task] = {task.factory: task for task in TASKS}
 BY_FORMAT: Dict[str, Task] = {task.corpus_format: task for task in TASKS}
+BY_COMPONENT: Dict[str, Task] = {task.component: task for task in TASKS}
+BY_FEATURE: Dict[str, Task] = {task.feature: task for task in TASKS if task.feature}
 
 
 def with_key(annotation: Annotation, **settings: Any) -> Annotation:

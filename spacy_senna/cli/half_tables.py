@@ -5,7 +5,7 @@ import typer
 from spacy.language import Language
 
 from ..layers.embed import half_word_table, pipeline_embed_layers
-from ._util import app, fail, load_pipeline
+from ._util import PipelineError, app, fail, load_pipeline
 
 
 def half_word_tables(nlp: Language) -> int:
@@ -21,7 +21,10 @@ def half_tables_cli(
     """Write MODEL with its SENNA word tables stored as float16: about half their memory, the
     same tags to float16's precision (check with `evaluate`). For inference and packaging only:
     training from the output is refused; train from MODEL."""
-    nlp = load_pipeline(model)
+    try:
+        nlp = load_pipeline(model)
+    except PipelineError as err:
+        fail(str(err))
     saved = half_word_tables(nlp)
     if not saved:
         fail(f"{model} has no float32 SENNA word table to halve")

@@ -12,22 +12,22 @@ empty line after each sentence. The pipeline gets the gold predicates as empty
 """
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator, List
+from typing import Iterator, List
 
 import typer
 from spacy.language import Language
-from spacy.tokens import Doc, Span
+from spacy.tokens import Doc
 from wasabi import msg
 
-from ..readers import CHUNKS_KEY, Sentence, SennaFormatError, get_spec, input_doc, is_docstart
+from ..readers import Sentence, SennaFormatError, get_spec, input_doc, is_docstart
 from ..readers import read_sentences
 from ..srl_format import props_column, props_lines, srl_key
-from ..tags import TagSchemeError, spans_to_tags
-from ._util import FORMAT_HELP, CorpusFormat, app, fail, is_stdout, load_pipeline  # noqa: F401
-from ._util import one_line, open_output, require_task
+from ..tags import TagSchemeError
+from ..tasks import BY_FORMAT
+from ._util import DEFAULT_BATCH_SIZE, FORMAT_HELP, CorpusFormat, PipelineError, app, fail, is_stdout
+from ._util import load_pipeline, one_line, open_output, require_task
 
 DELIMITERS = {"wsj": "\t", "conll2000": " ", "conll2003": " ", "conll2005": " "}
-DEFAULT_BATCH_SIZE = 128
 
 
 class PredictionError(ValueError):
@@ -93,29 +93,16 @@ def srl_output_lines(doc: Doc, sentence: Sentence, delimiter: str = " ") -> List
 
 
 def prediction_tags(doc: Doc, fmt: str, sentence: Sentence) -> List[str]:
-    """One predicted tag per token: tag_ (wsj), IOB2 chunks (conll2000), IOB1 NEs (conll2003)."""
+    """One predicted tag per token, in the format's own scheme: tag_ (wsj), IOB2 chunks
+    (conll2000), IOB1 NEs (conll2003)."""
     where = f"sentence at line {sentence.first_line}"
     if len(doc) != len(sentence.rows):
         raise PredictionError(f"{where}: the pipeline changed the number of tokens")
-    if fmt == "wsj":
-        if not doc.has_annotation("TAG", require_complete=True):
-            raise PredictionError(f"{where}: the pipeline set no token.tag_ (has it a tagger?)")
-        return [token.tag_ for token in doc]
-    if fmt == "conll2000":
-        if CHUNKS_KEY not in doc.spans:
-            raise PredictionError(
-                f"{where}: the pipeline set no doc.spans[{CHUNKS_KEY!r}] (has it a chunker?)"
-            )
-        return _phrase_tags(doc.spans[CHUNKS_KEY], len(doc), "iob2", where)
-    if not doc.has_annotation("ENT_IOB", require_complete=True):
-        raise PredictionError(f"{where}: the pipeline set no entities (has it an NER component?)")
-    return _phrase_tags(doc.ents, len(doc), "iob1", where)
-
-
-def _phrase_tags(spans: Iterable[Span], length: int, scheme: str, where: str) -> List[str]:
-    """Spans as one tag per token in `scheme`."""
+    task = BY_FORMAT[fmt]
+    if not task.annotation.has(doc, complete=True):
+        raise PredictionError(f"{where}: the pipeline set no {task.annotation.where} (has it a {task.factory}?)")
     try:
-        return spans_to_tags([(s.start, s.end, s.label_) for s in spans], length, scheme)
+        return task.annotation.tags(doc, task.corpus_scheme)
     except TagSchemeError as err:
         raise PredictionError(f"{where}: {err}") from None
 
@@ -152,8 +139,11 @@ def predict_cli(
     conll2005: OUTPUT is a props file for srl-eval.pl (gold TARGET column plus one predicted
     Start-End column per target); the gold predicates are given to the pipeline.
     """
-    nlp = load_pipeline(model, gpu_id)
-    require_task(nlp, model, fmt.value)
+    try:
+        nlp = load_pipeline(model, gpu_id)
+        require_task(nlp, model, fmt.value)
+    except PipelineError as err:
+        fail(str(err))
     try:
         stats = predict(nlp, input_path, output_path, fmt.value, batch_size)
     except SennaFormatError as err:

@@ -42,13 +42,7 @@ class SennaTagger(SennaSequencePipe):
     task = POS
 
     def __init__(
-        self,
-        vocab: Vocab,
-        model: Model,
-        name: str = POS.factory,
-        *,
-        scorer=score_tags,
-        extension: Optional[str] = None,
+        self, vocab: Vocab, model: Model, name: str = POS.factory, *, scorer=score_tags, extension: Optional[str] = None
     ):
         super().__init__(vocab, model, name, scorer=scorer, annotation=TokenTags(extension))
         self.cfg["extension"] = extension
