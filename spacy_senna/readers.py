@@ -33,6 +33,7 @@ from .tasks import CHUNKS_KEY
 
 FORMATS = ("wsj", "conll2000", "conll2003", "conll2005")
 PTB_FORMAT = "ptb"  # bracketed trees (.mrg), not columns: read by read_ptb_sentences
+CORPUS_FORMATS = FORMATS + (PTB_FORMAT,)  # every format convert / predict / evaluate read
 PARTS = ("all", "train", "heldout")
 DOC_ID_KEY = "senna_doc_id"
 DOCSTART = "-DOCSTART-"

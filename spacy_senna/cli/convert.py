@@ -1,6 +1,5 @@
 """`convert`: a corpus file to spaCy's binary DocBin format (.spacy)."""
 from dataclasses import dataclass
-from enum import Enum
 from pathlib import Path
 from typing import List
 
@@ -10,13 +9,10 @@ from spacy.vocab import Vocab
 from wasabi import msg
 
 from ..brown import brown_docs
-from ..readers import FORMATS, PTB_FORMAT, SennaFormatError, read_docs_split
-from ._util import FORMAT_HELP, app, atomic_path, fail, one_line
+from ..readers import SennaFormatError, read_docs_split
+from ._util import FORMAT_HELP, CorpusFormat, app, atomic_path, fail, one_line
 
 STRIPPED_SUFFIXES = (".txt", ".tsv", ".tar", ".mrg")
-# convert also reads the parser's PTB trees, which predict/evaluate do not take (yet)
-ConvertFormat = Enum("ConvertFormat", {name: name for name in (*FORMATS, PTB_FORMAT)}, type=str)
-CONVERT_FORMAT_HELP = FORMAT_HELP + " Or ptb: bracketed trees (a .mrg file, a folder or a .tar.gz of them)."
 
 
 @dataclass(frozen=True)
@@ -75,7 +71,7 @@ def _write(doc_bin: DocBin, path: Path, n_tokens: int) -> WrittenFile:
 def convert_cli(
     input_path: Path = typer.Argument(..., help="Corpus file (.gz is read transparently)."),
     output_dir: Path = typer.Argument(..., help="Folder for the .spacy files (made if missing)."),
-    fmt: ConvertFormat = typer.Option(..., "--format", "-f", help=CONVERT_FORMAT_HELP),
+    fmt: CorpusFormat = typer.Option(..., "--format", "-f", help=FORMAT_HELP),
     hold_out: int = typer.Option(
         0, "--hold-out", min=0, help="Write the last N sentences to <stem>.heldout.spacy."
     ),
