@@ -1,8 +1,9 @@
 """The parser in the SENNA drop-in (`-psg`, the PSG column last), `predict`/`evaluate --format
 ptb`, and pntl (practNLPTools-lite) running unchanged on `make-senna-dir`."""
-import spacy
 import pytest
+import spacy
 from spacy.tokens import Doc
+from thinc.api import fix_random_seed
 from typer.testing import CliRunner
 
 from spacy_senna.cli import app
@@ -26,6 +27,7 @@ PTB = "".join(
 @pytest.fixture(scope="module")
 def parser_dir(tmp_path_factory):
     """A saved tagger + parser pipeline: the parser trained on TREES, the tagger on their tags."""
+    fix_random_seed(0)
     nlp = spacy.blank("en")
     nlp.add_pipe("senna_tagger", config=SMALL)
     nlp.add_pipe("senna_parser", config=SMALL)

@@ -137,7 +137,8 @@ class SennaParser(SennaSequencePipe):
         active = [i for i, doc in enumerate(sentences) if len(doc)]
         while active:
             items = [LevelItem(k, self._history_ids(parses[i]), numpy.array(parses[i].unit_starts)) for k, i in enumerate(active)]
-            scores = self.model.predict(LevelBatch([sentences[i] for i in active], items))
+            batch = LevelBatch([sentences[i] for i in active], items)
+            scores = [self.model.ops.to_numpy(s) for s in self.model.predict(batch)]
             for k, i in enumerate(active):  # no constituent over one unit that is one already
                 scores[k][numpy.ix_(parses[i].constituent_units(), single)] = -numpy.inf
             still = []
