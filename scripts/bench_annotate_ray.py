@@ -26,7 +26,8 @@ import ray
 import spacy
 import typer
 
-from spacy_senna.cli.annotate import DEFAULT_BATCH_SIZE, annotate
+from spacy_senna.cli._util import DEFAULT_BATCH_SIZE
+from spacy_senna.cli.annotate import annotate
 from spacy_senna.cli.annotate_ray import annotate_on_ray
 
 

@@ -16,15 +16,17 @@ import typer
 from spacy import util
 from thinc.api import Model
 
+from spacy_senna.layers.embed import embed_layers
+
 DEFAULT_PROBES = "france,monday,bank,said,good,three,company,john,quickly,oil"
 
 
 def embed_layer(model: Model) -> Model:
-    """The senna_embed node of a component's model (it holds the word table and its vocabulary)."""
-    for node in model.walk():
-        if node.name == "senna_embed":
-            return node
-    raise ValueError(f"no senna_embed layer in {model.name}")
+    """The SENNA lookup-table layer of a component's model (it holds the word table and its vocabulary)."""
+    found = embed_layers(model)
+    if not found:
+        raise ValueError(f"no SENNA lookup tables in {model.name}")
+    return found[0]
 
 
 def word_table(layer: Model) -> Dict[str, numpy.ndarray]:

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
+from spacy_senna.tasks import CHUNK, NER, POS, SRL
+
 START = "<!-- results:start -->"
 END = "<!-- results:end -->"
 MISSING = "–"
@@ -33,13 +35,13 @@ class Task:
 
 
 TASKS = [
-    Task("pos", "POS (WSJ)", "accuracy", "tag_acc", "sec. 19-21", "sec. 22-24", 96.37, 97.29),
+    Task(POS.name, "POS (WSJ)", "accuracy", POS.main_score, "sec. 19-21", "sec. 22-24", 96.37, 97.29),
     Task(
-        "chunk", "Chunking (CoNLL-2000)", "F1", "spans_chunks_f", "last 1,000 train sentences",
+        CHUNK.name, "Chunking (CoNLL-2000)", "F1", CHUNK.main_score, "last 1,000 train sentences",
         "test", 90.33, 94.32,
     ),
-    Task("ner", "NER (CoNLL-2003)", "F1", "ents_f", "testa", "testb", 81.47, 89.59),
-    Task("srl", "SRL (CoNLL-2005)", "F1", "spans_srl_f", "devel 24", "test WSJ 23", 70.99, 75.49),
+    Task(NER.name, "NER (CoNLL-2003)", "F1", NER.main_score, "testa", "testb", 81.47, 89.59),
+    Task(SRL.name, "SRL (CoNLL-2005)", "F1", SRL.main_score, "devel 24", "test WSJ 23", 70.99, 75.49),
 ]
 
 
@@ -113,18 +115,18 @@ def render_table(metrics_dir: Path) -> str:
 
 # (task, configuration, metrics file, score key, the file of the configuration it adds to)
 FEATURE_ROWS = [
-    ("POS", "random init, SENNA's features (2-character suffix)", "pos_suffix2", "tag_acc", None),
-    ("POS", "random init, 3-character suffix", "pos_s3_nochar", "tag_acc", "pos_suffix2"),
-    ("POS", "+ character convolution, hidden-layer dropout (configs/pos.cfg)", "pos_single", "tag_acc", "pos_s3_nochar"),
-    ("POS", "+ Brown-tag task sharing tables and hidden layer (configs/pos_brown.cfg)", "pos", "tag_acc", "pos_single"),
-    ("POS", "configs/pos.cfg, vocabulary = pre-training word list", "pos_wordlist", "tag_acc", None),
-    ("POS", "+ word table pre-trained (ranking LM)", "pos_pretrained", "tag_acc", "pos_wordlist"),
-    ("Chunking", "random init", "chunk", "spans_chunks_f", None),
-    ("Chunking", "+ predicted POS tag feature", "chunk_pos", "spans_chunks_f", "chunk"),
-    ("NER", "random init", "ner", "ents_f", None),
-    ("NER", "+ gazetteer feature (SENNA's lists)", "ner_gazetteer", "ents_f", "ner"),
-    ("NER", "random init, vocabulary = pre-training word list", "ner_wordlist", "ents_f", None),
-    ("NER", "+ word table pre-trained (ranking LM)", "ner_pretrained", "ents_f", "ner_wordlist"),
+    ("POS", "random init, SENNA's features (2-character suffix)", "pos_suffix2", POS.main_score, None),
+    ("POS", "random init, 3-character suffix", "pos_s3_nochar", POS.main_score, "pos_suffix2"),
+    ("POS", "+ character convolution, hidden-layer dropout (configs/pos.cfg)", "pos_single", POS.main_score, "pos_s3_nochar"),
+    ("POS", "+ Brown-tag task sharing tables and hidden layer (configs/pos_brown.cfg)", "pos", POS.main_score, "pos_single"),
+    ("POS", "configs/pos.cfg, vocabulary = pre-training word list", "pos_wordlist", POS.main_score, None),
+    ("POS", "+ word table pre-trained (ranking LM)", "pos_pretrained", POS.main_score, "pos_wordlist"),
+    ("Chunking", "random init", "chunk", CHUNK.main_score, None),
+    ("Chunking", "+ predicted POS tag feature", "chunk_pos", CHUNK.main_score, "chunk"),
+    ("NER", "random init", "ner", NER.main_score, None),
+    ("NER", "+ gazetteer feature (SENNA's lists)", "ner_gazetteer", NER.main_score, "ner"),
+    ("NER", "random init, vocabulary = pre-training word list", "ner_wordlist", NER.main_score, None),
+    ("NER", "+ word table pre-trained (ranking LM)", "ner_pretrained", NER.main_score, "ner_wordlist"),
 ]
 # Issue 8's figures for the SENNA v3 C binary on this machine type (one core, WSJ 22-24).
 SENNA_BINARY = {"POS": 58_500, "Chunking": 32_200, "NER": 29_700, "SRL": 1_900}
@@ -159,21 +161,22 @@ def comparison_lines(metrics_dir: Path) -> List[str]:
         "NER": _stock_run(stock, "ner"),
     }
     tasks = [
-        ("POS", "senna_tagger", "pos", "tag_acc", "stock_tagger"),
-        ("Chunking", "senna_chunker", "chunk", "spans_chunks_f", None),
-        ("NER", "senna_ner", "ner", "ents_f", "stock_ner"),
+        ("POS", POS, "stock_tagger"),
+        ("Chunking", CHUNK, None),
+        ("NER", NER, "stock_ner"),
     ]
     rows = []
-    for task, component, key, metric, stock_key in tasks:
-        ours_rate = ours.get("task_words_per_second", {}).get(component)
+    for task, senna_task, stock_key in tasks:
+        metric = senna_task.main_score
+        ours_rate = ours.get("task_words_per_second", {}).get(senna_task.factory)
         stock_run = stock_by_task.get(task)
         stock_rate = stock_run["words_per_second"]["pipeline"] if stock_run else None
-        ours_score = score(read_json(metrics_dir / f"{key}.json"), metric)
+        ours_score = score(read_json(metrics_dir / f"{senna_task.name}.json"), metric)
         stock_score = score(read_json(metrics_dir / f"{stock_key}.json"), metric) if stock_key else None
         rows.append(_comparison_row(task, ours_rate, ours_score, stock_rate, stock_score))
-    srl_rate = srl.get("words_per_second", {}).get("senna_srl")
+    srl_rate = srl.get("words_per_second", {}).get(SRL.factory)
     if srl_rate:
-        srl_score = score(read_json(metrics_dir / "srl.json"), "spans_srl_f")
+        srl_score = score(read_json(metrics_dir / f"{SRL.name}.json"), SRL.main_score)
         rows.append(_comparison_row("SRL: the component, gold predicates", srl_rate, srl_score, None, None, "SRL"))
     core = read_json(metrics_dir / "bench_core.json")
     if core and core.get("words_per_second", {}).get("pipeline"):

@@ -11,38 +11,24 @@ from pathlib import Path
 from typing import Callable, Dict, Iterable, Iterator, List, Optional
 
 from spacy.language import Language
-from spacy.tokens import Doc, Span, SpanGroup
+from spacy.tokens import Doc, SpanGroup
 from spacy.training import Example
 from spacy.training.initialize import load_vectors_into_model
 from spacy.util import registry, resolve_dot_names
 
 from .layers.embed import pipeline_embed_layers, prepare_tables
+from .tasks import BY_COMPONENT, SRL
 from .util import FastCorpus
 
-TASKS = ("tagger", "chunker", "ner", "srl")
+TASKS = tuple(BY_COMPONENT)  # the MixtureCorpus arguments: tagger, chunker, ner, srl
 
 
 def task_reference(doc: Doc, task: str) -> Doc:
-    """A copy of a gold doc holding only one task's annotation."""
-    words = [t.text for t in doc]
-    spaces = [bool(t.whitespace_) for t in doc]
-    if task == "tagger":
-        return Doc(doc.vocab, words=words, spaces=spaces, tags=[t.tag_ or None for t in doc])
-    out = Doc(doc.vocab, words=words, spaces=spaces)
-    if task == "chunker":
-        if "chunks" in doc.spans:
-            out.spans["chunks"] = [Span(out, s.start, s.end, s.label_) for s in doc.spans["chunks"]]
-    elif task == "ner":
-        if doc.has_annotation("ENT_IOB"):
-            out.ents = [Span(out, e.start, e.end, e.label_) for e in doc.ents]
-    elif task == "srl":
-        for key, group in doc.spans.items():
-            if key.startswith("srl:"):
-                spans = [Span(out, s.start, s.end, s.label_) for s in group]
-                out.spans[key] = SpanGroup(out, name=key, attrs=dict(group.attrs), spans=spans)
-        out.user_data["srl_annotated"] = bool(doc.user_data.get("srl_annotated", True))
-    else:
+    """A copy of a gold doc holding only one task's annotation (`task`: one of TASKS)."""
+    if task not in BY_COMPONENT:
         raise ValueError(f"unknown task {task!r}; expected one of {TASKS}")
+    out = Doc(doc.vocab, words=[t.text for t in doc], spaces=[bool(t.whitespace_) for t in doc])
+    BY_COMPONENT[task].annotation.copy(doc, out)
     return out
 
 
@@ -78,7 +64,7 @@ class MixtureCorpus:
         for example in FastCorpus(self.paths[task], gold_preproc=True, limit=self.limit)(nlp):
             reference = task_reference(example.reference, task)
             predicted = Doc(nlp.vocab, words=[t.text for t in reference], spaces=[bool(t.whitespace_) for t in reference])
-            if task == "srl" and self.given_predicates:  # as ConllCorpus: the gold predicates, no arguments
+            if BY_COMPONENT[task] is SRL and self.given_predicates:  # as ConllCorpus: the gold predicates, no arguments
                 for key, group in reference.spans.items():
                     predicted.spans[key] = SpanGroup(predicted, name=key, attrs=dict(group.attrs))
             examples.append(Example(predicted, reference))

@@ -24,6 +24,7 @@ from spacy.vocab import Vocab
 from thinc.api import HardTanh, Linear, Model, chain
 from thinc.types import Floats1d, Floats2d
 
+from .layers.embed import embed_layers
 from .layers.window import window_rows
 
 
@@ -60,7 +61,8 @@ def RankingLM(
     seed: int,
     words_only: bool = True,
 ) -> Model:
-    embed = next((node for node in tok2vec.walk() if node.name == "senna_embed"), None)
+    found = embed_layers(tok2vec)
+    embed = found[0] if found else None
     if embed is None:
         raise ValueError("the ranking LM objective needs a spacy_senna.SennaEmbed.v1 tok2vec")
     scorer = chain(HardTanh(nO=hidden_width), Linear(nO=1))

@@ -116,7 +116,7 @@ def test_gazetteer_uses_senna_admissible_marks(tmp_path):
     (tmp_path / "data").mkdir()
     (tmp_path / "hash" / "ner.loc.lst").write_text("new\nnew york\nyork\n", encoding="utf8")
     (tmp_path / "data" / "ner.loc.dat").write_bytes(bytes([0, 1, 1]))
-    from spacy_senna.layers.gazetteer import read_gazetteer
+    from spacy_senna.resources import read_gazetteer
 
     assert read_gazetteer(tmp_path / "hash" / "ner.loc.lst") == ["new york", "york"]
     (tmp_path / "data" / "ner.loc.dat").write_bytes(bytes([0, 1]))
@@ -125,7 +125,7 @@ def test_gazetteer_uses_senna_admissible_marks(tmp_path):
 
 
 def test_find_gazetteers(tmp_path):
-    from spacy_senna.architectures import find_gazetteers
+    from spacy_senna.resources import find_gazetteers
 
     (tmp_path / "ner.loc.lst").write_text("york\n", encoding="utf8")
     (tmp_path / "PER.lst").write_text("anna\n", encoding="utf8")

@@ -21,7 +21,7 @@ def test_build_gazetteers_cli_lists_feed_the_gazetteer_feature(tmp_path):
     assert result.exit_code == 0, result.output
     written = sorted(p.name for p in (tmp_path / "gaz").iterdir())
     assert written and set(written) <= {"LOC.lst", "MISC.lst", "ORG.lst", "PER.lst"}
-    from spacy_senna.architectures import find_gazetteers
+    from spacy_senna.resources import find_gazetteers
 
     assert sorted(Path(p).name for p in find_gazetteers(str(tmp_path / "gaz")).values()) == written
 

@@ -3,6 +3,7 @@ import spacy
 from spacy.tokens import Doc, DocBin, Span, SpanGroup
 from spacy.training import Example
 
+from spacy_senna.layers.embed import embed_layers, pipeline_embed_layers
 from spacy_senna.multitask import MixtureCorpus, task_reference
 
 from .test_components import TRAIN_DATA, annotations
@@ -90,8 +91,8 @@ def test_multitask_listeners_train_serialise_and_source(tmp_path):
         (3, [(2, 3, "A0")]),
     ]
     # The tables exist once, in the tok2vec component
-    embeds = [node for _, pipe in nlp.pipeline for node in pipe.model.walk() if node.name == "senna_embed"]
-    assert len(embeds) == 1
+    embeds = [layer for _, pipe in nlp.pipeline for layer in embed_layers(pipe.model)]
+    assert len(embeds) == 1 and embeds == pipeline_embed_layers(nlp)
     texts = ["Angela Merkel visited New York City .", "She works for Google in Zurich ."]
     expected = [annotations(doc) for doc in nlp.pipe(texts)]
     nlp.to_disk(tmp_path / "multi")

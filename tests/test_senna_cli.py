@@ -22,7 +22,9 @@ from thinc.api import fix_random_seed
 
 from spacy_senna.cli.annotate import annotate, read_shards
 from spacy_senna.cli.make_senna_dir import EXECUTABLES, make_senna_dir, resolve_model
-from spacy_senna.cli.tag import TagUsageError, main, parse_args, phrase_tags, with_verb
+from spacy_senna.cli.senna_args import TagUsageError, parse_args
+from spacy_senna.cli.senna_io import phrase_tags, with_verb
+from spacy_senna.cli.tag import main
 from spacy_senna.tags import spans_to_tags
 
 from .test_components import make_examples
@@ -136,7 +138,7 @@ def test_parse_args():
     assert parse_args(["-brackettags", "--model=m2"]).scheme == "brackets"
     assert parse_args([]).tasks == [] and parse_args([]).scheme == "iobes"
     assert parse_args(["-usrvbs", "f", "-posvbs", "-offsettags", "-notokentags"]).usrvbs == "f"
-    for bad in (["-foo"], ["--pos"], ["-usrvbs"], ["extra"], ["-psg"], ["--batch-size", "0"]):
+    for bad in (["-foo"], ["--pos"], ["-usrvbs"], ["extra"], ["--batch-size", "0"]):
         with pytest.raises(TagUsageError):
             parse_args(bad)
 

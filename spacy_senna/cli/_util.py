@@ -1,13 +1,13 @@
 """The typer app every command module registers on, and helpers shared by the commands."""
+import importlib.util
 import os
 import shutil
 import stat
 import sys
 from contextlib import contextmanager
-from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import Dict, Iterator, List, NoReturn, Sequence, TextIO, Tuple
+from typing import Iterator, List, NoReturn, Sequence, TextIO
 
 import spacy
 import typer
@@ -16,11 +16,14 @@ from wasabi import MESSAGES, color, msg
 from wasabi.util import locale_escape
 
 from .. import __version__
-from ..readers import FORMATS
+from ..readers import CORPUS_FORMATS
+from ..tasks import BY_FORMAT
 
 # The installed pipeline package that `senna`/`tag` and `make-senna-dir` use when no model is
 # named: the `all` workflow's four-task pipeline.
 DEFAULT_MODEL = "en_senna"
+# Docs (sentences, lines) per nlp.pipe batch: the default of every command that tags.
+DEFAULT_BATCH_SIZE = 128
 
 app = typer.Typer(
     name="spacy-senna",
@@ -46,19 +49,21 @@ def _main_options(
 
 
 class CorpusFormat(str, Enum):
-    """The corpus formats of readers.FORMATS, as a typer choice."""
+    """The corpus formats of readers.CORPUS_FORMATS, as a typer choice."""
 
     wsj = "wsj"
     conll2000 = "conll2000"
     conll2003 = "conll2003"
     conll2005 = "conll2005"
+    ptb = "ptb"
 
 
-assert tuple(f.value for f in CorpusFormat) == FORMATS
+assert tuple(f.value for f in CorpusFormat) == CORPUS_FORMATS == tuple(BY_FORMAT)
 
 FORMAT_HELP = (
     "Corpus format: wsj (WORD<TAB>TAG), conll2000 (WORD POS CHUNK), "
-    "conll2003 (WORD POS CHUNK NE) or conll2005 (WORD TARGET PROPS...)."
+    "conll2003 (WORD POS CHUNK NE), conll2005 (WORD TARGET PROPS...) or "
+    "ptb (bracketed trees: a .mrg file, a folder or a .tar.gz of them)."
 )
 
 
@@ -81,31 +86,16 @@ def fail_line(message: str) -> str:
     return line
 
 
-# -- the task each corpus format scores ---------------------------------------------------
+# -- the task each corpus format scores, and loading a pipeline -----------------------------
 
 
-@dataclass(frozen=True)
-class Task:
-    """What a pipeline must do for a corpus format: the score keys it reports, by prefix, and
-    the spacy-senna factory that does it."""
-
-    name: str
-    score_prefixes: Tuple[str, ...]
-    factory: str
-
-
-TASKS: Dict[str, Task] = {
-    "wsj": Task("POS tagging", ("tag_", "pos_"), "senna_tagger"),
-    "conll2000": Task("chunking", ("chunk", "spans_chunks_"), "senna_chunker"),
-    "conll2003": Task("NER", ("ents_",), "senna_ner"),
-    "conll2005": Task("SRL", ("srl_", "spans_srl_"), "senna_srl"),
-}
-assert tuple(TASKS) == FORMATS
+class PipelineError(ValueError):
+    """A pipeline that cannot be loaded, or lacks what a command needs: one line for fail()."""
 
 
 def task_components(nlp: Language, fmt: str) -> List[str]:
     """The components of `nlp` whose factory declares a score of `fmt`'s task."""
-    prefixes = TASKS[fmt].score_prefixes
+    prefixes = BY_FORMAT[fmt].score_prefixes
     return [
         name
         for name in nlp.pipe_names
@@ -114,42 +104,61 @@ def task_components(nlp: Language, fmt: str) -> List[str]:
 
 
 def require_task(nlp: Language, model: str, fmt: str) -> None:
-    """Fail (one line) when no component of `nlp` does `fmt`'s task."""
+    """A PipelineError when no component of `nlp` does `fmt`'s task."""
     if not task_components(nlp, fmt):
-        task = TASKS[fmt]
-        fail(
-            f"{model} has no {task.name} component, which --format {fmt} needs "
+        task = BY_FORMAT[fmt]
+        raise PipelineError(
+            f"{model} has no {task.title} component, which --format {fmt} needs "
             f"(a {task.factory}); its pipeline: {', '.join(nlp.pipe_names) or 'empty'}"
         )
 
 
-# -- loading a pipeline ---------------------------------------------------------------------
+def is_package(name: str) -> bool:
+    """Whether `name` is an installed package (a pipeline package, for a model name)."""
+    if not name.isidentifier():
+        return False
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def default_model() -> str:
+    """DEFAULT_MODEL when it is installed, else a PipelineError saying to pass --model."""
+    if not is_package(DEFAULT_MODEL):
+        raise PipelineError(
+            f"no model: pass --model NAME_OR_PATH (the default package {DEFAULT_MODEL} is not installed)"
+        )
+    return DEFAULT_MODEL
 
 
 def load_pipeline(model: str, gpu_id: int = -1, exclude: Sequence[str] = ()) -> Language:
     """spacy.load the model (on GPU `gpu_id` when >= 0) without the `exclude` components;
-    any failure (missing, truncated or garbage files, unknown factory...) is one line naming
-    the model and the cause."""
+    any failure (missing, truncated or garbage files, unknown factory...) is a PipelineError
+    whose one line names the model and the cause."""
     if gpu_id >= 0:
-        spacy.require_gpu(gpu_id)
+        try:
+            spacy.require_gpu(gpu_id)
+        except Exception as err:  # no cupy, no such device...
+            raise PipelineError(f"cannot use GPU {gpu_id}: {one_line(err)}") from None
     try:
         _check_excluded(model, exclude)
         return spacy.load(model, exclude=list(exclude))
-    except typer.Exit:
+    except PipelineError:
         raise
     except Exception as err:  # spacy.load raises OSError, ValueError, config and msgpack errors...
-        fail(f"cannot load model {model}: {one_line(err)}")
+        raise PipelineError(f"cannot load model {model}: {one_line(err)}") from None
 
 
 def _check_excluded(model: str, exclude: Sequence[str]) -> None:
-    """Fail when a name to exclude is not a component of the pipeline folder `model`."""
+    """A PipelineError when a name to exclude is not a component of the pipeline folder `model`."""
     config_path = Path(model) / "config.cfg"
     if not exclude or not config_path.is_file():
         return
     names = spacy.util.load_config(config_path)["nlp"]["pipeline"]
     unknown = [name for name in exclude if name not in names]
     if unknown:
-        fail(f"cannot exclude {', '.join(unknown)}: not in {model}'s pipeline {names}")
+        raise PipelineError(f"cannot exclude {', '.join(unknown)}: not in {model}'s pipeline {names}")
 
 
 def one_line(err: BaseException) -> str:

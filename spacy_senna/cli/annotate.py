@@ -31,12 +31,11 @@ from wasabi import msg
 
 from ..processes import PipeGuard
 from ..readers import read_lines, text_record
-from ..srl_format import srl_key, srl_predicates
+from ..tasks import TASKS
 from ..util import FastDocBin
-from ._util import app, fail, load_pipeline, one_line
+from ._util import DEFAULT_BATCH_SIZE, PipelineError, app, fail, load_pipeline, one_line
 
 DEFAULT_SHARD_SIZE = 10000
-DEFAULT_BATCH_SIZE = 128
 SETTINGS_FILE = "annotate.json"
 
 
@@ -81,20 +80,8 @@ def doc_record(doc: Doc, line: Optional[int] = None) -> Dict[str, Any]:
     record["text"] = doc.text
     record["tokens"] = [t.text for t in doc]
     record["offsets"] = [[t.idx, t.idx + len(t.text)] for t in doc]
-    record["tags"] = [t.tag_ for t in doc]
-    record["chunks"] = [[s.start, s.end, s.label_] for s in doc.spans.get("chunks", [])]
-    record["ents"] = [[e.start, e.end, e.label_] for e in doc.ents]
-    frames = []
-    for index in srl_predicates(doc):
-        group = doc.spans[srl_key(index)]
-        frames.append(
-            {
-                "predicate": index,
-                "lemma": group.attrs.get("lemma"),
-                "arguments": [[s.start, s.end, s.label_] for s in group],
-            }
-        )
-    record["srl"] = frames
+    for task in TASKS:
+        record[task.record_key] = task.annotation.record(doc)
     if doc.user_data.get("meta"):
         record["meta"] = doc.user_data["meta"]
     return record
@@ -435,7 +422,10 @@ def annotate_cli(
     input_path = Path(input_spec)
     if engine is Engine.local and not input_path.is_file():
         fail(f"cannot read {input_path}: {'is a directory' if input_path.is_dir() else 'file not found'}")
-    nlp = load_pipeline(model, gpu_id)
+    try:
+        nlp = load_pipeline(model, gpu_id)
+    except PipelineError as err:
+        fail(str(err))
     start = time.perf_counter()
     try:
         if engine is Engine.ray:

@@ -40,9 +40,8 @@ from spacy.language import Language
 
 from ..readers import SennaFormatError, _decode
 from ..util import FastDocBin
-from ._util import atomic_path, one_line
+from ._util import DEFAULT_BATCH_SIZE, atomic_path, one_line
 from .annotate import (
-    DEFAULT_BATCH_SIZE,
     DEFAULT_SHARD_SIZE,
     ENDS_BYTES,
     Job,

@@ -37,8 +37,9 @@ from wasabi import table
 from ..processes import PipeGuard
 from ..readers import FORMATS, Sentence, SennaFormatError, get_spec, input_doc, read_lines
 from ..readers import read_sentences
-from ._util import app, fail, load_pipeline, one_line, open_output
-from .predict import DEFAULT_BATCH_SIZE
+from ..layers.attr_embed import embedded_features
+from ..tasks import BY_FEATURE  # the annotation a model can embed -> the task that sets it
+from ._util import DEFAULT_BATCH_SIZE, PipelineError, app, fail, load_pipeline, one_line, open_output
 
 THREAD_ENV = {
     name: "1"
@@ -55,8 +56,7 @@ DEFAULT_WARMUP = 100
 DEFAULT_REPEAT = 3
 DETECT_LINES = 200
 _TAG = re.compile(r"^(O|[BI]-\S+)$")
-# The annotation a senna model can embed (a `senna_attr_embed(<attr>)` node) -> the factory setting it.
-ATTR_PROVIDERS = {"tag": "senna_tagger", "chunk": "senna_chunker"}
+
 SCALING_BATCH_SIZES = (1, 8, 32, 128, 512)
 SCALING_N_PROCESS = (1, 2)
 LENGTH_BUCKETS = ((1, 10), (11, 20), (21, 40), (41, None))  # tokens per text, inclusive
@@ -268,7 +268,7 @@ def _needs(nlp: Language, name: str) -> Set[str]:
         return {name, *earlier}
     needs = {name}
     for attr in read_attributes(nlp.get_pipe(name)):
-        providers = [other for other in earlier if _factory(nlp, other) == ATTR_PROVIDERS[attr]]
+        providers = [other for other in earlier if _factory(nlp, other) == BY_FEATURE[attr].factory]
         if providers:
             needs |= _needs(nlp, providers[-1])
     for other in earlier:  # a shared tok2vec the component listens to
@@ -284,8 +284,7 @@ def _factory(nlp: Language, name: str) -> str:
 def read_attributes(proc: Any) -> List[str]:
     """The annotation ('tag', 'chunk') a component reads: embedded by its model, or POS-found predicates."""
     model = getattr(proc, "model", None)
-    names = {node.name for node in model.walk()} if isinstance(model, Model) else set()
-    found = [attr for attr in ATTR_PROVIDERS if f"senna_attr_embed({attr})" in names]
+    found = embedded_features(model) if isinstance(model, Model) else []
     if getattr(proc, "predicates", None) == "pos" and "tag" not in found:
         found.insert(0, "tag")
     return found
@@ -481,7 +480,10 @@ def bench_cli(
         output_args = ["--output", str(output)] if output else []
         raise typer.Exit(code=_rerun_single_threaded([model, *args, *output_args]))
     _limit_loaded_pools()
-    nlp = load_pipeline(model)
+    try:
+        nlp = load_pipeline(model)
+    except PipelineError as err:
+        fail(str(err))
     try:
         streaming_rss = streaming_peak_rss_mb(nlp, iter_texts(input_path, fmt.value), batch_size)
         data = read_bench_input(input_path, fmt.value)

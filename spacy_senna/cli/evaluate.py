@@ -8,12 +8,9 @@ from spacy.language import Language
 from wasabi import msg
 
 from ..readers import ConllCorpus, SennaFormatError
-from ._util import FORMAT_HELP, TASKS, CorpusFormat, app, fail, is_stdout, load_pipeline
-from ._util import one_line, open_output, require_task
-from .predict import DEFAULT_BATCH_SIZE
-
-# Score keys worth showing per format, by prefix (the full dict goes to --output).
-RELEVANT_PREFIXES = {fmt: task.score_prefixes for fmt, task in TASKS.items()}
+from ..tasks import BY_FORMAT
+from ._util import DEFAULT_BATCH_SIZE, FORMAT_HELP, CorpusFormat, PipelineError, app, fail, is_stdout
+from ._util import load_pipeline, one_line, open_output, require_task
 
 
 def evaluate(
@@ -44,7 +41,7 @@ def relevant_scores(scores: Dict[str, Any], fmt: str) -> List[Tuple[str, float]]
         for key, value in scores.items()
         if isinstance(value, (int, float)) and not isinstance(value, bool) and key != "speed"
     }
-    picked = [(k, v) for k, v in numeric.items() if k.startswith(RELEVANT_PREFIXES[fmt])]
+    picked = [(k, v) for k, v in numeric.items() if k.startswith(BY_FORMAT[fmt].score_prefixes)]
     rows = picked or list(numeric.items())
     if isinstance(scores.get("speed"), (int, float)):
         rows.append(("speed", float(scores["speed"])))
@@ -55,7 +52,7 @@ def per_type_tables(scores: Dict[str, Any], fmt: str) -> Dict[str, List[Tuple[st
     """Per-label P/R/F rows (in %) for the `*_per_type` scores relevant to `fmt`."""
     tables = {}
     for key, value in scores.items():
-        if key.endswith("_per_type") and key.startswith(RELEVANT_PREFIXES[fmt]) and value:
+        if key.endswith("_per_type") and key.startswith(BY_FORMAT[fmt].score_prefixes) and value:
             tables[key] = [
                 (label, *(f"{100 * prf.get(m, 0.0):.2f}" for m in ("p", "r", "f")))
                 for label, prf in sorted(value.items())
@@ -111,16 +108,19 @@ def evaluate_cli(
     ),
 ) -> None:
     """Score MODEL on the gold annotation of INPUT; print a table, optionally save JSON."""
-    nlp = load_pipeline(model, gpu_id, [name for name in exclude.split(",") if name])
-    require_task(nlp, model, fmt.value)
+    try:
+        nlp = load_pipeline(model, gpu_id, [name for name in exclude.split(",") if name])
+        require_task(nlp, model, fmt.value)
+    except PipelineError as err:
+        fail(str(err))
     if fmt.value == "conll2005":
         set_srl_predicates(nlp, given_predicates)
     try:
         scores = evaluate(nlp, input_path, fmt.value, batch_size, hold_out, given_predicates)
     except SennaFormatError as err:
         fail(str(err))
-    if not any(key.startswith(RELEVANT_PREFIXES[fmt.value]) for key in scores):
-        fail(f"{model} reported no {TASKS[fmt.value].name} score for --format {fmt.value}")
+    if not any(key.startswith(BY_FORMAT[fmt.value].score_prefixes) for key in scores):
+        fail(f"{model} reported no {BY_FORMAT[fmt.value].title} score for --format {fmt.value}")
     print_scores(scores, fmt.value)
     if output is not None:
         save_scores(scores, output)

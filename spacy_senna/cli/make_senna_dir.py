@@ -12,7 +12,6 @@ files in the SENNA directory, must be owned by you (or root) and not group/world
 directory under /tmp fails that; the files written here get mode 755/644, and the command warns
 when a directory above DIR would make NLTK refuse it.
 """
-import importlib.util
 import os
 import shlex
 import stat
@@ -23,7 +22,7 @@ from typing import List, Optional
 import typer
 from wasabi import msg
 
-from ._util import DEFAULT_MODEL, app, atomic_path, fail, one_line
+from ._util import DEFAULT_MODEL, app, atomic_path, default_model, fail, is_package, one_line
 
 # The names SENNA wrappers look for, by platform (senna-win32.exe is not written).
 EXECUTABLES = ("senna", "senna-linux64", "senna-linux32", "senna-osx")
@@ -39,26 +38,15 @@ class NotOurDirectory(ValueError):
 def resolve_model(model: Optional[str]) -> str:
     """The model as the tag command will be given it: an absolute folder, or a package name."""
     if model is None:
-        if _is_package(DEFAULT_MODEL):
-            return DEFAULT_MODEL
-        raise ValueError(f"no model: pass --model NAME_OR_PATH ({DEFAULT_MODEL} is not installed)")
+        return default_model()
     path = Path(model).expanduser()
     if path.exists():
         if not (path / "config.cfg").is_file():
             raise ValueError(f"{model} is not a spaCy pipeline folder (it has no config.cfg)")
         return os.path.abspath(path)
-    if _is_package(model):
+    if is_package(model):
         return model
     raise ValueError(f"cannot find model {model}: neither a pipeline folder nor an installed package")
-
-
-def _is_package(name: str) -> bool:
-    if not name.isidentifier():
-        return False
-    try:
-        return importlib.util.find_spec(name) is not None
-    except (ImportError, ValueError):
-        return False
 
 
 def launcher_script(model: str, python: Optional[str] = None) -> str:
@@ -113,7 +101,7 @@ def make_senna_dir(
         "A SENNA-compatible directory written by spacy-senna (python -m spacy_senna make-senna-dir).\n"
         f"The executables run the spaCy pipeline {model}\n"
         f"with {os.path.abspath(python or sys.executable)}; no SENNA data files are needed.\n"
-        "Options as SENNA's: -pos -chk -ner -srl -iobtags -brackettags -usrtokens -offsettags\n"
+        "Options as SENNA's: -pos -chk -ner -srl -psg -iobtags -brackettags -usrtokens -offsettags\n"
         "-notokentags -posvbs -usrvbs FILE -path DIR (ignored) -verbose; run `senna -h` for help.\n"
     )
     written.append(_write(directory / README, readme, 0o644))

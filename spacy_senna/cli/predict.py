@@ -3,7 +3,11 @@
 The output mirrors the input line for line (blank and -DOCSTART- lines included) with the
 prediction appended to every token line, so conlleval can score it directly.
 
-conll2005 is the exception: the output is a props file for srl-eval.pl, one line per token
+ptb (bracketed trees) gives one predicted tree per line, `(TOP (S (NP (DT The) ...)))`, in
+the input's order: the words of the input, the POS tags the pipeline predicted (XX without a
+tagger), the constituents of its parser; EVALB reads it (COLLINS.prm deletes TOP).
+
+conll2005 is the other exception: the output is a props file for srl-eval.pl, one line per token
 with the input's TARGET column and one predicted Start-End column per input target, and an
 empty line after each sentence. The pipeline gets the gold predicates as empty
 `doc.spans["srl:<i>"]` groups (for an SRL component with predicates = "given"). Score it with
@@ -12,22 +16,23 @@ empty line after each sentence. The pipeline gets the gold predicates as empty
 """
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator, List
+from typing import Iterator, List
 
 import typer
 from spacy.language import Language
-from spacy.tokens import Doc, Span
+from spacy.tokens import Doc
 from wasabi import msg
 
-from ..readers import CHUNKS_KEY, Sentence, SennaFormatError, get_spec, input_doc, is_docstart
-from ..readers import read_sentences
+from ..constituents import ParsedSentence, ptb_string
+from ..readers import PTB_FORMAT, Sentence, SennaFormatError, get_spec, input_doc, is_docstart
+from ..readers import make_doc, read_ptb_sentences, read_sentences
 from ..srl_format import props_column, props_lines, srl_key
-from ..tags import TagSchemeError, spans_to_tags
-from ._util import FORMAT_HELP, CorpusFormat, app, fail, is_stdout, load_pipeline  # noqa: F401
-from ._util import one_line, open_output, require_task
+from ..tags import TagSchemeError
+from ..tasks import BY_FORMAT, PSG
+from ._util import DEFAULT_BATCH_SIZE, FORMAT_HELP, CorpusFormat, PipelineError, app, fail, is_stdout
+from ._util import load_pipeline, one_line, open_output, require_task
 
 DELIMITERS = {"wsj": "\t", "conll2000": " ", "conll2003": " ", "conll2005": " "}
-DEFAULT_BATCH_SIZE = 128
 
 
 class PredictionError(ValueError):
@@ -54,6 +59,8 @@ def predict(
     conll2005: write a props file instead (TARGET column plus one predicted column per target).
     OUTPUT `-` is stdout; a regular OUTPUT is replaced only once complete (see open_output).
     """
+    if fmt == PTB_FORMAT:
+        return predict_trees(nlp, input_path, output_path, batch_size)
     delimiter = DELIMITERS[fmt]
     sentences = read_sentences(input_path, fmt)
     pairs = ((input_doc(nlp.vocab, s, fmt), s) for s in sentences)
@@ -64,6 +71,30 @@ def predict(
             out.writelines(f"{line}\n" for line in lines)
             n_sentences, n_tokens = n_sentences + 1, n_tokens + len(sentence.rows)
     return PredictStats(n_sentences, n_tokens)
+
+
+def predict_trees(nlp: Language, input_path: Path, output_path: Path, batch_size: int) -> PredictStats:
+    """One predicted PTB tree per line for the trees of INPUT (see the module docstring)."""
+    sentences = read_ptb_sentences(input_path)
+    pairs = ((make_doc(nlp.vocab, s.words), s) for s in sentences)
+    n_sentences = n_tokens = 0
+    with open_output(output_path) as out:
+        for doc, sentence in nlp.pipe(pairs, as_tuples=True, batch_size=batch_size):
+            out.write(tree_line(doc, sentence) + "\n")
+            n_sentences, n_tokens = n_sentences + 1, n_tokens + len(sentence.words)
+    return PredictStats(n_sentences, n_tokens)
+
+
+def tree_line(doc: Doc, sentence: ParsedSentence) -> str:
+    """The predicted tree of one sentence, `(TOP ...)`, over the input's words."""
+    where = f"tree at line {sentence.line}"
+    if len(doc) != len(sentence.words):
+        raise PredictionError(f"{where}: the pipeline changed the number of tokens")
+    annotation = PSG.annotation
+    if not annotation.has(doc):
+        raise PredictionError(f"{where}: the pipeline set no {annotation.where} (has it a {PSG.factory}?)")
+    tags = [token.tag_ or "XX" for token in doc]
+    return ptb_string(sentence.words, tags, annotation.read(doc), root="TOP")
 
 
 def prediction_lines(doc: Doc, fmt: str, sentence: Sentence, delimiter: str) -> List[str]:
@@ -93,29 +124,16 @@ def srl_output_lines(doc: Doc, sentence: Sentence, delimiter: str = " ") -> List
 
 
 def prediction_tags(doc: Doc, fmt: str, sentence: Sentence) -> List[str]:
-    """One predicted tag per token: tag_ (wsj), IOB2 chunks (conll2000), IOB1 NEs (conll2003)."""
+    """One predicted tag per token, in the format's own scheme: tag_ (wsj), IOB2 chunks
+    (conll2000), IOB1 NEs (conll2003)."""
     where = f"sentence at line {sentence.first_line}"
     if len(doc) != len(sentence.rows):
         raise PredictionError(f"{where}: the pipeline changed the number of tokens")
-    if fmt == "wsj":
-        if not doc.has_annotation("TAG", require_complete=True):
-            raise PredictionError(f"{where}: the pipeline set no token.tag_ (has it a tagger?)")
-        return [token.tag_ for token in doc]
-    if fmt == "conll2000":
-        if CHUNKS_KEY not in doc.spans:
-            raise PredictionError(
-                f"{where}: the pipeline set no doc.spans[{CHUNKS_KEY!r}] (has it a chunker?)"
-            )
-        return _phrase_tags(doc.spans[CHUNKS_KEY], len(doc), "iob2", where)
-    if not doc.has_annotation("ENT_IOB", require_complete=True):
-        raise PredictionError(f"{where}: the pipeline set no entities (has it an NER component?)")
-    return _phrase_tags(doc.ents, len(doc), "iob1", where)
-
-
-def _phrase_tags(spans: Iterable[Span], length: int, scheme: str, where: str) -> List[str]:
-    """Spans as one tag per token in `scheme`."""
+    task = BY_FORMAT[fmt]
+    if not task.annotation.has(doc, complete=True):
+        raise PredictionError(f"{where}: the pipeline set no {task.annotation.where} (has it a {task.factory}?)")
     try:
-        return spans_to_tags([(s.start, s.end, s.label_) for s in spans], length, scheme)
+        return task.annotation.tags(doc, task.corpus_scheme)
     except TagSchemeError as err:
         raise PredictionError(f"{where}: {err}") from None
 
@@ -149,11 +167,16 @@ def predict_cli(
 ) -> None:
     """Tag INPUT with MODEL; write OUTPUT = INPUT plus a column (tag, IOB2 chunk or IOB1 NE).
 
+    ptb: OUTPUT holds one predicted tree per line, (TOP ...), for EVALB.
+
     conll2005: OUTPUT is a props file for srl-eval.pl (gold TARGET column plus one predicted
     Start-End column per target); the gold predicates are given to the pipeline.
     """
-    nlp = load_pipeline(model, gpu_id)
-    require_task(nlp, model, fmt.value)
+    try:
+        nlp = load_pipeline(model, gpu_id)
+        require_task(nlp, model, fmt.value)
+    except PipelineError as err:
+        fail(str(err))
     try:
         stats = predict(nlp, input_path, output_path, fmt.value, batch_size)
     except SennaFormatError as err:

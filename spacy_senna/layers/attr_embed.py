@@ -13,13 +13,25 @@ from thinc.api import Model, uniform_init
 from thinc.types import Floats2d, Ints1d
 
 from ..tags import spans_to_tags
+from ..tasks import BY_FEATURE, CHUNKS_KEY
 
 InT = List[Doc]
 OutT = List[Floats2d]
-ATTRIBUTES = ("tag", "chunk")
+ATTRIBUTES = tuple(BY_FEATURE)  # the annotation of the POS and chunking tasks: "tag", "chunk"
 
 
-def SennaAttrEmbed(attr: str, width: int = 5, n_rows: int = 512, chunks_key: str = "chunks") -> Model[InT, OutT]:
+def feature_ref(attr: str) -> str:
+    """The ref that SennaEmbed.v1 sets on the layer embedding `attr`: 'tag_feature', 'chunk_feature'."""
+    return f"{attr}_feature"
+
+
+def embedded_features(model: Model) -> List[str]:
+    """The annotation of earlier components that a model embeds ('tag', 'chunk'), found by ref."""
+    nodes = list(model.walk())
+    return [attr for attr in ATTRIBUTES if any(node.has_ref(feature_ref(attr)) for node in nodes)]
+
+
+def SennaAttrEmbed(attr: str, width: int = 5, n_rows: int = 512, chunks_key: str = CHUNKS_KEY) -> Model[InT, OutT]:
     if attr not in ATTRIBUTES:
         raise ValueError(f"unknown token feature {attr!r}; expected one of {ATTRIBUTES}")
     return Model(
@@ -53,7 +65,7 @@ def forward(model: Model[InT, OutT], docs: InT, is_train: bool) -> Tuple[OutT, C
     return (model.ops.unflatten(vectors, lengths) if docs else []), backprop
 
 
-def attr_rows(doc: Doc, attr: str, n_rows: int, chunks_key: str = "chunks") -> Ints1d:
+def attr_rows(doc: Doc, attr: str, n_rows: int, chunks_key: str = CHUNKS_KEY) -> Ints1d:
     """Row per token: 0 without a value, else 1 + hash(value) mod (n_rows - 1)."""
     if attr == "tag":
         hashes = doc.to_array(TAG).astype("uint64")

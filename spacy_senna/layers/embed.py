@@ -13,6 +13,7 @@ from ..features import N_CAPS, PADDING, UNKNOWN, UNKNOWN_ID, FeatureTables
 InT = List[Doc]
 OutT = List[Floats2d]
 TABLES = ("W_word", "W_caps", "W_suffix")
+TABLES_REF = "tables"  # the ref that SennaEmbed.v1 sets on this layer, for the layers that need it
 
 
 def SennaFeatureEmbed(
@@ -203,6 +204,16 @@ def half_word_table(model: Model) -> int:
     return W.nbytes // 2
 
 
+def embed_layers(model: Model) -> List[Model]:
+    """The SENNA lookup-table layers in a model, each once: the `tables` refs of its nodes."""
+    layers: dict = {}
+    for node in model.walk():
+        if node.has_ref(TABLES_REF):
+            tables = node.get_ref(TABLES_REF)
+            layers[tables.id] = tables
+    return list(layers.values())
+
+
 def pipeline_embed_layers(nlp: Language) -> List[Model]:
     """The SENNA lookup-table layers of the pipeline's components, each once (a tok2vec
     component's shared one included)."""
@@ -210,5 +221,5 @@ def pipeline_embed_layers(nlp: Language) -> List[Model]:
     for _, component in nlp.pipeline:
         model = getattr(component, "model", None)
         if isinstance(model, Model):
-            layers.update((node.id, node) for node in model.walk() if node.name == "senna_embed")
+            layers.update((layer.id, layer) for layer in embed_layers(model))
     return list(layers.values())

@@ -6,7 +6,6 @@ hash/ner.loc.lst, or lists built from training data), compared on SENNA's normal
 longest entry is taken, then matching goes on after it. Each class has its own small table
 with rows NO and YES, and the vectors of the classes are concatenated.
 """
-from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy
@@ -15,6 +14,7 @@ from thinc.api import Model, uniform_init
 from thinc.types import Floats2d
 
 from ..features import normalize_word
+from ..resources import find_gazetteers, read_gazetteer
 
 InT = List[Doc]
 OutT = List[Floats2d]
@@ -39,52 +39,6 @@ def SennaGazetteerEmbed(
         params={f"E_{name}": None for name in classes},
         attrs={"classes": classes, "paths": dict(gazetteers), "folder": folder, "entries": {}, "dropout": dropout},
     )
-
-
-def find_gazetteers(folder: str, classes: Sequence[str] = ("LOC", "MISC", "ORG", "PER")) -> Dict[str, str]:
-    """The list file of each class in a folder: `ner.<class>.lst` (SENNA) or `<CLASS>.lst`."""
-    if not Path(folder).is_dir():
-        raise FileNotFoundError(f"gazetteer folder not found: {folder}")
-    found = {}
-    for name in classes:
-        for candidate in (Path(folder) / f"ner.{name.lower()}.lst", Path(folder) / f"{name}.lst"):
-            if candidate.exists():
-                found[name] = str(candidate)
-                break
-    if not found:
-        raise FileNotFoundError(f"no gazetteer lists (ner.loc.lst or LOC.lst, ...) in {folder}")
-    return found
-
-
-def read_gazetteer(path: Path) -> List[str]:
-    """One entry a line, normalised as SENNA's words; UTF-8, or Latin-1 (as SENNA's own lists).
-
-    SENNA's hash/ner.*.lst also list every prefix of an entry; its data/ner.*.dat (one byte a
-    line, 1 = a real entry) says which lines are entries. When that file sits where SENNA
-    keeps it, only the lines it marks are read.
-    """
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"gazetteer list not found: {path}")
-    data = path.read_bytes()
-    try:
-        text = data.decode("utf8")
-    except UnicodeDecodeError:
-        text = data.decode("latin-1")
-    lines = text.split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
-    admissible = path.parent.parent / "data" / f"{path.stem}.dat"
-    if admissible.exists():
-        marks = admissible.read_bytes()
-        if len(marks) != len(lines):
-            raise ValueError(f"{admissible} has {len(marks)} bytes but {path} has {len(lines)} lines")
-        lines = [line for line, mark in zip(lines, marks) if mark]
-    entries = {" ".join(normalize_word(word) for word in line.split()) for line in lines}
-    entries.discard("")
-    if not entries:
-        raise ValueError(f"gazetteer list {path} has no entries")
-    return sorted(entries)
 
 
 def init(model: Model[InT, OutT], X=None, Y=None) -> None:

@@ -1,34 +1,34 @@
 """The sequence-labelling component that the SENNA taggers share.
 
-A subclass says what its gold tags are (`gold_tags`), how tags turn into annotation
-(`set_doc_annotation`) and which labels an example holds (`example_labels`); this class
-does the rest: label inventory, feature vocabulary, loss (sentence-level log-likelihood or
-word-level softmax), decoding, and the usual spaCy component API.
+A subclass names its task (`task`, an entry of spacy_senna.tasks): the task's annotation
+(`self.annotation`) says how gold tags are read from a reference doc, which labels it holds
+and how decoded tags are written onto a doc. This class does the rest: label inventory,
+feature vocabulary, loss (sentence-level log-likelihood or word-level softmax), decoding, and
+the usual spaCy component API (`update` is TrainablePipe's).
 """
 from typing import Callable, Dict, Iterable, List, Optional, Sequence
 
 import numpy
-from spacy.attrs import ORTH
+from spacy.errors import Errors
 from spacy.language import Language
 from spacy.pipeline import TrainablePipe
-from spacy.tokens import Doc, Span
+from spacy.tokens import Doc
 from spacy.training import Example, validate_examples, validate_get_examples
 from spacy.vocab import Vocab
 from thinc.api import Model
 from thinc.types import Floats2d, Ints1d
 
+from ..layers.attr_embed import embedded_features
 from ..layers.crf import sll_loss, viterbi_decode
-from ..layers.embed import prepare_tables
-from ..tags import SPACE_TAG, iobes_phrases, iobes_tag_names
-from .sentences import NO_TAG, join_sentences, split_docs
-
-MissingTag = Optional[str]
+from ..layers.embed import embed_layers, prepare_tables
+from ..tasks import Annotation, MissingTag, Task
+from .sentences import join_sentences, split_docs
 
 
 class SennaSequencePipe(TrainablePipe):
     """Base class: per-token tag scores from a SENNA network, decoded to one tag per token."""
 
-    uses_iobes = True  # span annotations are learned as IOBES tags over the labels
+    task: Task  # set by each subclass
 
     def __init__(
         self,
@@ -37,11 +37,13 @@ class SennaSequencePipe(TrainablePipe):
         name: str,
         *,
         scorer: Optional[Callable] = None,
+        annotation: Optional[Annotation] = None,
     ) -> None:
         self.vocab = vocab
         self.model = model
         self.name = name
         self.scorer = scorer
+        self.annotation = annotation or self.task.annotation
         self.cfg: Dict = {"labels": []}
         self._tag_ids: Optional[Dict[str, int]] = None
 
@@ -57,7 +59,7 @@ class SennaSequencePipe(TrainablePipe):
     @property
     def tag_names(self) -> List[str]:
         """The model's output classes: IOBES tags over the labels, or the labels themselves."""
-        return iobes_tag_names(self.labels) if self.uses_iobes else list(self.labels)
+        return self.annotation.tag_names(self.labels)
 
     @property
     def tag_ids(self) -> Dict[str, int]:
@@ -80,18 +82,14 @@ class SennaSequencePipe(TrainablePipe):
         self._tag_ids = None
         return 1
 
-    # -- to be provided by subclasses --------------------------------------------------
+    # -- annotation, through the task's entry ------------------------------------------
     def gold_tags(self, example: Example) -> List[MissingTag]:
         """One tag name (from `tag_names`) per predicted token, None where there is no gold."""
-        raise NotImplementedError
+        return self.annotation.gold_tags(example)
 
     def example_labels(self, example: Example) -> Iterable[str]:
         """The labels annotated in an example's reference doc."""
-        raise NotImplementedError
-
-    def set_doc_annotation(self, doc: Doc, tags: Sequence[str]) -> None:
-        """Write one decoded tag per token onto the doc."""
-        raise NotImplementedError
+        return self.annotation.labels(example.reference)
 
     # -- prediction --------------------------------------------------------------------
     def predict(self, docs: Iterable[Doc]) -> List[Ints1d]:
@@ -111,52 +109,11 @@ class SennaSequencePipe(TrainablePipe):
         return [self.model.ops.to_numpy(s.argmax(axis=1)).astype("int32") for s in scores]
 
     def set_annotations(self, docs: Iterable[Doc], tag_ids: List[Ints1d]) -> None:
-        """Tags or phrases onto the docs; whitespace tokens (NO_TAG) get spaCy's `_SP` tag and
-        are in no phrase, except inside one that spans them."""
-        if not self.uses_iobes:
-            names = self.tag_names
-            for doc, ids in zip(docs, tag_ids):
-                self.set_doc_annotation(doc, [names[i] if i != NO_TAG else SPACE_TAG for i in ids.tolist()])
-            return
-        label_hashes = [self.vocab.strings.add(label) for label in self.labels]
-        for doc, ids in zip(docs, tag_ids):
-            positions = numpy.flatnonzero(ids != NO_TAG)
-            starts, ends, labels = iobes_phrases(ids[positions], len(label_hashes))
-            phrases = [
-                Span(doc, int(positions[start]), int(positions[end - 1]) + 1, label_hashes[label])
-                for start, end, label in zip(starts.tolist(), ends.tolist(), labels.tolist())
-            ]
-            self.set_doc_phrases(doc, phrases)
+        """The decoded tags onto the docs, as the task's annotation (whitespace tokens get
+        spaCy's `_SP` tag, or are in no phrase except inside one that spans them)."""
+        self.annotation.set_decoded(list(docs), tag_ids, self.labels)
 
-    def set_doc_phrases(self, doc: Doc, phrases: List[Span]) -> None:
-        """Write the decoded phrases onto the doc (components with IOBES tags)."""
-        raise NotImplementedError
-
-    # -- training ----------------------------------------------------------------------
-    def update(
-        self,
-        examples: Iterable[Example],
-        *,
-        drop: float = 0.0,
-        sgd=None,
-        losses: Optional[Dict[str, float]] = None,
-    ) -> Dict[str, float]:
-        if losses is None:
-            losses = {}
-        losses.setdefault(self.name, 0.0)
-        examples = list(examples)
-        validate_examples(examples, f"{type(self).__name__}.update")
-        if not any(len(eg.predicted) for eg in examples):
-            return losses
-        set_dropout_rate(self.model, drop)
-        scores, backprop = self.model.begin_update([eg.predicted for eg in examples])
-        loss, d_scores = self.get_loss(examples, scores)
-        backprop(d_scores)
-        if sgd not in (None, False):
-            self.finish_update(sgd)
-        losses[self.name] += loss
-        return losses
-
+    # -- training (update: TrainablePipe's) ----------------------------------------------
     def get_loss(self, examples: Iterable[Example], scores: List[Floats2d]):
         """Loss per gold token, and its gradient: SLL, or softmax cross-entropy per token."""
         validate_examples(examples, f"{type(self).__name__}.get_loss")
@@ -166,6 +123,7 @@ class SennaSequencePipe(TrainablePipe):
             loss, d_scores = sll_loss(self.model.get_ref("sll"), scores, allowed)
         else:
             loss, d_scores = _softmax_loss(self.model.ops, scores, allowed)
+        check_loss(self.name, loss)
         d_scores = [d / n_gold for d in d_scores]
         return loss / n_gold, d_scores
 
@@ -211,20 +169,19 @@ class SennaSequencePipe(TrainablePipe):
             self.add_label(label)
         if not self.labels:
             raise ValueError(f"[{self.name}] no labels found in the training examples")
-        for node in self.model.walk():
-            if node.name == "senna_embed":
-                prepare_tables(node, [eg.predicted for eg in examples], self.vocab)
+        for layer in embed_layers(self.model):
+            prepare_tables(layer, [eg.predicted for eg in examples], self.vocab)
         n_tags = len(self.tag_names)
         self.model.get_ref("output_layer").set_dim("nO", n_tags)
         if self.model.has_ref("sll"):
             self.model.get_ref("sll").set_dim("nO", n_tags)
-            if self.uses_iobes:  # decode and train over valid IOBES paths only
+            if self.annotation.phrases:  # decode and train over valid IOBES paths only
                 self.model.get_ref("sll").attrs["iobes_labels"] = len(self.labels)
 
 
 def reads_tags(model: Model) -> bool:
     """Whether the model embeds the POS tags set by an earlier component (`token_features = ["tag"]`)."""
-    return any(node.name == "senna_attr_embed(tag)" for node in model.walk())
+    return "tag" in embedded_features(model)
 
 
 def check_tags(name: str, model: Model, docs: List[Doc]) -> None:
@@ -233,18 +190,10 @@ def check_tags(name: str, model: Model, docs: List[Doc]) -> None:
         raise ValueError(f"[{name}] its model reads token.tag_ but a doc has no POS tags: put a senna_tagger before {name}")
 
 
-def same_tokens(example: Example) -> bool:
-    """Whether the predicted and reference docs have the same tokens (no alignment needed)."""
-    x, y = example.predicted, example.reference
-    return len(x) == len(y) and bool((x.to_array(ORTH) == y.to_array(ORTH)).all())
-
-
-def set_dropout_rate(model: Model, drop: Optional[float]) -> None:
-    if drop is None:
-        return
-    for node in model.walk():
-        if node.name == "dropout":
-            node.attrs["dropout_rate"] = drop
+def check_loss(name: str, loss: float) -> None:
+    """spaCy's error for a NaN loss (E910), as its own trainable components raise it."""
+    if numpy.isnan(loss):
+        raise ValueError(Errors.E910.format(name=name))
 
 
 def _softmax_loss(ops, scores: List[Floats2d], allowed: List[numpy.ndarray]):

@@ -11,6 +11,8 @@ import numpy
 
 from spacy.tokens import Doc, Span
 
+from ..tasks import NO_TAG  # the tag id that join_sentences gives a token no sentence covers
+
 Piece = Tuple[Doc, int]  # (the sentence as a doc of its own, its first token in the doc)
 
 
@@ -39,8 +41,6 @@ def sentence_pieces(doc: Doc, max_length: int = 0) -> List[Piece]:
 
 # Per doc, (index in the flat list of sentences, positions of its tokens in the doc) per piece.
 Layout = List[List[Tuple[int, numpy.ndarray]]]
-# The tag id that join_sentences gives a token no sentence covers (a whitespace token).
-NO_TAG = -1
 
 
 def split_docs(docs: List[Doc], max_length: int = 0, skip_space: bool = False) -> Tuple[List[Doc], Layout]:

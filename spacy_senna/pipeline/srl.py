@@ -9,20 +9,21 @@ from typing import Callable, Dict, Iterable, Iterator, List, Mapping, Optional, 
 
 import numpy
 from spacy.language import Language
-from spacy.tokens import Doc, Span, SpanGroup
+from spacy.tokens import Doc, Span
 from spacy.training import Example, validate_examples, validate_get_examples
 from spacy.vocab import Vocab
-from thinc.api import Model
+from thinc.api import Model, set_dropout_rate
 from thinc.types import Floats2d, Ints1d
 
-from ..layers.crf import sll_loss, viterbi_decode
-from ..tags import iobes_phrases, spans_to_tags
+from ..layers.crf import sll_loss
+from ..srl_format import srl_key
+from ..tags import iobes_phrases
+from ..tasks import SRL
 from ..util import ensure_token_extension
-from .base import SennaSequencePipe, _softmax_loss, same_tokens, set_dropout_rate
+from .base import SennaSequencePipe, _softmax_loss, check_loss
 from .defaults import DEFAULT_SRL_MODEL
 from .sentences import join_sentences, sentence_pieces, split_docs
 
-SRL_PREFIX = "srl:"
 PREDICATE_MODES = ("auto", "model", "pos", "given")
 DEFAULT_MAX_SENTENCE_LENGTH = 200
 PREDICT_MAX_ROWS = 2048  # (predicate, word) rows per forward pass at inference: bounds its memory
@@ -35,8 +36,8 @@ ensure_token_extension("srl_predicate", default=False)
 def srl_frames(doc: Doc) -> List[Dict]:
     """The frames of a doc: [{"predicate": Token, "arguments": [Span, ...]}], in token order."""
     frames = []
-    for index in predicate_indices(doc):
-        group = doc.spans[f"{SRL_PREFIX}{index}"]
+    for index in SRL.annotation.predicates(doc):
+        group = doc.spans[srl_key(index)]
         arguments = [span for span in group if span.label_ != "V"]
         frames.append({"predicate": doc[index], "lemma": group.attrs.get("lemma"), "arguments": arguments})
     return frames
@@ -44,20 +45,6 @@ def srl_frames(doc: Doc) -> List[Dict]:
 
 if not Doc.has_extension("srl"):
     Doc.set_extension("srl", getter=srl_frames)
-
-
-def is_srl_annotated(doc: Doc) -> bool:
-    """Whether a gold doc carries SRL annotation (so a token without a frame is no predicate)."""
-    return bool(doc.user_data.get("srl_annotated")) or bool(predicate_indices(doc))
-
-
-def predicate_indices(doc: Doc) -> List[int]:
-    """Token indices that have an `srl:<i>` span group."""
-    found = []
-    for key in doc.spans:
-        if key.startswith(SRL_PREFIX) and key[len(SRL_PREFIX) :].isdigit():
-            found.append(int(key[len(SRL_PREFIX) :]))
-    return sorted(i for i in found if i < len(doc))
 
 
 def marked_predicates(doc: Doc) -> set:
@@ -123,11 +110,13 @@ class SennaSRL(SennaSequencePipe):
     `max_sentence_length` tokens (0: no limit), which bounds time and memory.
     """
 
+    task = SRL
+
     def __init__(
         self,
         vocab: Vocab,
         model: Model,
-        name: str = "senna_srl",
+        name: str = SRL.factory,
         *,
         predicates: str = "auto",
         min_label_count: int = 1,
@@ -179,7 +168,7 @@ class SennaSRL(SennaSequencePipe):
         return [numpy.flatnonzero(flags).astype("int32") for flags in joined]
 
     def gold_predicates(self, example: Example) -> Ints1d:
-        return numpy.array(predicate_indices(example.reference), dtype="int32")
+        return numpy.array(self.annotation.predicates(example.reference), dtype="int32")
 
     # -- prediction --------------------------------------------------------------------
     def predict(self, docs: Iterable[Doc]) -> List[List[Frame]]:
@@ -216,19 +205,9 @@ class SennaSRL(SennaSequencePipe):
                     Span(doc, offset + s, offset + e, label_hashes[k])
                     for s, e, k in zip(starts.tolist(), ends.tolist(), labels.tolist())
                 ]
-                key = f"{SRL_PREFIX}{index}"
-                attrs = dict(doc.spans[key].attrs) if key in doc.spans else {}
-                attrs.setdefault("predicate", index)
-                attrs.setdefault("lemma", doc[index].lemma_ or doc[index].lower_)
-                doc.spans[key] = SpanGroup(doc, name=key, attrs=attrs, spans=spans)
+                self.annotation.write_frame(doc, index, spans)
 
     # -- training ----------------------------------------------------------------------
-    def gold_tags_for(self, example: Example, index: int) -> List[Optional[str]]:
-        spans = example.reference.spans[f"{SRL_PREFIX}{index}"]
-        if not same_tokens(example):
-            spans = example.get_aligned_spans_y2x(spans)
-        return list(spans_to_tags([(s.start, s.end, s.label_) for s in spans], len(example.predicted), "iobes"))
-
     def update(self, examples: Iterable[Example], *, drop: float = 0.0, sgd=None, losses=None):
         if losses is None:
             losses = {}
@@ -246,7 +225,7 @@ class SennaSRL(SennaSequencePipe):
             backprop(d_scores)
             losses[self.name] += loss
         if self.model.has_ref("predicate_detector"):
-            annotated = [is_srl_annotated(eg.reference) for eg in examples]
+            annotated = [self.annotation.has(eg.reference) for eg in examples]
             losses[self.name] += self._update_detector(docs, predicates, annotated)
         if sgd not in (None, False):
             self.finish_update(sgd)
@@ -257,7 +236,7 @@ class SennaSRL(SennaSequencePipe):
         allowed = []
         for example, doc_predicates in zip(examples, predicates):
             for index in doc_predicates.tolist():
-                gold = self.gold_tags_for(example, index)
+                gold = self.annotation.gold_tags_for(example, index)
                 rows = numpy.zeros((len(gold), len(ids)), dtype="bool")
                 for i, tag in enumerate(gold):
                     if tag in ids:
@@ -272,6 +251,7 @@ class SennaSRL(SennaSequencePipe):
             loss, d_scores = sll_loss(self.model.get_ref("sll"), scores, allowed)
         else:
             loss, d_scores = _softmax_loss(self.model.ops, scores, allowed)
+        check_loss(self.name, loss)
         return loss / n_gold, [d / n_gold for d in d_scores]
 
     def _update_detector(self, docs, predicates, annotated: List[bool]) -> float:
@@ -295,11 +275,6 @@ class SennaSRL(SennaSequencePipe):
         examples = list(examples)
         predicates = [self.gold_predicates(eg) for eg in examples]
         return self._srl_loss(examples, predicates, scores)
-
-    def example_labels(self, example: Example) -> Iterable[str]:
-        for index in predicate_indices(example.reference):
-            for span in example.reference.spans[f"{SRL_PREFIX}{index}"]:
-                yield span.label_
 
     @property
     def label_data(self) -> Dict[str, int]:
@@ -347,7 +322,7 @@ class SennaSRL(SennaSequencePipe):
 
 def _given_predicates(doc: Doc) -> Ints1d:
     """The doc's `srl:<i>` groups and `token._.srl_predicate` marks."""
-    return numpy.array(sorted(set(predicate_indices(doc)) | marked_predicates(doc)), dtype="int32")
+    return numpy.array(sorted(set(SRL.annotation.predicates(doc)) | marked_predicates(doc)), dtype="int32")
 
 
 def _pos_predicates(doc: Doc) -> Ints1d:
