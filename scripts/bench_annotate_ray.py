@@ -5,11 +5,10 @@ actor SIGKILLed half-way (counts and the time lost to the retry).
     python scripts/make_big_text.py assets/ptb_pos/wsj_dev.tsv.gz corpus/wsj_dev_1M.txt --format wsj --words 1000000
     python scripts/bench_annotate_ray.py training/ner/model-best corpus/wsj_dev_1M.txt
 
-Each run's steady rate is taken from its shard files' modification times (the words of shards
-1..K-1 over the time from shard 0's write to shard K-1's), its start-up cost as its time less
-its words at the steady rate. The Ray overhead is printed as the cluster's start (ray.init),
-the Ray runs' start-up (actors started, model loaded) less the single-machine runs', and the
-per-batch cost: the steady time per batch, Ray's less the single-machine engine's.
+The Ray overhead is printed as: the cluster's start (ray.init); a job's fixed cost, the time
+of a job of 100 lines (actors started, model loaded, one batch); and the per-batch cost, the
+Ray run's time less that fixed cost less the single-machine run's time, over the batches. The
+driver's CPU time per word says how many words/s one driver can take in.
 """
 import json
 import os
@@ -72,14 +71,18 @@ def main(
             lambda: annotate(nlp, input_path, out(f"local{n}"), shard_size=shard_size, batch_size=batch_size,
                              n_process=n, progress=False)
         )
-    shard_words = [0] * -(-n_lines // shard_size)
-    for i, line in enumerate(input_path.open(encoding="utf8")):
-        shard_words[i // shard_size] += len(line.split())
     start = time.perf_counter()
     ray.init(num_cpus=2, include_dashboard=False)
     cluster_start = time.perf_counter() - start
+    small = work / "small.txt"
+    small.write_text("".join(line for _, line in zip(range(100), input_path.open(encoding="utf8"))), encoding="utf8")
+    fixed = {}
     try:
         for n in (1, 2):
+            fixed[n] = timed(
+                lambda: annotate_on_ray(nlp, str(small), out("small"), shard_size=shard_size, batch_size=batch_size,
+                                        workers=n, model_name=model, progress=False)
+            )["seconds"]
             rows[f"ray --workers {n}"] = timed(
                 lambda: annotate_on_ray(nlp, str(input_path), out(f"ray{n}"), shard_size=shard_size,
                                         batch_size=batch_size, workers=n, model_name=model, progress=False)
@@ -109,28 +112,18 @@ def main(
     words = rows["local --n-process 1"]["words"]
     print(f"input: {input_path} ({n_lines:,} lines, {words:,} words), model {model}, batch {batch_size}, "
           f"shard {shard_size}, os.cpu_count()={os.cpu_count()}, load average {os.getloadavg()[0]:.2f}")
-    print(f"{'engine':<22}{'seconds':>9}{'words/s':>10}{'vs local -n 1':>15}{'steady words/s':>16}{'start-up s':>12}")
+    print(f"{'engine':<22}{'seconds':>9}{'words/s':>10}{'vs local -n 1':>15}")
     base = rows["local --n-process 1"]["words_per_s"]
-    steady = {}
     for name, row in rows.items():
         assert row["words"] == words, (name, row)
-        folder = work / {"local --n-process 1": "local1", "local --n-process 2": "local2"}.get(name, f"ray{name[-1]}")
-        times = [path.stat().st_mtime for path in sorted(folder.glob("shard-*"))]
-        steady[name] = sum(shard_words[1:]) / (times[-1] - times[0])
-        start_up = row["seconds"] - words / steady[name]
-        row["start_up"] = start_up
-        print(f"{name:<22}{row['seconds']:>9.1f}{row['words_per_s']:>10,.0f}{row['words_per_s'] / base:>14.2f}x"
-              f"{steady[name]:>16,.0f}{start_up:>12.1f}")
+        print(f"{name:<22}{row['seconds']:>9.1f}{row['words_per_s']:>10,.0f}{row['words_per_s'] / base:>14.2f}x")
     print(f"Ray overhead: cluster start (ray.init) {cluster_start:.1f} s")
     for n in (1, 2):
-        row = rows[f"ray --workers {n}"]
-        print(f"  driver CPU with {n} worker(s): {row['cpu']:.1f} s, {1e6 * row['cpu'] / words:.1f} us a word: "
-              f"the driver alone caps a job at ~{words / row['cpu']:,.0f} words/s")
-    for n in (1, 2):
-        local, on_ray = f"local --n-process {n}", f"ray --workers {n}"
-        per_batch = (words / steady[on_ray] - words / steady[local]) / n_batches
-        print(f"  {n} worker(s) against --n-process {n}: start-up {rows[on_ray]['start_up'] - rows[local]['start_up']:+.1f} s, "
-              f"{1000 * per_batch:+.1f} ms per batch of {batch_size} lines ({n_batches:,} batches)")
+        ray_row, local = rows[f"ray --workers {n}"], rows[f"local --n-process {n}"]
+        per_batch = (ray_row["seconds"] - fixed[n] - local["seconds"]) / n_batches
+        print(f"  {n} worker(s): a job's fixed cost (100 lines) {fixed[n]:.1f} s; then {1000 * per_batch:+.1f} ms per "
+              f"batch of {batch_size} lines against --n-process {n} ({n_batches:,} batches); driver CPU "
+              f"{1e6 * ray_row['cpu'] / words:.1f} us a word (one driver takes in ~{words / ray_row['cpu']:,.0f} words/s)")
     lines = Counter(json.loads(line)["line"] for path in sorted(output_jsonl.glob("shard-*"))
                     for line in path.read_text(encoding="utf8").splitlines())
     duplicates = sum(count - 1 for count in lines.values())
