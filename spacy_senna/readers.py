@@ -1,5 +1,5 @@
 """Readers for the SENNA benchmark corpora (WSJ POS, CoNLL-2000 chunking, CoNLL-2003 NER,
-CoNLL-2005 SRL).
+CoNLL-2005 SRL, and the PTB constituency trees of the parser: format "ptb").
 
 Every format is read line by line (gzipped files transparently), one sentence at a time,
 so memory stays constant however large the file. Every problem in the input stops the
@@ -7,6 +7,7 @@ read with a `SennaFormatError` naming the file, the line and what is wrong.
 """
 import gzip
 import json
+import tarfile
 import zlib
 from collections import deque
 from dataclasses import dataclass, replace
@@ -22,6 +23,8 @@ from spacy.training import Example
 from spacy.util import registry
 from spacy.vocab import Vocab
 
+from .constituency import set_constituents
+from .constituents import ParsedSentence, TreeFormatError, preprocess, read_trees, tree_sentence
 from .srl_format import NO_TARGET, SRL_ANNOTATED, Proposition, PropsFormatError
 from .srl_format import mark_predicates, parse_props_column, predicate_lemma, set_propositions
 from .srl_format import srl_predicates
@@ -29,6 +32,8 @@ from .tags import TagSchemeError, tags_to_spans
 from .tasks import CHUNKS_KEY
 
 FORMATS = ("wsj", "conll2000", "conll2003", "conll2005")
+PTB_FORMAT = "ptb"  # bracketed trees (.mrg), not columns: read by read_ptb_sentences
+CORPUS_FORMATS = FORMATS + (PTB_FORMAT,)  # every format convert / predict / evaluate read
 PARTS = ("all", "train", "heldout")
 DOC_ID_KEY = "senna_doc_id"
 DOCSTART = "-DOCSTART-"
@@ -346,6 +351,80 @@ def _column_spans(doc: Doc, sentence: Sentence, spec: FormatSpec, column: int) -
     return [Span(doc, start, end, label=label) for start, end, label in phrases]
 
 
+def gold_docs(path: PathLike, fmt: str, vocab: Vocab) -> Iterator[Doc]:
+    """One gold Doc per sentence of a corpus file in any format, "ptb" included."""
+    if fmt == PTB_FORMAT:
+        return (parsed_sentence_doc(s, vocab) for s in read_ptb_sentences(path))
+    return (sentence_to_doc(s, fmt, vocab) for s in read_sentences(path, fmt))
+
+
+# -- PTB trees ---------------------------------------------------------------------------------
+PTB_SUFFIX = ".mrg"
+
+
+def read_ptb_sentences(path: PathLike) -> Iterator[ParsedSentence]:
+    """The preprocessed trees (-NONE- and what it leaves empty dropped, functional tags and
+    indices stripped) of a .mrg file (.gz read transparently), of every .mrg file under a
+    folder, or of every .mrg member of a .tar.gz archive, in name order. Problems raise a
+    SennaFormatError naming the file (archive:member) and line."""
+    path = Path(path)
+    found = False
+    for name, lines in _ptb_files(path):
+        try:
+            for line, tree in read_trees(lines):
+                kept = preprocess(tree)
+                if kept is None:
+                    raise SennaFormatError(name, "the tree holds only -NONE- elements", line)
+                found = True
+                yield tree_sentence(kept, line)
+        except TreeFormatError as err:
+            raise SennaFormatError(name, err.problem, err.line) from None
+    if not found:
+        raise SennaFormatError(path, f"no trees found (no {PTB_SUFFIX} file, or only empty ones)")
+
+
+def _ptb_files(path: Path) -> Iterator[Tuple[str, Iterable[Tuple[int, str]]]]:
+    """(name for messages, numbered lines) of each tree file that `path` holds."""
+    if path.is_dir():
+        for file in sorted(path.rglob(f"*{PTB_SUFFIX}")):
+            yield str(file), read_lines(file)
+        return
+    if path.name.endswith((".tar.gz", ".tgz", ".tar")):
+        yield from _archive_files(path)
+        return
+    yield str(path), read_lines(path)
+
+
+def _archive_files(path: Path) -> Iterator[Tuple[str, Iterable[Tuple[int, str]]]]:
+    try:
+        with tarfile.open(path) as archive:
+            members = sorted((m for m in archive if m.isfile() and m.name.endswith(PTB_SUFFIX)), key=lambda m: m.name)
+            for member in members:
+                name = f"{path}:{member.name}"
+                raw = archive.extractfile(member).read()
+                yield name, (_numbered(name, raw))
+    except (tarfile.TarError, OSError, EOFError, zlib.error) as err:
+        raise SennaFormatError(path, f"cannot read the archive: {one_line_error(err)}") from None
+
+
+def _numbered(name: str, raw: bytes) -> Iterator[Tuple[int, str]]:
+    for line_no, line in enumerate(raw.splitlines(), start=1):
+        yield line_no, _decode(Path(name), line_no, line)
+
+
+def one_line_error(err: BaseException) -> str:
+    return " ".join(str(err).split()) or type(err).__name__
+
+
+def parsed_sentence_doc(sentence: ParsedSentence, vocab: Vocab) -> Doc:
+    """The gold Doc of a tree: POS tags in token.tag_, constituents in doc.spans["constituents"]."""
+    doc = make_doc(vocab, sentence.words)
+    for token, tag in zip(doc, sentence.tags):
+        token.tag_ = tag
+    set_constituents(doc, sentence.constituents)
+    return doc
+
+
 class HoldOutError(ValueError):
     """Too few items to hold out the requested number."""
 
@@ -381,8 +460,7 @@ def read_docs(
     if part not in PARTS:
         raise ValueError(f"unknown part {part!r}; expected one of {', '.join(PARTS)}")
     if part == "all":
-        vocab = vocab if vocab is not None else Vocab()
-        return (sentence_to_doc(s, fmt, vocab) for s in read_sentences(path, fmt))
+        return gold_docs(path, fmt, vocab if vocab is not None else Vocab())
     wanted = part == "heldout"
     return (doc for doc, held in read_docs_split(path, fmt, vocab, hold_out) if held == wanted)
 
@@ -391,8 +469,7 @@ def read_docs_split(
     path: PathLike, fmt: str, vocab: Optional[Vocab], hold_out: int
 ) -> Iterator[Tuple[Doc, bool]]:
     """Stream (gold Doc, is_held_out) pairs; the last `hold_out` sentences are held out."""
-    vocab = vocab if vocab is not None else Vocab()
-    docs = (sentence_to_doc(s, fmt, vocab) for s in read_sentences(path, fmt))
+    docs = gold_docs(path, fmt, vocab if vocab is not None else Vocab())
     try:
         yield from split_hold_out(docs, hold_out)
     except HoldOutError as err:
@@ -411,7 +488,8 @@ class ConllCorpus:
         part: str = "all",
         given_predicates: bool = True,
     ) -> None:
-        get_spec(fmt)
+        if fmt != PTB_FORMAT:
+            get_spec(fmt)
         if part not in PARTS:
             raise ValueError(f"unknown part {part!r}; expected one of {', '.join(PARTS)}")
         if part != "all" and hold_out <= 0:
@@ -432,7 +510,7 @@ class ConllCorpus:
         as empty `srl:<i>` span groups (for an SRL component with predicates = "given").
         """
         docs = read_docs(self.path, self.format, nlp.vocab, self.hold_out, self.part)
-        mark = self.given_predicates and get_spec(self.format).srl
+        mark = self.given_predicates and self.format != PTB_FORMAT and get_spec(self.format).srl
         for gold in islice(docs, self.limit or None):
             if mark:
                 predicted = given_predicates_doc(nlp.vocab, gold)
@@ -450,7 +528,8 @@ def create_conll_corpus(
     part: str = "all",
     given_predicates: bool = True,
 ) -> Callable[[Language], Iterator[Example]]:
-    """Registered reader: sentences of a wsj/conll2000/conll2003/conll2005 file as Examples.
+    """Registered reader: sentences of a wsj/conll2000/conll2003/conll2005 file (or the trees
+    of a ptb file, folder or .tar.gz) as Examples.
 
     `given_predicates` (conll2005 only): put the gold predicates on the predicted docs as
     empty `srl:<i>` span groups; set it to false for a pipeline that finds them itself.

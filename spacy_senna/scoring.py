@@ -1,13 +1,15 @@
-"""Registered scorers: tag accuracy, phrase-level P/R/F1 with conlleval's exact-match rule, and
-CoNLL-2005 SRL argument P/R/F1 with srl-eval.pl's rules."""
+"""Registered scorers: tag accuracy, phrase-level P/R/F1 with conlleval's exact-match rule,
+CoNLL-2005 SRL argument P/R/F1 with srl-eval.pl's rules, and labelled-bracket P/R/F1 of
+constituency trees with EVALB's COLLINS.prm rules."""
 from collections import Counter, defaultdict
-from typing import Any, Callable, Dict, Iterable, Optional
+from typing import Any, Callable, Dict, Iterable, Optional, Sequence
 
 from spacy.scorer import PRFScore, Scorer, get_ner_prf
 from spacy.tokens import Doc
 from spacy.training import Example
 from spacy.util import registry
 
+from .constituency import CONSTITUENTS_KEY, doc_constituents
 from .srl_format import SRL_ANNOTATED, merged_arguments, srl_key, srl_predicates
 from .tasks import CHUNKS_KEY
 
@@ -128,3 +130,66 @@ def score_srl(examples: Iterable[Example], **kwargs) -> Dict[str, Any]:
 @registry.scorers("spacy_senna.srl_scorer.v1")
 def make_srl_scorer() -> Callable:
     return score_srl
+
+
+# EVALB's COLLINS.prm: these POS labels are deleted before scoring (punctuation; TOP and
+# -NONE- never reach a Doc), and ADVP and PRT count as one label.
+EVALB_DELETED_TAGS = frozenset({",", ":", "``", "''", "."})
+EVALB_EQUAL_LABELS = {"PRT": "ADVP"}
+
+
+def evalb_brackets(constituents: Iterable, tags: Sequence[str]) -> Counter:
+    """The labelled brackets EVALB scores: (label, start, end) over the words left after
+    deleting punctuation (by the gold POS `tags`), ADVP = PRT; a bracket over punctuation
+    only is dropped. A Counter, as a unary chain X -> X counts twice."""
+    kept_before = [0]
+    for tag in tags:
+        kept_before.append(kept_before[-1] + (tag not in EVALB_DELETED_TAGS))
+    brackets: Counter = Counter()
+    for start, end, label in constituents:
+        first, last = kept_before[start], kept_before[end]
+        if last > first:
+            brackets[(EVALB_EQUAL_LABELS.get(label, label), first, last)] += 1
+    return brackets
+
+
+def score_constituents(examples: Iterable[Example], spans_key: str = CONSTITUENTS_KEY, **kwargs) -> Dict[str, Any]:
+    """EVALB labelled bracketing ("constituents_p", "_r", "_f", "_per_type") with COLLINS.prm's
+    rules: punctuation (by the reference's POS tags) not counted, ADVP = PRT; the root
+    wrapper (TOP / S1) is never a constituent, the sentence's own S is. Only references with a
+    tree count; predicted constituents are mapped onto the reference tokens when the
+    tokenisations differ."""
+    total = PRFScore()
+    per_type: Dict[str, PRFScore] = defaultdict(PRFScore)
+    n_scored = 0
+    for example in examples:
+        reference = example.reference
+        if spans_key not in reference.spans:
+            continue
+        n_scored += 1
+        tags = [token.tag_ for token in reference]
+        gold = evalb_brackets(doc_constituents(reference, spans_key), tags)
+        predicted_spans = example.predicted.spans.get(spans_key, [])
+        if len(example.predicted) != len(reference) or any(
+            a.text != b.text for a, b in zip(example.predicted, reference)
+        ):
+            predicted_spans = example.get_aligned_spans_x2y(predicted_spans)
+        predicted = evalb_brackets([(s.start, s.end, s.label_) for s in predicted_spans], tags)
+        for counts, field in ((gold & predicted, "tp"), (predicted - gold, "fp"), (gold - predicted, "fn")):
+            for (label, _, _), count in counts.items():
+                setattr(total, field, getattr(total, field) + count)
+                setattr(per_type[label], field, getattr(per_type[label], field) + count)
+    prefix = spans_key
+    if n_scored == 0:
+        return dict.fromkeys((f"{prefix}_p", f"{prefix}_r", f"{prefix}_f", f"{prefix}_per_type"))
+    return {
+        f"{prefix}_p": total.precision,
+        f"{prefix}_r": total.recall,
+        f"{prefix}_f": total.fscore,
+        f"{prefix}_per_type": {label: prf.to_dict() for label, prf in sorted(per_type.items())},
+    }
+
+
+@registry.scorers("spacy_senna.parser_scorer.v1")
+def make_parser_scorer() -> Callable:
+    return score_constituents

@@ -20,6 +20,8 @@ from spacy.parts_of_speech import IDS as UPOS_IDS
 from spacy.tokens import Doc, Span, SpanGroup
 from spacy.training import Example
 
+from .constituency import CONSTITUENTS_KEY, doc_constituents, doc_senna_column, set_constituents
+from .constituents import merge_chains
 from .srl_format import SRL_ANNOTATED, srl_key, srl_predicates
 from .tags import PTB_TO_UPOS, SPACE_TAG, iobes_phrases, iobes_tag_names, spans_to_tags
 
@@ -335,6 +337,49 @@ class Frames(Phrases):
         doc.spans[key] = SpanGroup(doc, name=key, attrs=attrs, spans=spans)
 
 
+@dataclass(frozen=True)
+class Constituents(Annotation):
+    """A constituency tree: the span group `doc.spans[key]`, one span per constituent in
+    pre-order (constituency.py; Span extensions labels/parent/children/parse_string). Learned
+    level by level (constituents.tree_levels), not as one tag per token: its labels are the
+    merged labels of the levels (a unary chain S -> VP is one label, S#VP)."""
+
+    key: str = CONSTITUENTS_KEY
+
+    @property
+    def where(self) -> str:
+        return f"doc.spans[{self.key!r}]"
+
+    def has(self, doc: Doc, complete: bool = False) -> bool:
+        return self.key in doc.spans
+
+    def read(self, doc: Doc) -> List[SpanTuple]:
+        return doc_constituents(doc, self.key)
+
+    def tags(self, doc: Doc, scheme: str = "senna") -> List[str]:
+        """SENNA's -psg column ('(S1(S(NP*', '*', '*))'), the doc as one sentence."""
+        return doc_senna_column(doc)
+
+    def labels(self, doc: Doc) -> Iterator[str]:
+        return (label for _, _, label in merge_chains(self.read(doc)))
+
+    def copy(self, source: Doc, target: Doc) -> None:
+        if self.has(source):
+            set_constituents(target, self.read(source), self.key)
+
+    def record(self, doc: Doc) -> List[List]:
+        return [list(constituent) for constituent in self.read(doc)]
+
+    def write(self, doc: Doc, constituents: Sequence[SpanTuple]) -> None:
+        set_constituents(doc, constituents, self.key)
+
+    def gold_tags(self, example: Example) -> List[MissingTag]:
+        raise NotImplementedError("a tree has one tag sequence per level: constituents.tree_levels")
+
+    def set_decoded(self, docs: Sequence[Doc], tag_ids: Sequence[numpy.ndarray], labels: Sequence[str]) -> None:
+        raise NotImplementedError("the parser decodes level by level and writes constituents (write)")
+
+
 # -- the tasks ------------------------------------------------------------------------------
 
 
@@ -347,7 +392,7 @@ class Task:
     flag: str  # the SENNA binary's option, without its dash: -pos
     factory: str  # the spaCy factory of its component
     scorer: str  # the registered scorer
-    corpus_format: str  # readers.FORMATS: the benchmark corpus it is trained and scored on
+    corpus_format: str  # readers.FORMATS or PTB_FORMAT: the benchmark corpus it is trained and scored on
     corpus_scheme: str  # how the corpus files write its tags: "tags", "iob2", "iob1", "start-end"
     score_prefixes: Tuple[str, ...]  # the keys of its scores, by prefix
     main_score: str  # the score it is judged by
@@ -383,7 +428,12 @@ SRL = Task(
     ("srl_", "spans_srl_"), "spans_srl_f", Frames(), "srl",
 )
 
-TASKS: Tuple[Task, ...] = (POS, CHUNK, NER, SRL)  # in SENNA's column order
+PSG = Task(
+    "psg", "constituency parsing", "psg", "senna_parser", "spacy_senna.parser_scorer.v1", "ptb", "trees",
+    ("constituents_",), "constituents_f", Constituents(), "constituents",
+)
+
+TASKS: Tuple[Task, ...] = (POS, CHUNK, NER, SRL, PSG)  # in SENNA's column order
 BY_NAME: Dict[str, Task] = {task.name: task for task in TASKS}
 BY_FLAG: Dict[str, Task] = {task.flag: task for task in TASKS}
 BY_FACTORY: Dict[str, Task] = {task.factory: task for task in TASKS}

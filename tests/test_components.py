@@ -3,6 +3,7 @@ import pickle
 
 import pytest
 import spacy
+import srsly
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.training import Example
@@ -327,6 +328,8 @@ def test_half_tables_keep_the_predictions_and_refuse_training(trained, tmp_path)
     tables = [half.get_pipe(name).model.get_ref("tok2vec").get_param("W_word") for name in FACTORIES]
     assert all(table.dtype == "float16" for table in tables)
     assert _predictions(half, TEXTS) == _predictions(trained, TEXTS)
+    assert "Merkel" in srsly.read_json(tmp_path / "model" / "vocab" / "strings.json")
+    assert "Merkel" not in srsly.read_json(tmp_path / "half" / "vocab" / "strings.json")
     with pytest.raises(ValueError, match="stored as float16 for inference"):
         half.update(make_examples(half), sgd=half.resume_training())
     again = CliRunner().invoke(app, ["half-tables", str(tmp_path / "half"), str(tmp_path / "again")])

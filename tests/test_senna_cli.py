@@ -138,7 +138,7 @@ def test_parse_args():
     assert parse_args(["-brackettags", "--model=m2"]).scheme == "brackets"
     assert parse_args([]).tasks == [] and parse_args([]).scheme == "iobes"
     assert parse_args(["-usrvbs", "f", "-posvbs", "-offsettags", "-notokentags"]).usrvbs == "f"
-    for bad in (["-foo"], ["--pos"], ["-usrvbs"], ["extra"], ["-psg"], ["--batch-size", "0"]):
+    for bad in (["-foo"], ["--pos"], ["-usrvbs"], ["extra"], ["--batch-size", "0"]):
         with pytest.raises(TagUsageError):
             parse_args(bad)
 

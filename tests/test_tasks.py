@@ -10,8 +10,10 @@ from spacy.training import Example
 from spacy_senna.architectures import build_senna_embed, build_window_tagger
 from spacy_senna.cli._util import PipelineError, load_pipeline
 from spacy_senna.cli.senna_args import parse_args
+from spacy_senna.layers.attr_embed import embedded_features, feature_ref
 from spacy_senna.layers.embed import TABLES_REF, embed_layers
-from spacy_senna.readers import FORMATS, SPECS
+from spacy_senna.constituency import set_constituents
+from spacy_senna.readers import CORPUS_FORMATS, SPECS
 from spacy_senna.srl_format import Proposition, set_propositions
 from spacy_senna.tasks import BY_FORMAT, CHUNK, NER, NO_TAG, POS, SRL, TASKS, GroupPhrases, TokenTags
 from spacy_senna.tasks import task_of
@@ -33,6 +35,7 @@ def full_doc(vocab):
     doc.ents = [Span(doc, s, e, label) for s, e, label in ents]
     set_propositions(doc, PROPOSITIONS)
     doc.user_data["srl_annotated"] = True
+    set_constituents(doc, [(0, 11, "S"), (0, 1, "NP"), (1, 10, "VP"), (3, 6, "NP"), (6, 10, "PP"), (7, 10, "NP"), (7, 10, "QP")])
     return doc
 
 
@@ -50,7 +53,7 @@ def test_names_are_unique_and_formats_match_the_readers():
     for attribute in ("name", "flag", "factory", "corpus_format", "record_key", "component"):
         values = [getattr(task, attribute) for task in TASKS]
         assert len(set(values)) == len(values), attribute
-    assert tuple(BY_FORMAT) == FORMATS
+    assert tuple(BY_FORMAT) == CORPUS_FORMATS
     assert SPECS[CHUNK.corpus_format].schemes[SPECS[CHUNK.corpus_format].chunk_column] == CHUNK.corpus_scheme
     assert SPECS[NER.corpus_format].schemes[SPECS[NER.corpus_format].ner_column] == NER.corpus_scheme
     assert parse_args([f"-{task.flag}" for task in reversed(TASKS)]).tasks == [task.flag for task in reversed(TASKS)]
@@ -137,12 +140,15 @@ def test_nan_loss_is_spacys_error():
         tagger.get_loss(examples, scores)
 
 
-@pytest.mark.parametrize("extras", [{}, {"token_features": ["tag"]}])
-def test_lookup_tables_are_found_by_ref(extras):
-    embed = build_senna_embed(**extras)
+@pytest.mark.parametrize("features", [[], ["tag"], ["chunk", "tag"]])
+def test_layers_are_found_by_ref(features):
+    embed = build_senna_embed(token_features=features, char_width=3 if features else 0)
     tagger = build_window_tagger(embed)
     (tables,) = embed_layers(tagger)
     assert embed.get_ref(TABLES_REF) is tables and "W_word" in tables.param_names
+    assert embedded_features(tagger) == sorted(features, key=["tag", "chunk"].index)
+    for attr in features:
+        assert embed.get_ref(feature_ref(attr)).attrs["attr"] == attr
 
 
 def test_load_pipeline_returns_errors(tmp_path):

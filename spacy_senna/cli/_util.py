@@ -16,7 +16,7 @@ from wasabi import MESSAGES, color, msg
 from wasabi.util import locale_escape
 
 from .. import __version__
-from ..readers import FORMATS
+from ..readers import CORPUS_FORMATS
 from ..tasks import BY_FORMAT
 
 # The installed pipeline package that `senna`/`tag` and `make-senna-dir` use when no model is
@@ -49,19 +49,21 @@ def _main_options(
 
 
 class CorpusFormat(str, Enum):
-    """The corpus formats of readers.FORMATS, as a typer choice."""
+    """The corpus formats of readers.CORPUS_FORMATS, as a typer choice."""
 
     wsj = "wsj"
     conll2000 = "conll2000"
     conll2003 = "conll2003"
     conll2005 = "conll2005"
+    ptb = "ptb"
 
 
-assert tuple(f.value for f in CorpusFormat) == FORMATS == tuple(BY_FORMAT)
+assert tuple(f.value for f in CorpusFormat) == CORPUS_FORMATS == tuple(BY_FORMAT)
 
 FORMAT_HELP = (
     "Corpus format: wsj (WORD<TAB>TAG), conll2000 (WORD POS CHUNK), "
-    "conll2003 (WORD POS CHUNK NE) or conll2005 (WORD TARGET PROPS...)."
+    "conll2003 (WORD POS CHUNK NE), conll2005 (WORD TARGET PROPS...) or "
+    "ptb (bracketed trees: a .mrg file, a folder or a .tar.gz of them)."
 )
 
 

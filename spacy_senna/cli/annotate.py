@@ -21,7 +21,7 @@ import time
 from enum import Enum
 from itertools import islice
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Tuple, Union
 
 import srsly
 import typer
@@ -33,7 +33,7 @@ from ..processes import PipeGuard
 from ..readers import read_lines, text_record
 from ..tasks import TASKS
 from ..util import FastDocBin
-from ._util import DEFAULT_BATCH_SIZE, PipelineError, app, fail, load_pipeline
+from ._util import DEFAULT_BATCH_SIZE, PipelineError, app, fail, load_pipeline, one_line
 
 DEFAULT_SHARD_SIZE = 10000
 SETTINGS_FILE = "annotate.json"
@@ -42,6 +42,11 @@ SETTINGS_FILE = "annotate.json"
 class InputFormat(str, Enum):
     text = "text"
     jsonl = "jsonl"
+
+
+class Engine(str, Enum):
+    local = "local"  # nlp.pipe here, with --n-process processes
+    ray = "ray"  # a Ray Data actor pool (cli/annotate_ray.py)
 
 
 def shard_name(index: int, fmt: str) -> str:
@@ -56,12 +61,15 @@ def output_format(output: Path) -> str:
 def read_records(path: Path, fmt: str) -> Iterator[Tuple[int, str, Optional[Dict[str, Any]]]]:
     """(line number, text, other JSONL fields or None) for every line of INPUT."""
     for line_no, line in read_lines(path):
-        if fmt == "text" or not line.strip():
-            yield line_no, line, None
-            continue
-        record = text_record(path, line, line_no)
-        text = record.pop("text")
-        yield line_no, text, record
+        yield (line_no, *line_record(path, line, line_no, fmt))
+
+
+def line_record(path: Path, line: str, line_no: int, fmt: str) -> Tuple[str, Optional[Dict[str, Any]]]:
+    """One input line's text and other JSONL fields (None for text input or a blank line)."""
+    if fmt == "text" or not line.strip():
+        return line, None
+    record = text_record(path, line, line_no)
+    return record.pop("text"), record
 
 
 def doc_record(doc: Doc, line: Optional[int] = None) -> Dict[str, Any]:
@@ -230,16 +238,37 @@ def model_identity(nlp: Language, name: str) -> Dict[str, Any]:
 
 
 def job_identity(
-    nlp: Language, model_name: str, input_path: Path, fmt_in: str, shard_size: int, fmt: str
+    nlp: Language, model_name: str, input_path: Union[Path, Dict[str, Any]], fmt_in: str, shard_size: int, fmt: str
 ) -> Dict[str, Any]:
-    """What must be the same to resume a job: INPUT, the model and the settings."""
+    """What must be the same to resume a job: INPUT (its path, or its input_identity-style
+    record when it is not one local file), the model and the settings."""
     return {
-        "input": input_identity(input_path),
+        "input": input_path if isinstance(input_path, dict) else input_identity(input_path),
         "model": model_identity(nlp, model_name),
         "format_in": fmt_in,
         "shard_size": shard_size,
         "format": fmt,
     }
+
+
+def open_job(
+    nlp: Language,
+    model_name: str,
+    input_path: Union[Path, Dict[str, Any]],
+    output: Path,
+    fmt_in: str,
+    shard_size: int,
+) -> Job:
+    """OUTPUT's job (see job_identity for `input_path`): started, or resumed after its checks."""
+    if shard_size < 1:
+        raise ValueError("--shard-size must be at least 1")
+    fmt = output_format(output)
+    if output.exists() and not output.is_dir():
+        raise ValueError(f"{output} is a file, not a directory of shards: name another OUTPUT")
+    output.mkdir(parents=True, exist_ok=True)
+    job = Job(output, job_identity(nlp, model_name, input_path, fmt_in, shard_size, fmt))
+    job.open(fmt)
+    return job
 
 
 def annotate(
@@ -261,14 +290,8 @@ def annotate(
     """
     from tqdm import tqdm
 
-    if shard_size < 1:
-        raise ValueError("--shard-size must be at least 1")
+    job = open_job(nlp, model_name, input_path, output, fmt_in, shard_size)
     fmt = output_format(output)
-    if output.exists() and not output.is_dir():
-        raise ValueError(f"{output} is a file, not a directory of shards: name another OUTPUT")
-    output.mkdir(parents=True, exist_ok=True)
-    job = Job(output, job_identity(nlp, model_name, input_path, fmt_in, shard_size, fmt))
-    job.open(fmt)
     stats = {"shards_written": 0, "shards_skipped": 0, "docs": 0, "words": 0}
     guard = PipeGuard()
     stopped: List[BaseException] = []  # why the feed ended early: raised once the pool is done
@@ -373,7 +396,11 @@ def read_shards(output: Path) -> Iterator[Doc]:
 @app.command("annotate")
 def annotate_cli(
     model: str = typer.Argument(..., help="Pipeline package name or folder for spacy.load."),
-    input_path: Path = typer.Argument(..., help="One doc per line: text, or JSONL with a 'text' field (.gz ok)."),
+    input_spec: str = typer.Argument(
+        ...,
+        help="One doc per line: text, or JSONL with a 'text' field (.gz ok); "
+        "with --engine ray also a folder, a glob or a URI (s3://...).",
+    ),
     output: Path = typer.Argument(
         ..., help="Output directory of shards: .spacy DocBins, or JSONL when its name ends in .jsonl."
     ),
@@ -385,9 +412,15 @@ def annotate_cli(
         None, "--max-shards", min=1, help="Stop after writing this many new shards (run again to go on)."
     ),
     gpu_id: int = typer.Option(-1, "--gpu-id", "-g", help="GPU to use; -1 for the CPU."),
+    engine: Engine = typer.Option(Engine.local, "--engine", help="local (nlp.pipe here) or ray (a Ray cluster)."),
+    address: Optional[str] = typer.Option(
+        None, "--address", help="--engine ray: the cluster to join (auto, HOST:PORT, ray://...); default a local one."
+    ),
+    workers: int = typer.Option(1, "--workers", "-w", min=1, help="--engine ray: actors, one pipeline each."),
 ) -> None:
     """Annotate a big file with MODEL into OUTPUT shards; an interrupted run resumes where it stopped."""
-    if not input_path.is_file():
+    input_path = Path(input_spec)
+    if engine is Engine.local and not input_path.is_file():
         fail(f"cannot read {input_path}: {'is a directory' if input_path.is_dir() else 'file not found'}")
     try:
         nlp = load_pipeline(model, gpu_id)
@@ -395,17 +428,26 @@ def annotate_cli(
         fail(str(err))
     start = time.perf_counter()
     try:
-        stats = annotate(
-            nlp,
-            input_path,
-            output,
-            format_in.value,
-            shard_size,
-            batch_size,
-            n_process,
-            max_shards,
-            model_name=model,
-        )
+        if engine is Engine.ray:
+            try:
+                from .annotate_ray import annotate_on_ray  # imports ray: only for this engine
+            except ImportError as err:
+                fail(f'--engine ray needs Ray Data ({one_line(err)}): pip install "spacy-senna[ray]"')
+            stats = annotate_on_ray(
+                nlp, input_spec, output, format_in.value, shard_size, batch_size, workers, max_shards, model, address
+            )
+        else:
+            stats = annotate(
+                nlp,
+                input_path,
+                output,
+                format_in.value,
+                shard_size,
+                batch_size,
+                n_process,
+                max_shards,
+                model_name=model,
+            )
     except ValueError as err:  # SennaFormatError included
         fail(str(err))
     except KeyboardInterrupt:

@@ -37,7 +37,8 @@ from wasabi import table
 from ..processes import PipeGuard
 from ..readers import FORMATS, Sentence, SennaFormatError, get_spec, input_doc, read_lines
 from ..readers import read_sentences
-from ..tasks import BY_FEATURE  # the annotation a model can embed (`senna_attr_embed(<attr>)`) -> its task
+from ..layers.attr_embed import embedded_features
+from ..tasks import BY_FEATURE  # the annotation a model can embed -> the task that sets it
 from ._util import DEFAULT_BATCH_SIZE, PipelineError, app, fail, load_pipeline, one_line, open_output
 
 THREAD_ENV = {
@@ -283,8 +284,7 @@ def _factory(nlp: Language, name: str) -> str:
 def read_attributes(proc: Any) -> List[str]:
     """The annotation ('tag', 'chunk') a component reads: embedded by its model, or POS-found predicates."""
     model = getattr(proc, "model", None)
-    names = {node.name for node in model.walk()} if isinstance(model, Model) else set()
-    found = [attr for attr in BY_FEATURE if f"senna_attr_embed({attr})" in names]
+    found = embedded_features(model) if isinstance(model, Model) else []
     if getattr(proc, "predicates", None) == "pos" and "tag" not in found:
         found.insert(0, "tag")
     return found

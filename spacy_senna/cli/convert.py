@@ -12,7 +12,7 @@ from ..brown import brown_docs
 from ..readers import SennaFormatError, read_docs_split
 from ._util import FORMAT_HELP, CorpusFormat, app, atomic_path, fail, one_line
 
-STRIPPED_SUFFIXES = (".txt", ".tsv")
+STRIPPED_SUFFIXES = (".txt", ".tsv", ".tar", ".mrg")
 
 
 @dataclass(frozen=True)
@@ -76,7 +76,7 @@ def convert_cli(
         0, "--hold-out", min=0, help="Write the last N sentences to <stem>.heldout.spacy."
     ),
 ) -> None:
-    """Convert a WSJ / CoNLL-2000 / CoNLL-2003 / CoNLL-2005 file to OUTPUT_DIR/<stem>.spacy."""
+    """Convert a WSJ / CoNLL-2000 / CoNLL-2003 / CoNLL-2005 file or PTB trees to OUTPUT_DIR/<stem>.spacy."""
     try:
         written = convert(input_path, output_dir, fmt.value, hold_out)
     except SennaFormatError as err:

@@ -101,7 +101,7 @@ def make_senna_dir(
         "A SENNA-compatible directory written by spacy-senna (python -m spacy_senna make-senna-dir).\n"
         f"The executables run the spaCy pipeline {model}\n"
         f"with {os.path.abspath(python or sys.executable)}; no SENNA data files are needed.\n"
-        "Options as SENNA's: -pos -chk -ner -srl -iobtags -brackettags -usrtokens -offsettags\n"
+        "Options as SENNA's: -pos -chk -ner -srl -psg -iobtags -brackettags -usrtokens -offsettags\n"
         "-notokentags -posvbs -usrvbs FILE -path DIR (ignored) -verbose; run `senna -h` for help.\n"
     )
     written.append(_write(directory / README, readme, 0o644))

@@ -3,7 +3,11 @@
 The output mirrors the input line for line (blank and -DOCSTART- lines included) with the
 prediction appended to every token line, so conlleval can score it directly.
 
-conll2005 is the exception: the output is a props file for srl-eval.pl, one line per token
+ptb (bracketed trees) gives one predicted tree per line, `(TOP (S (NP (DT The) ...)))`, in
+the input's order: the words of the input, the POS tags the pipeline predicted (XX without a
+tagger), the constituents of its parser; EVALB reads it (COLLINS.prm deletes TOP).
+
+conll2005 is the other exception: the output is a props file for srl-eval.pl, one line per token
 with the input's TARGET column and one predicted Start-End column per input target, and an
 empty line after each sentence. The pipeline gets the gold predicates as empty
 `doc.spans["srl:<i>"]` groups (for an SRL component with predicates = "given"). Score it with
@@ -19,11 +23,12 @@ from spacy.language import Language
 from spacy.tokens import Doc
 from wasabi import msg
 
-from ..readers import Sentence, SennaFormatError, get_spec, input_doc, is_docstart
-from ..readers import read_sentences
+from ..constituents import ParsedSentence, ptb_string
+from ..readers import PTB_FORMAT, Sentence, SennaFormatError, get_spec, input_doc, is_docstart
+from ..readers import make_doc, read_ptb_sentences, read_sentences
 from ..srl_format import props_column, props_lines, srl_key
 from ..tags import TagSchemeError
-from ..tasks import BY_FORMAT
+from ..tasks import BY_FORMAT, PSG
 from ._util import DEFAULT_BATCH_SIZE, FORMAT_HELP, CorpusFormat, PipelineError, app, fail, is_stdout
 from ._util import load_pipeline, one_line, open_output, require_task
 
@@ -54,6 +59,8 @@ def predict(
     conll2005: write a props file instead (TARGET column plus one predicted column per target).
     OUTPUT `-` is stdout; a regular OUTPUT is replaced only once complete (see open_output).
     """
+    if fmt == PTB_FORMAT:
+        return predict_trees(nlp, input_path, output_path, batch_size)
     delimiter = DELIMITERS[fmt]
     sentences = read_sentences(input_path, fmt)
     pairs = ((input_doc(nlp.vocab, s, fmt), s) for s in sentences)
@@ -64,6 +71,30 @@ def predict(
             out.writelines(f"{line}\n" for line in lines)
             n_sentences, n_tokens = n_sentences + 1, n_tokens + len(sentence.rows)
     return PredictStats(n_sentences, n_tokens)
+
+
+def predict_trees(nlp: Language, input_path: Path, output_path: Path, batch_size: int) -> PredictStats:
+    """One predicted PTB tree per line for the trees of INPUT (see the module docstring)."""
+    sentences = read_ptb_sentences(input_path)
+    pairs = ((make_doc(nlp.vocab, s.words), s) for s in sentences)
+    n_sentences = n_tokens = 0
+    with open_output(output_path) as out:
+        for doc, sentence in nlp.pipe(pairs, as_tuples=True, batch_size=batch_size):
+            out.write(tree_line(doc, sentence) + "\n")
+            n_sentences, n_tokens = n_sentences + 1, n_tokens + len(sentence.words)
+    return PredictStats(n_sentences, n_tokens)
+
+
+def tree_line(doc: Doc, sentence: ParsedSentence) -> str:
+    """The predicted tree of one sentence, `(TOP ...)`, over the input's words."""
+    where = f"tree at line {sentence.line}"
+    if len(doc) != len(sentence.words):
+        raise PredictionError(f"{where}: the pipeline changed the number of tokens")
+    annotation = PSG.annotation
+    if not annotation.has(doc):
+        raise PredictionError(f"{where}: the pipeline set no {annotation.where} (has it a {PSG.factory}?)")
+    tags = [token.tag_ or "XX" for token in doc]
+    return ptb_string(sentence.words, tags, annotation.read(doc), root="TOP")
 
 
 def prediction_lines(doc: Doc, fmt: str, sentence: Sentence, delimiter: str) -> List[str]:
@@ -135,6 +166,8 @@ def predict_cli(
     gpu_id: int = typer.Option(-1, "--gpu-id", "-g", help="GPU to use; -1 for the CPU."),
 ) -> None:
     """Tag INPUT with MODEL; write OUTPUT = INPUT plus a column (tag, IOB2 chunk or IOB1 NE).
+
+    ptb: OUTPUT holds one predicted tree per line, (TOP ...), for EVALB.
 
     conll2005: OUTPUT is a props file for srl-eval.pl (gold TARGET column plus one predicted
     Start-End column per target); the gold predicates are given to the pipeline.

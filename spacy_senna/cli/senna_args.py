@@ -1,7 +1,8 @@
 """SENNA's command line: the options of the SENNA binary, spelled as it spells them.
 
-    -pos -chk -ner -srl     tasks to output (none given: every task the pipeline has); one
-                            per entry of spacy_senna.tasks (its `flag`)
+    -pos -chk -ner -srl -psg
+                            tasks to output (none given: every task the pipeline has, in
+                            this order); one per entry of spacy_senna.tasks (its `flag`)
     -iobtags                IOB2 tags (B-NP, I-NP) instead of the default IOBES tags
     -brackettags            bracket tags: (NP*  *  *)  (NP*)
     -usrtokens              split the line on whitespace instead of using spaCy's tokenizer
@@ -126,8 +127,6 @@ def parse_args(argv: Sequence[str]) -> TagOptions:
                 raise TagUsageError(f"--batch-size needs a positive integer, got {raw!r}")
         elif arg in ("-h", "-help", "--help"):
             opts.help = True
-        elif arg == "-psg":
-            raise TagUsageError("option -psg (syntactic parsing) is not supported by spacy-senna")
         elif arg.startswith("-"):
             raise TagUsageError(f"unknown option {arg!r} (run with -h for the options)")
         else:

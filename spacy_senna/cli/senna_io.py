@@ -9,7 +9,7 @@ from typing import IO, Iterable, Iterator, List, Optional, Sequence, Tuple
 from spacy.tokens import Doc
 
 from ..tags import spans_to_tags
-from ..tasks import Annotation, Frames, Phrases, span_tuples
+from ..tasks import Annotation, Constituents, Frames, Phrases, span_tuples
 from .senna_args import TagError
 
 READ_SIZE = 1 << 16
@@ -211,7 +211,8 @@ def task_columns(
 ) -> List[List[str]]:
     """SENNA's columns for one task's annotation on a tagged doc: a tag column (tags, or
     phrases in `scheme`); for semantic roles, the predicate column (its word on each of
-    `predicates`, '-' elsewhere) and one column of arguments per predicate."""
+    `predicates`, '-' elsewhere) and one column of arguments per predicate; for a tree,
+    SENNA's -psg column ('(S1(S(NP*')."""
     if isinstance(annotation, Frames):
         marked = set(predicates)
         columns = [[f"{word if i in marked else '-':>15}" for i, word in enumerate(words)]]
@@ -221,6 +222,8 @@ def task_columns(
         return columns
     if isinstance(annotation, Phrases):
         return [_tag_cells(phrase_tags(annotation.read(doc), len(doc), scheme))]
+    if isinstance(annotation, Constituents):  # SENNA prints its -psg column unpadded
+        return [annotation.tags(doc)]
     return [_tag_cells(tag or "-" for tag in annotation.read(doc))]
 
 

@@ -20,6 +20,17 @@ OutT = List[Floats2d]
 ATTRIBUTES = tuple(BY_FEATURE)  # the annotation of the POS and chunking tasks: "tag", "chunk"
 
 
+def feature_ref(attr: str) -> str:
+    """The ref that SennaEmbed.v1 sets on the layer embedding `attr`: 'tag_feature', 'chunk_feature'."""
+    return f"{attr}_feature"
+
+
+def embedded_features(model: Model) -> List[str]:
+    """The annotation of earlier components that a model embeds ('tag', 'chunk'), found by ref."""
+    nodes = list(model.walk())
+    return [attr for attr in ATTRIBUTES if any(node.has_ref(feature_ref(attr)) for node in nodes)]
+
+
 def SennaAttrEmbed(attr: str, width: int = 5, n_rows: int = 512, chunks_key: str = CHUNKS_KEY) -> Model[InT, OutT]:
     if attr not in ATTRIBUTES:
         raise ValueError(f"unknown token feature {attr!r}; expected one of {ATTRIBUTES}")

@@ -19,6 +19,7 @@ from thinc.api import Model
 from thinc.types import Floats2d, Ints1d
 
 from ..layers import distinct_window
+from ..layers.attr_embed import embedded_features
 from ..layers.crf import sll_loss, viterbi_decode
 from ..layers.embed import embed_layers, prepare_tables
 from ..tasks import Annotation, MissingTag, Task
@@ -181,7 +182,7 @@ class SennaSequencePipe(TrainablePipe):
 
 def reads_tags(model: Model) -> bool:
     """Whether the model embeds the POS tags set by an earlier component (`token_features = ["tag"]`)."""
-    return any(node.name == "senna_attr_embed(tag)" for node in model.walk())
+    return "tag" in embedded_features(model)
 
 
 def check_tags(name: str, model: Model, docs: List[Doc]) -> None:

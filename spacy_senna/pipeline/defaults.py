@@ -34,3 +34,11 @@ DEFAULT_SRL_MODEL = {
         "tok2vec": DEFAULT_TAGGER_MODEL["tok2vec"],
     },
 }
+
+DEFAULT_PARSER_MODEL = {
+    "@architectures": "spacy_senna.LevelParser.v1",
+    "window_size": 5,
+    "hidden_width": 300,
+    "history_width": 10,
+    "tok2vec": DEFAULT_TAGGER_MODEL["tok2vec"],
+}

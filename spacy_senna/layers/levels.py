@@ -1,0 +1,140 @@
+"""One level of Collobert's (2011) parser for a batch: unit tag scores from the words and the
+levels below.
+
+Input: a `LevelBatch`, the docs plus one `LevelItem` per (doc, level): each word's tag in the
+tree built so far (`history`, ids into the IOBES tags: B-NP/I-NP/E-NP over an NP unit, O over
+a word no constituent covers yet) and where the level's units start. Each word's vector
+(`tok2vec`) is joined with an embedding of its history tag; `network` (a window network)
+gives every word a score per IOBES tag; a unit's score for tag t adds up its words' scores of
+the word tags that t means for them (B-X over a unit of three words: B-X, I-X, I-X). So a
+level labels whole units, never splitting one, while the network sees words. Output: one
+(n_units, n_tags) array per item, for the SLL over units (layers/crf.py).
+
+The tok2vec runs once per doc whatever the number of its levels in the batch.
+"""
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Callable, List, Optional, Sequence, Tuple
+
+import numpy
+from spacy.tokens import Doc
+from thinc.api import Model, uniform_init
+from thinc.types import Floats2d, Ints1d
+
+OutT = List[Floats2d]
+FIRST, INNER, LAST, SINGLE = range(4)  # a word's place in its unit
+
+
+@dataclass
+class LevelItem:
+    doc: int  # index into LevelBatch.docs
+    history: Ints1d  # per word, its tag id in the tree so far
+    unit_starts: Ints1d  # first word of each unit (units tile the doc)
+
+
+@dataclass
+class LevelBatch:
+    docs: List[Doc]
+    items: List[LevelItem]
+
+
+def SennaLevels(tok2vec: Model, network: Model, history_width: int = 10, nH: Optional[int] = None) -> Model[LevelBatch, OutT]:
+    """tok2vec: docs -> word vectors; network: word vectors + history -> word tag scores."""
+    return Model(
+        "senna_levels",
+        forward,
+        init=init,
+        layers=[tok2vec, network],
+        dims={"nH": nH, "history_width": history_width},
+        params={"H": None},
+    )
+
+
+def init(model: Model[LevelBatch, OutT], X: Optional[LevelBatch] = None, Y=None) -> None:
+    tok2vec, network = model.layers
+    model.set_param("H", uniform_init(model.ops, (model.get_dim("nH"), model.get_dim("history_width"))))
+    if X is None:
+        tok2vec.initialize()
+        network.initialize()
+        return
+    tok2vec.initialize(X=X.docs)
+    vectors = tok2vec.predict(X.docs)
+    network.initialize(X=_inputs(model, vectors, X.items))
+
+
+def _inputs(model: Model, vectors: List[Floats2d], items: Sequence[LevelItem]) -> List[Floats2d]:
+    H = model.get_param("H")
+    return [model.ops.xp.hstack([vectors[item.doc], H[item.history]]) for item in items]
+
+
+def forward(model: Model[LevelBatch, OutT], batch: LevelBatch, is_train: bool) -> Tuple[OutT, Callable]:
+    tok2vec, network = model.layers
+    ops = model.ops
+    vectors, backprop_tok2vec = tok2vec(batch.docs, is_train)
+    inputs = _inputs(model, vectors, batch.items)
+    word_scores, backprop_network = network(inputs, is_train)
+    n_tags = word_scores[0].shape[1] if word_scores else 0
+    pooled = [unit_scores(ops.to_numpy(s), item.unit_starts) for s, item in zip(word_scores, batch.items)]
+
+    def backprop(d_units: OutT) -> LevelBatch:
+        d_words = [
+            ops.asarray2f(unit_scores_backward(ops.to_numpy(d), rows, item.unit_starts, len(item.history), n_tags))
+            for d, (_, rows), item in zip(d_units, pooled, batch.items)
+        ]
+        d_inputs = backprop_network(d_words)
+        width = vectors[0].shape[1] if vectors else 0
+        d_vectors = [ops.alloc2f(*v.shape) for v in vectors]
+        d_H = ops.alloc2f(*model.get_param("H").shape)
+        for d_input, item in zip(d_inputs, batch.items):
+            d_vectors[item.doc] += d_input[:, :width]
+            ops.scatter_add(d_H, ops.asarray1i(item.history), ops.xp.ascontiguousarray(d_input[:, width:]))
+        model.inc_grad("H", d_H)
+        backprop_tok2vec(d_vectors)
+        return batch
+
+    return [ops.asarray2f(scores) for scores, _ in pooled], backprop
+
+
+@lru_cache(maxsize=16)
+def word_tag_table(n_tags: int) -> numpy.ndarray:
+    """(4, n_tags): the word tag that unit tag t gives a word at each place in the unit
+    (first, inner, last, single). Tags: O, then B/I/E/S per label (tags.iobes_tag_names)."""
+    table = numpy.zeros((4, n_tags), dtype="int64")
+    for label in range((n_tags - 1) // 4):
+        b, i, e, s = (1 + 4 * label + k for k in range(4))
+        table[:, b] = (b, i, i, b)
+        table[:, i] = (i, i, i, i)
+        table[:, e] = (i, i, e, e)
+        table[:, s] = (b, i, e, s)
+    return table
+
+
+def word_places(unit_starts: Ints1d, n_words: int) -> numpy.ndarray:
+    """Each word's place in its unit: FIRST, INNER, LAST or SINGLE."""
+    starts = numpy.zeros((n_words,), dtype="bool")
+    starts[numpy.asarray(unit_starts, dtype="int64")] = True
+    ends = numpy.roll(starts, -1)
+    ends[-1] = True
+    places = numpy.full((n_words,), INNER, dtype="int64")
+    places[starts] = FIRST
+    places[ends & ~starts] = LAST
+    places[starts & ends] = SINGLE
+    return places
+
+
+def unit_scores(word_scores: numpy.ndarray, unit_starts: Ints1d) -> Tuple[numpy.ndarray, numpy.ndarray]:
+    """Unit tag scores (n_units, n_tags) from word tag scores, and the gathered word tag rows."""
+    n_words, n_tags = word_scores.shape
+    rows = word_tag_table(n_tags)[word_places(unit_starts, n_words)]  # (n_words, n_tags)
+    gathered = numpy.take_along_axis(word_scores, rows, axis=1)
+    return numpy.add.reduceat(gathered, numpy.asarray(unit_starts, dtype="int64"), axis=0), rows
+
+
+def unit_scores_backward(d_units: numpy.ndarray, rows: numpy.ndarray, unit_starts: Ints1d, n_words: int, n_tags: int) -> numpy.ndarray:
+    """The gradient of the word scores from that of the unit scores."""
+    starts = numpy.asarray(unit_starts, dtype="int64")
+    unit_of_word = numpy.repeat(numpy.arange(len(starts)), numpy.diff(numpy.append(starts, n_words)))
+    d_gathered = d_units[unit_of_word]  # (n_words, n_tags)
+    d_words = numpy.zeros((n_words, n_tags), dtype="float32")
+    numpy.add.at(d_words, (numpy.arange(n_words)[:, None], rows), d_gathered)
+    return d_words

@@ -1,0 +1,252 @@
+"""senna_parser: SENNA's constituency parser (its -psg), Collobert (2011), level by level.
+
+The tree is a stack of levels (constituents.tree_levels): level 1 labels the words with IOBES
+constituent tags, each next level labels the units left by the levels below (the
+constituents found, and the words none covers yet), until one constituent covers the
+sentence. One network (architectures.LevelParser.v1) scores every level from the words and
+the tree built so far; Viterbi over valid IOBES paths decodes each level. Training feeds the
+gold levels below (teacher forcing); inference runs level after level, the sentences of a
+batch together, until each has its root, a level finds nothing, or the level limit.
+A level may not put a constituent over a single unit that is one already (unary chains are
+one merged label, S#VP), so every level makes progress and a sentence of n words needs at
+most 2n levels.
+
+The tree goes to `doc.spans["constituents"]` (constituency.py: its Span extensions and the
+SENNA column).
+"""
+from dataclasses import dataclass, field
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple
+
+import numpy
+from spacy.language import Language
+from spacy.tokens import Doc
+from spacy.training import Example, validate_examples, validate_get_examples
+from spacy.vocab import Vocab
+from thinc.api import Model, set_dropout_rate
+
+from ..constituents import Constituent, NotATreeError, level_constituents, next_unit_starts, split_chains
+from ..constituents import tree_levels, unit_history
+from ..layers.crf import sll_loss, viterbi_decode
+from ..layers.levels import LevelBatch, LevelItem
+from ..scoring import score_constituents
+from ..tasks import PSG, same_tokens, with_key
+from .base import SennaSequencePipe, check_loss, check_tags
+from .defaults import DEFAULT_PARSER_MODEL
+from .sentences import split_docs
+
+Tree = List[Constituent]  # merged constituents (a unary chain is one, labelled S#VP)
+
+
+@Language.factory(
+    "senna_parser",
+    assigns=["doc.spans"],
+    default_config={
+        "model": DEFAULT_PARSER_MODEL,
+        "spans_key": PSG.annotation.key,
+        "max_levels": 0,
+        "scorer": {"@scorers": "spacy_senna.parser_scorer.v1"},
+    },
+    default_score_weights={
+        "constituents_f": 1.0,
+        "constituents_p": 0.0,
+        "constituents_r": 0.0,
+        "constituents_per_type": None,
+    },
+)
+def make_parser(
+    nlp: Language, name: str, model: Model, spans_key: str, max_levels: int, scorer: Optional[Callable]
+) -> "SennaParser":
+    return SennaParser(nlp.vocab, model, name, spans_key=spans_key, max_levels=max_levels, scorer=scorer)
+
+
+@dataclass
+class _Parse:
+    """A sentence's tree while it is being built."""
+
+    n_words: int
+    unit_starts: Tuple[int, ...]
+    found: Tree = field(default_factory=list)
+    ranges: Set[Tuple[int, int]] = field(default_factory=set)
+    n_levels: int = 0
+
+    def add(self, constituents: Tree) -> None:
+        self.found.extend(constituents)
+        self.ranges.update((start, end) for start, end, _ in constituents)
+        self.unit_starts = next_unit_starts(self.n_words, self.unit_starts, constituents)
+        self.n_levels += 1
+
+    def constituent_units(self) -> numpy.ndarray:
+        """Which units are constituents already (a word unit is not)."""
+        ends = list(self.unit_starts[1:]) + [self.n_words]
+        return numpy.array([(s, e) in self.ranges for s, e in zip(self.unit_starts, ends)], dtype="bool")
+
+
+class SennaParser(SennaSequencePipe):
+    """Assigns a constituency tree to `doc.spans[spans_key]`, one sentence at a time."""
+
+    task = PSG
+
+    def __init__(
+        self,
+        vocab: Vocab,
+        model: Model,
+        name: str = PSG.factory,
+        *,
+        spans_key: str = PSG.annotation.key,
+        max_levels: int = 0,
+        scorer=score_constituents,
+    ):
+        super().__init__(vocab, model, name, scorer=scorer, annotation=with_key(PSG.annotation, key=spans_key))
+        if max_levels < 0:
+            raise ValueError(f"[{name}] max_levels must be 0 (no limit but 2n) or more, got {max_levels}")
+        self.cfg["spans_key"] = spans_key
+        self.cfg["max_levels"] = max_levels
+
+    @property
+    def spans_key(self) -> str:
+        return self.cfg["spans_key"]
+
+    def score(self, examples, **kwargs):
+        return self.scorer(examples, spans_key=self.spans_key, **kwargs)
+
+    # -- prediction ----------------------------------------------------------------------
+    def predict(self, docs: Iterable[Doc]) -> List[Tree]:
+        """Each doc's constituents (merged labels), every sentence parsed on its own."""
+        docs = list(docs)
+        if not any(len(doc) for doc in docs):
+            return [[] for _ in docs]
+        check_tags(self.name, self.model, docs)
+        sentences, layout = split_docs(docs, skip_space=True)
+        trees = self.parse(sentences)
+        per_doc = []
+        for entries in layout:
+            constituents = []
+            for index, positions in entries:
+                constituents.extend(
+                    (int(positions[start]), int(positions[end - 1]) + 1, label) for start, end, label in trees[index]
+                )
+            per_doc.append(constituents)
+        return per_doc
+
+    def parse(self, sentences: Sequence[Doc]) -> List[Tree]:
+        """The trees of whole sentences, level by level, all sentences of the batch together."""
+        parses = [_Parse(len(doc), tuple(range(len(doc)))) for doc in sentences]
+        names = self.tag_names
+        single = numpy.array([name.startswith("S-") for name in names], dtype="bool")
+        sll = self.model.get_ref("sll")
+        active = [i for i, doc in enumerate(sentences) if len(doc)]
+        while active:
+            items = [LevelItem(k, self._history_ids(parses[i]), numpy.array(parses[i].unit_starts)) for k, i in enumerate(active)]
+            batch = LevelBatch([sentences[i] for i in active], items)
+            scores = [self.model.ops.to_numpy(s) for s in self.model.predict(batch)]
+            for k, i in enumerate(active):  # no constituent over one unit that is one already
+                scores[k][numpy.ix_(parses[i].constituent_units(), single)] = -numpy.inf
+            still = []
+            for i, path in zip(active, viterbi_decode(sll, scores)):
+                parse = parses[i]
+                found = level_constituents(parse.n_words, parse.unit_starts, [names[t] for t in path.tolist()])
+                if not found:
+                    continue
+                parse.add(found)
+                if len(parse.unit_starts) > 1 and parse.n_levels < self._level_limit(parse.n_words):
+                    still.append(i)
+            active = still
+        return [parse.found for parse in parses]
+
+    def _level_limit(self, n_words: int) -> int:
+        limit = 2 * n_words
+        return min(limit, self.cfg["max_levels"]) if self.cfg["max_levels"] else limit
+
+    def _history_ids(self, parse: _Parse) -> numpy.ndarray:
+        ids = self.tag_ids
+        return numpy.array([ids[tag] for tag in unit_history(parse.n_words, parse.unit_starts, parse.found)], dtype="int32")
+
+    def set_annotations(self, docs: Iterable[Doc], trees: List[Tree]) -> None:
+        for doc, tree in zip(docs, trees):
+            self.annotation.write(doc, split_chains(tree))
+
+    # -- training --------------------------------------------------------------------------
+    def gold_levels(self, example: Example):
+        """The levels of the reference tree over the predicted tokens; None without a tree."""
+        reference = example.reference
+        if not self.annotation.has(reference):
+            return None
+        spans = reference.spans[self.spans_key]
+        if not same_tokens(example):
+            spans = example.get_aligned_spans_y2x(spans)
+        try:
+            return tree_levels(len(example.predicted), [(s.start, s.end, s.label_) for s in spans])
+        except NotATreeError as err:
+            raise ValueError(f"[{self.name}] the reference of {reference.text[:60]!r} is not a tree: {err}") from None
+
+    def teacher_batch(self, examples: Sequence[Example]) -> Tuple[LevelBatch, List[numpy.ndarray]]:
+        """Every gold level of the examples as one batch (its history from the gold levels
+        below), and the gold unit tag ids of each level."""
+        ids = self.tag_ids
+        docs: List[Doc] = []
+        items: List[LevelItem] = []
+        gold: List[numpy.ndarray] = []
+        for example in examples:
+            levels = self.gold_levels(example)
+            if not levels:
+                continue
+            n_words = len(example.predicted)
+            doc_index = len(docs)
+            docs.append(example.predicted)
+            below: Tree = []
+            for level in levels:
+                history = numpy.array([ids[tag] for tag in unit_history(n_words, level.unit_starts, below)], dtype="int32")
+                items.append(LevelItem(doc_index, history, numpy.array(level.unit_starts)))
+                gold.append(numpy.array([self._tag_id(tag, example) for tag in level.tags], dtype="int64"))
+                below.extend(level_constituents(n_words, level.unit_starts, level.tags))
+        return LevelBatch(docs, items), gold
+
+    def _tag_id(self, tag: str, example: Example) -> int:
+        if tag not in self.tag_ids:
+            raise ValueError(
+                f"[{self.name}] gold tag {tag!r} (in {example.reference.text[:60]!r}) is not among the "
+                f"component's {len(self.labels)} labels"
+            )
+        return self.tag_ids[tag]
+
+    def update(self, examples: Iterable[Example], *, drop: float = 0.0, sgd=None, losses: Optional[Dict[str, float]] = None) -> Dict[str, float]:
+        if losses is None:
+            losses = {}
+        losses.setdefault(self.name, 0.0)
+        examples = list(examples)
+        validate_examples(examples, "SennaParser.update")
+        batch, gold = self.teacher_batch(examples)
+        if not batch.items:
+            return losses
+        set_dropout_rate(self.model, drop)
+        scores, backprop = self.model.begin_update(batch)
+        loss, d_scores = self._loss(scores, gold)
+        backprop(d_scores)
+        if sgd not in (None, False):
+            self.finish_update(sgd)
+        losses[self.name] += loss
+        return losses
+
+    def get_loss(self, examples: Iterable[Example], scores):
+        """SLL per gold unit over the levels of `teacher_batch(examples)`, whose scores these are."""
+        validate_examples(examples, "SennaParser.get_loss")
+        return self._loss(scores, self.teacher_batch(list(examples))[1])
+
+    def _loss(self, scores, gold: List[numpy.ndarray]):
+        n_tags = len(self.tag_names)
+        allowed = [numpy.eye(n_tags, dtype="bool")[tags] for tags in gold]
+        loss, d_scores = sll_loss(self.model.get_ref("sll"), scores, allowed)
+        check_loss(self.name, loss)
+        n_units = max(1, sum(len(tags) for tags in gold))
+        return loss / n_units, [d / n_units for d in d_scores]
+
+    def initialize(self, get_examples: Callable[[], Iterable[Example]], *, nlp: Optional[Language] = None, labels: Optional[Sequence[str]] = None) -> None:
+        """Labels (merged, S#VP) and the feature vocabulary from the training trees; then the model."""
+        validate_get_examples(get_examples, "SennaParser.initialize")
+        examples = list(get_examples())
+        self.prepare_model(examples, labels)
+        self.model.get_ref("levels").set_dim("nH", len(self.tag_names))
+        batch, _ = self.teacher_batch(examples[:10])
+        if not batch.items:
+            raise ValueError(f"[{self.name}] none of the first training examples has a tree in {self.annotation.where}")
+        self.model.initialize(X=batch)

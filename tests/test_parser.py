@@ -1,0 +1,270 @@
+"""The senna_parser component and its level layer, in the style of spaCy's own tests."""
+import pickle
+
+import numpy
+import pytest
+import spacy
+from numpy.testing import assert_allclose
+from spacy.tokens import Doc
+from spacy.training import Example
+from thinc.api import Linear, chain, fix_random_seed, with_array
+
+from spacy_senna.constituency import doc_constituents, set_constituents
+from spacy_senna.layers.levels import LevelBatch, LevelItem, SennaLevels, unit_scores, unit_scores_backward
+from spacy_senna.layers.window import SennaWindow
+from spacy_senna.pipeline import SennaParser
+from spacy_senna.tags import iobes_tag_names
+
+from .test_components import train
+
+TREES = [
+    (["The", "cat", "sat", "on", "the", "mat", "."], ["DT", "NN", "VBD", "IN", "DT", "NN", "."],
+     [(0, 7, "S"), (0, 2, "NP"), (2, 6, "VP"), (3, 6, "PP"), (4, 6, "NP")]),
+    (["Look", "up", "!"], ["VB", "RP", "."], [(0, 3, "S"), (0, 2, "VP"), (1, 2, "PRT")]),
+    (["It", "is", "."], ["PRP", "VBZ", "."], [(0, 3, "S"), (0, 1, "NP"), (1, 2, "VP")]),
+    (["Go"], ["VB"], [(0, 1, "S"), (0, 1, "VP")]),  # a unary chain over one word
+]
+SMALL = {"model": {"hidden_width": 50}}
+
+
+def make_examples(nlp):
+    examples = []
+    for words, tags, constituents in TREES:
+        reference = Doc(nlp.vocab, words=words, tags=tags)
+        set_constituents(reference, constituents)
+        examples.append(Example(Doc(nlp.vocab, words=words), reference))
+    return examples
+
+
+@pytest.fixture(scope="module")
+def trained():
+    fix_random_seed(0)
+    nlp = spacy.blank("en")
+    nlp.add_pipe("senna_parser", config=SMALL)
+    return train(nlp, make_examples(nlp), n_iter=100)
+
+
+def trees(docs):
+    return [doc_constituents(doc) for doc in docs]
+
+
+def test_overfitting(trained):
+    examples = make_examples(trained)
+    for example in examples:
+        doc = trained(Doc(trained.vocab, words=[t.text for t in example.reference]))
+        assert doc_constituents(doc) == doc_constituents(example.reference)
+    assert trained.evaluate(examples)["constituents_f"] == 1.0
+
+
+def test_loss_falls():
+    fix_random_seed(0)
+    nlp = spacy.blank("en")
+    parser = nlp.add_pipe("senna_parser", config=SMALL)
+    examples = make_examples(nlp)
+    optimizer = nlp.initialize(lambda: examples)
+    first = nlp.update(examples, sgd=optimizer, losses={})["senna_parser"]
+    for _ in range(30):
+        last = nlp.update(examples, sgd=optimizer, losses={})["senna_parser"]
+    assert last < first / 2
+    assert parser.labels == ("NP", "PP", "PRT", "S", "S#VP", "VP")  # the chain S -> VP is one label
+
+
+def test_parse_string_of_a_prediction(trained):
+    doc = trained(Doc(trained.vocab, words=["The", "cat", "sat", "on", "the", "mat", "."]))
+    assert doc[:]._.parse_string == "(S (NP (XX The) (XX cat)) (VP (XX sat) (PP (XX on) (NP (XX the) (XX mat)))) (XX .))"
+    assert doc[:]._.labels == ("S",)
+
+
+TEXTS = ["The cat sat on the mat.", "Look up!", "xyzzy qwerty ☃ 𝔘nicode !!", "It is."]
+
+
+def test_serialize_disk_bytes_pickle(trained, tmp_path):
+    expected = trees(trained.pipe(TEXTS))
+    assert any(expected)
+    trained.to_disk(tmp_path / "model")
+    assert trees(spacy.load(tmp_path / "model").pipe(TEXTS)) == expected
+    fresh = spacy.blank("en")
+    fresh.add_pipe("senna_parser", config=SMALL)
+    fresh.from_bytes(trained.to_bytes())
+    assert trees(fresh.pipe(TEXTS)) == expected
+    assert trees(pickle.loads(pickle.dumps(trained)).pipe(TEXTS)) == expected
+
+
+def test_serialize_component_alone(trained, tmp_path):
+    trained.get_pipe("senna_parser").to_disk(tmp_path / "parser")
+    nlp = spacy.blank("en")
+    loaded = nlp.add_pipe("senna_parser", config=SMALL)
+    loaded.from_disk(tmp_path / "parser")
+    assert loaded.labels == trained.get_pipe("senna_parser").labels
+    assert trees(nlp.pipe(TEXTS)) == trees(trained.pipe(TEXTS))
+
+
+@pytest.mark.parametrize(
+    "words",
+    [[], ["Go"], ["\n", "It", " ", "is", "\t"], ["☃", "𝔘", "日本", "x" * 300]],
+    ids=["empty", "one-token", "whitespace-tokens", "unknown-characters"],
+)
+def test_edge_cases(trained, words):
+    doc = trained(Doc(trained.vocab, words=words))
+    constituents = doc_constituents(doc)
+    assert all(0 <= s < e <= len(doc) for s, e, _ in constituents)
+    assert all(not doc[s].is_space and not doc[e - 1].is_space for s, e, _ in constituents)
+    if words == ["Go"]:
+        assert constituents == [(0, 1, "S"), (0, 1, "VP")]
+
+
+def test_long_doc(trained):
+    words = (["The", "cat", "sat", "on", "the", "mat", "."] * 300)[:2000]
+    doc = trained(Doc(trained.vocab, words=words))
+    constituents = doc_constituents(doc)
+    assert len(constituents) > 500
+    assert (0, 2, "NP") in constituents
+
+
+def test_batch_matches_single_docs(trained):
+    texts = TEXTS * 3 + ["", "Hello"]
+    assert trees(trained.pipe(texts, batch_size=4)) == [doc_constituents(trained(text)) for text in texts]
+
+
+def test_each_sentence_is_parsed_alone(trained):
+    words = ["It", "is", ".", "The", "cat", "sat", "on", "the", "mat", "."]
+    doc = Doc(trained.vocab, words=words, sent_starts=[True, False, False, True] + [False] * 6)
+    constituents = doc_constituents(trained(doc))
+    assert constituents[:3] == [(0, 3, "S"), (0, 1, "NP"), (1, 2, "VP")]
+    assert [(s - 3, e - 3, label) for s, e, label in constituents[3:]] == TREES[0][2]
+
+
+def test_examples_without_trees_are_skipped_and_none_is_an_error():
+    nlp = spacy.blank("en")
+    parser = nlp.add_pipe("senna_parser", config=SMALL)
+    no_tree = Example(Doc(nlp.vocab, words=["a"]), Doc(nlp.vocab, words=["a"]))
+    with pytest.raises(ValueError, match="no labels found"):
+        nlp.initialize(lambda: [no_tree])
+    examples = make_examples(nlp)
+    optimizer = nlp.initialize(lambda: examples)
+    assert parser.update([no_tree], sgd=optimizer)["senna_parser"] == 0.0
+
+
+def test_crossing_reference_is_named():
+    nlp = spacy.blank("en")
+    nlp.add_pipe("senna_parser", config=SMALL)
+    reference = Doc(nlp.vocab, words=["a", "b", "c"])
+    set_constituents(reference, [(0, 2, "NP"), (1, 3, "VP")])
+    with pytest.raises(ValueError, match=r"the reference of 'a b c ?' is not a tree: .*crosses"):
+        nlp.initialize(lambda: [Example(Doc(nlp.vocab, words=["a", "b", "c"]), reference)])
+
+
+def test_max_levels(trained):
+    with pytest.raises(ValueError, match="max_levels"):
+        nlp = spacy.blank("en")
+        nlp.add_pipe("senna_parser", config={"max_levels": -1})
+    parser = trained.get_pipe("senna_parser")
+    words = ["The", "cat", "sat", "on", "the", "mat", "."]
+    full = doc_constituents(trained(Doc(trained.vocab, words=words)))
+    parser.cfg["max_levels"] = 1
+    try:
+        first = doc_constituents(trained(Doc(trained.vocab, words=words)))
+    finally:
+        parser.cfg["max_levels"] = 0
+    # level 1 only: phrases over words, none inside another, all of them in the full tree
+    assert first and set(first) <= set(full) and len(first) < len(full)
+    assert not any(a != b and b[0] <= a[0] and a[1] <= b[1] for a in first for b in first)
+
+
+def test_parser_is_a_sequence_pipe():
+    nlp = spacy.blank("en")
+    assert isinstance(nlp.add_pipe("senna_parser"), SennaParser)
+
+
+# -- the level layer ---------------------------------------------------------------------------
+def brute_unit_scores(word_scores, unit_starts, tag_names):
+    """Unit score of tag t: the sum of its words' scores of the word tags t stands for."""
+    n_words = len(word_scores)
+    ends = list(unit_starts[1:]) + [n_words]
+    index = {tag: i for i, tag in enumerate(tag_names)}
+    out = numpy.zeros((len(unit_starts), len(tag_names)))
+    for u, (start, end) in enumerate(zip(unit_starts, ends)):
+        for t, tag in enumerate(tag_names):
+            prefix, label = (tag, "") if tag == "O" else tag.split("-", 1)
+            for w in range(start, end):
+                first, last = w == start, w == end - 1
+                if prefix == "O":
+                    word_tag = "O"
+                elif prefix == "I":
+                    word_tag = "I-" + label
+                elif prefix == "B":
+                    word_tag = ("B-" if first else "I-") + label
+                elif prefix == "E":
+                    word_tag = ("E-" if last else "I-") + label
+                else:  # S: the unit is the whole constituent
+                    word_tag = ("S-" if first and last else "B-" if first else "E-" if last else "I-") + label
+                out[u, t] += word_scores[w, index[word_tag]]
+    return out
+
+
+@pytest.mark.parametrize("unit_starts", [(0, 1, 2, 3, 4, 5), (0, 2, 3), (0,), (0, 1, 5), (0, 4, 5)])
+def test_unit_scores_match_brute_force(unit_starts):
+    tag_names = iobes_tag_names(["NP", "VP"])
+    word_scores = numpy.random.default_rng(0).normal(size=(6, len(tag_names)))
+    scores, rows = unit_scores(word_scores, numpy.array(unit_starts))
+    assert_allclose(scores, brute_unit_scores(word_scores, unit_starts, tag_names))
+    # backward: the gradient of sum(d * scores) by the word scores, numerically
+    d_units = numpy.random.default_rng(1).normal(size=scores.shape)
+    d_words = unit_scores_backward(d_units, rows, numpy.array(unit_starts), 6, len(tag_names))
+    numeric = numpy.zeros_like(word_scores)
+    for w in range(6):
+        for t in range(len(tag_names)):
+            bumped = word_scores.copy()
+            bumped[w, t] += 1.0  # the scores are linear in the word scores
+            numeric[w, t] = (d_units * (unit_scores(bumped, numpy.array(unit_starts))[0] - scores)).sum()
+    assert_allclose(d_words, numeric, atol=1e-5)
+
+
+def test_levels_layer_gradient_of_history_table():
+    """The history embedding's gradient matches finite differences (tok2vec: fixed vectors)."""
+    from thinc.api import Model
+
+    docs = [Doc(spacy.blank("en").vocab, words=["a", "b", "c"])]
+    fixed = numpy.random.default_rng(2).normal(size=(3, 4)).astype("float32")
+    tok2vec = Model("fixed", lambda model, X, is_train: ([model.ops.asarray2f(fixed) for _ in X], lambda d: X))
+    network = chain(SennaWindow(3), with_array(Linear(nO=9)))
+    layer = SennaLevels(tok2vec, network, history_width=2, nH=9)
+    batch = LevelBatch(docs, [LevelItem(0, numpy.array([0, 1, 3]), numpy.array([0, 1, 2])), LevelItem(0, numpy.array([1, 2, 3]), numpy.array([0, 1]))])
+    layer.initialize(X=batch)
+    weights = [numpy.random.default_rng(3 + k).normal(size=(len(u.unit_starts), 9)) for k, u in enumerate(batch.items)]
+
+    def objective():
+        scores = layer.predict(batch)
+        return sum(float((w * s).sum()) for w, s in zip(weights, scores))
+
+    _, backprop = layer.begin_update(batch)
+    backprop([layer.ops.asarray2f(w.astype("float32")) for w in weights])
+    analytic = layer.get_grad("H").copy()
+    H = layer.get_param("H").copy()
+    numeric = numpy.zeros_like(H)
+    eps = 1e-2
+    for i in range(H.shape[0]):
+        for j in range(H.shape[1]):
+            for sign in (1, -1):
+                bumped = H.copy()
+                bumped[i, j] += sign * eps
+                layer.set_param("H", bumped)
+                numeric[i, j] += sign * objective() / (2 * eps)
+    layer.set_param("H", H)
+    assert_allclose(analytic, numeric, rtol=1e-2, atol=1e-2)
+
+
+def test_sentence_network_overfits_and_round_trips(tmp_path):
+    fix_random_seed(0)
+    nlp = spacy.blank("en")
+    nlp.add_pipe("senna_parser", config={"model": {"network": "sentence", "conv_width": 40, "hidden_width": 40}})
+    examples = make_examples(nlp)
+    train(nlp, examples, n_iter=100)
+    assert nlp.evaluate(examples)["constituents_f"] == 1.0
+    nlp.to_disk(tmp_path / "model")
+    assert trees(spacy.load(tmp_path / "model").pipe(TEXTS)) == trees(nlp.pipe(TEXTS))
+
+
+def test_unknown_network_is_an_error():
+    with pytest.raises(ValueError, match="network must be 'window' or 'sentence'"):
+        spacy.blank("en").add_pipe("senna_parser", config={"model": {"network": "lstm"}})
