@@ -16,6 +16,8 @@ from spacy_senna.cli import app
 from spacy_senna.cli.bench import THREAD_ENV, detect_format, read_bench_input, run_bench, task_pipes
 from spacy_senna.readers import read_docs
 
+from .test_senna_cli import default_sigint
+
 FIXTURES = Path(__file__).parent / "fixtures"
 SAMPLES = {
     "wsj": FIXTURES / "sample_wsj.tsv",
@@ -297,7 +299,11 @@ def test_scaling_with_worker_processes_stops_on_sigint():
         "_time_pipe(nlp, texts(), batch_size=64, n_process=2)\n"
     )
     process = subprocess.Popen(
-        [sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
+        [sys.executable, "-c", script],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+        preexec_fn=default_sigint,
     )
     try:
         _, stderr = process.communicate(timeout=60)

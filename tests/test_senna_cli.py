@@ -724,6 +724,13 @@ def test_annotate_n_process_bad_line_fails_in_the_parent(model_dir, tmp_path):
     assert len(list(read_shards(output))) == 2000 and not list(output.glob(".shard-*"))
 
 
+def default_sigint() -> None:
+    """In a child about to be signalled: SIGINT's default action, so that Python raises
+    KeyboardInterrupt even when the tests run in the background (nohup, `cmd &`), which
+    starts every process with SIGINT ignored."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _start_annotating(model_dir, tmp_path, n_lines=20000):
     """An annotate run with 2 worker processes, in its own session, once its first shard is written."""
     source = tmp_path / "big.txt"
@@ -731,7 +738,11 @@ def _start_annotating(model_dir, tmp_path, n_lines=20000):
     output = tmp_path / "signalled-out"
     args = ["annotate", str(model_dir), str(source), str(output), "-n", "2", "--shard-size", "200"]
     process = subprocess.Popen(
-        [PYTHON, "-m", "spacy_senna", *args], stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, start_new_session=True
+        [PYTHON, "-m", "spacy_senna", *args],
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        start_new_session=True,
+        preexec_fn=default_sigint,
     )
     deadline = time.monotonic() + 120
     while not (output / "shard-00000.spacy").exists():
