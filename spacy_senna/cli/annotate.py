@@ -87,6 +87,15 @@ def doc_record(doc: Doc, line: Optional[int] = None) -> Dict[str, Any]:
     return record
 
 
+def record_line(doc: Doc, line: Optional[int] = None, file: Optional[str] = None) -> str:
+    """One JSONL output line of a doc, as both engines write it: its `doc_record`, led by the
+    input file's name when a job reads several files."""
+    record = doc_record(doc, line)
+    if file is not None:
+        record = {"file": file, **record}
+    return json.dumps(record, ensure_ascii=False) + "\n"
+
+
 class Job:
     """OUTPUT's `annotate.json`: what the job is (input, model, settings) and the shards it wrote.
 
@@ -372,7 +381,7 @@ def _write_shard(job: Job, index: int, fmt: str, docs: List[Tuple[Doc, int]]) ->
         if fmt == "jsonl":
             with partial.open("w", encoding="utf8") as file:
                 for doc, line_no in docs:
-                    file.write(json.dumps(doc_record(doc, line_no), ensure_ascii=False) + "\n")
+                    file.write(record_line(doc, line_no))
         else:
             doc_bin = FastDocBin(store_user_data=True, docs=[doc for doc, _ in docs])
             doc_bin.to_disk(partial)

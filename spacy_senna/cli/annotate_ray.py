@@ -45,12 +45,12 @@ from .annotate import (
     DEFAULT_SHARD_SIZE,
     ENDS_BYTES,
     Job,
-    doc_record,
     input_identity,
     line_record,
     model_identity,
     open_job,
     output_format,
+    record_line,
     shard_name,
 )
 
@@ -257,10 +257,7 @@ class Annotator:
         return (self.offsets[file] + int(line_no) - 1) // self.shard_size
 
     def _jsonl_line(self, doc: Any, line_no: int, name: str) -> bytes:
-        record = doc_record(doc, line_no)
-        if len(self.names) > 1:
-            record = {"file": name, **record}
-        return (json.dumps(record, ensure_ascii=False) + "\n").encode("utf8")
+        return record_line(doc, line_no, name if len(self.names) > 1 else None).encode("utf8")
 
 
 # -- the driver -------------------------------------------------------------------------------
