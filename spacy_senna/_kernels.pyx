@@ -1,5 +1,6 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
-"""Compiled inner loops for inference: Viterbi decoding of each sequence in turn.
+"""Compiled inner loops for inference: Viterbi decoding of each sequence in turn, and
+spaCy's string hash without spaCy (for the drop-in's lean path, lexicon.string_hashes).
 
 Optional: `spacy_senna.kernels` uses this module when it was built (setup.py builds it when
 Cython is available) and falls back to the numpy code otherwise. The results are those of
@@ -8,7 +9,21 @@ the numpy code, bit for bit: the same float32 sums in the same order, ties to th
 import numpy
 
 from libc.math cimport INFINITY
+from libc.stdint cimport uint64_t
 from libc.stdlib cimport free, malloc
+from murmurhash.mrmr cimport hash64
+
+
+def hash_strings(list texts):
+    """spaCy's hash_string of each text (MurmurHash64A of its UTF-8 bytes, seed 1), uint64."""
+    cdef Py_ssize_t i, n = len(texts)
+    hashes_array = numpy.empty((n,), dtype="uint64")
+    cdef uint64_t[::1] hashes = hashes_array
+    cdef bytes data
+    for i in range(n):
+        data = (<str> texts[i]).encode("utf8")
+        hashes[i] = hash64(<char*> data, len(data), 1)
+    return hashes_array
 
 
 def viterbi_flat(

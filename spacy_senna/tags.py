@@ -5,6 +5,7 @@ from typing import Iterable, List, Optional, Sequence, Tuple
 import numpy
 
 SCHEMES = ("iob1", "iob2", "iobes", "biluo")
+NO_TAG = -1  # a decoded tag id that stands for no tag: a whitespace token the network skips
 SpanTuple = Tuple[int, int, str]  # (start token, end token exclusive, label)
 
 
@@ -119,6 +120,18 @@ def iobes_phrases(tag_ids: numpy.ndarray, n_labels: int) -> Tuple[numpy.ndarray,
     last = inside & ~numpy.concatenate([continues[1:], [False]])
     start_idx = numpy.flatnonzero(starts)
     return start_idx, numpy.flatnonzero(last) + 1, label[start_idx]
+
+
+def decoded_phrases(tag_ids: numpy.ndarray, n_labels: int) -> List[Tuple[int, int, int]]:
+    """(start, end, label index) of the IOBES phrases of decoded tag ids; tokens without a tag
+    (NO_TAG: whitespace) are in no phrase, except inside one that spans them."""
+    ids = numpy.asarray(tag_ids)
+    positions = numpy.flatnonzero(ids != NO_TAG)
+    starts, ends, found = iobes_phrases(ids[positions], n_labels)
+    return [
+        (int(positions[start]), int(positions[end - 1]) + 1, label)
+        for start, end, label in zip(starts.tolist(), ends.tolist(), found.tolist())
+    ]
 
 
 # Penn Treebank tag -> Universal POS, as in spaCy's English pipelines (the tag map that their

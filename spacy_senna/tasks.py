@@ -7,8 +7,8 @@ record), `bench` (which component provides the annotation another one reads), th
 corpus (which copies one task's annotation) and `scripts/results.py` (the metric).
 
 A new task is one component plus one entry in TASKS (and its Annotation kind, if none of
-these fits). This module is a leaf: it imports spaCy and the format modules, nothing else of
-the package, so that any module may import it.
+these fits). This module is a leaf: it imports spaCy, the format modules and the drop-in's
+flag list (dropin/args.py), nothing else of the package, so that any module may import it.
 """
 from dataclasses import dataclass, field, replace
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
@@ -22,11 +22,11 @@ from spacy.training import Example
 
 from .constituency import CONSTITUENTS_KEY, doc_constituents, doc_senna_column, set_constituents
 from .constituents import merge_chains
+from .dropin.args import TASK_FLAGS
 from .srl_format import SRL_ANNOTATED, srl_key, srl_predicates
-from .tags import PTB_TO_UPOS, SPACE_TAG, iobes_phrases, iobes_tag_names, spans_to_tags
+from .tags import NO_TAG, PTB_TO_UPOS, SPACE_TAG, decoded_phrases, iobes_tag_names, spans_to_tags  # noqa: F401
 
 CHUNKS_KEY = "chunks"  # the span group of the chunker's phrases
-NO_TAG = -1  # a decoded tag id that stands for no tag: a whitespace token the network skips
 
 MissingTag = Optional[str]
 SpanTuple = Tuple[int, int, str]  # (start token, end token exclusive, label)
@@ -210,12 +210,7 @@ class Phrases(Annotation):
         strings = docs[0].vocab.strings
         label_hashes = [strings.add(label) for label in labels]
         for doc, ids in zip(docs, tag_ids):
-            positions = numpy.flatnonzero(ids != NO_TAG)
-            starts, ends, found = iobes_phrases(ids[positions], len(label_hashes))
-            phrases = [
-                Span(doc, int(positions[start]), int(positions[end - 1]) + 1, label_hashes[label])
-                for start, end, label in zip(starts.tolist(), ends.tolist(), found.tolist())
-            ]
+            phrases = [Span(doc, start, end, label_hashes[label]) for start, end, label in decoded_phrases(ids, len(labels))]
             self.write(doc, phrases)
 
 
@@ -434,6 +429,7 @@ PSG = Task(
 )
 
 TASKS: Tuple[Task, ...] = (POS, CHUNK, NER, SRL, PSG)  # in SENNA's column order
+assert tuple(task.flag for task in TASKS) == TASK_FLAGS, "dropin.args.TASK_FLAGS lists the tasks' flags"
 BY_NAME: Dict[str, Task] = {task.name: task for task in TASKS}
 BY_FLAG: Dict[str, Task] = {task.flag: task for task in TASKS}
 BY_FACTORY: Dict[str, Task] = {task.factory: task for task in TASKS}

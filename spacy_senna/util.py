@@ -162,11 +162,3 @@ def create_fast_corpus(
 ) -> FastCorpus:
     """`spacy.Corpus.v1` reading with FastDocBin (~10x faster on docs with span groups)."""
     return FastCorpus(path, gold_preproc=gold_preproc, max_length=max_length, limit=limit, augmenter=augmenter)
-
-
-def split_rows(array: numpy.ndarray, lengths: Iterable[int]) -> List[numpy.ndarray]:
-    """The array's consecutive row blocks of these lengths, as views (numpy.split's and
-    thinc's unflatten's cost per block is several times a slice's)."""
-    lengths = [int(length) for length in lengths]
-    ends = numpy.cumsum(lengths).tolist() if lengths else []
-    return [array[end - length : end] for end, length in zip(ends, lengths)]

@@ -10,7 +10,7 @@ from thinc.api import NumpyOps, fix_random_seed
 from spacy_senna import kernels
 from spacy_senna.features import FeatureTables, caps_class, normalize_word, word_suffix
 from spacy_senna.layers import SennaCharEmbed, SennaFeatureEmbed, SennaWindow, SentenceLogLikelihood, sll_loss, viterbi_decode
-from spacy_senna.layers.char_embed import char_matrix, word_char_rows
+from spacy_senna.lexicon import char_matrix, word_char_rows
 from spacy_senna.layers.window import window_rows
 
 
@@ -214,7 +214,7 @@ def test_vectorised_iobes_phrases_match_conlleval_rules():
 
 
 def _valid_iobes(path, n_labels):
-    from spacy_senna.layers.crf import iobes_constraints
+    from spacy_senna.decoding import iobes_constraints
 
     allowed, first, last = iobes_constraints(n_labels)
     return first[path[0]] and last[path[-1]] and all(allowed[a, b] for a, b in zip(path, path[1:]))
@@ -259,7 +259,7 @@ def test_iobes_constrained_sll_and_viterbi_match_brute_force(seed, with_missing_
 
 @pytest.mark.parametrize("scale", [0.1, 1.0, 10.0])
 def test_pruned_iobes_viterbi_is_exact(scale):
-    from spacy_senna.layers.crf import viterbi_iobes
+    from spacy_senna.decoding import viterbi_iobes
 
     rng = numpy.random.default_rng(int(scale * 10))
     n_labels = 12
@@ -275,7 +275,7 @@ def test_pruned_iobes_viterbi_is_exact(scale):
 
 @pytest.mark.parametrize("scale", [0.1, 1.0, 10.0])
 def test_pruned_viterbi_is_exact(scale):
-    from spacy_senna.layers.crf import viterbi
+    from spacy_senna.decoding import viterbi
 
     rng = numpy.random.default_rng(int(scale * 10) + 1)
     n_tags = 45
@@ -393,13 +393,13 @@ def test_distinct_window_prediction_is_the_model_s(config, monkeypatch):
 
 
 def test_distinct_rows(monkeypatch):
-    from spacy_senna.layers import distinct_window
+    from spacy_senna import inference
 
     rng = numpy.random.default_rng(0)
     base = rng.normal(size=(7, 5)).astype("float32")
     rows = base[rng.integers(0, 7, size=50)]
-    for keys in (distinct_window.row_keys, lambda rows: numpy.zeros(len(rows))):  # then every key collides
-        monkeypatch.setattr(distinct_window, "row_keys", keys)
-        distinct, index = distinct_window.distinct_rows(rows)
+    for keys in (inference.row_keys, lambda rows: numpy.zeros(len(rows))):  # then every key collides
+        monkeypatch.setattr(inference, "row_keys", keys)
+        distinct, index = inference.distinct_rows(rows)
         assert len(distinct) == len(numpy.unique(rows, axis=0))
         assert (distinct[index] == rows).all()

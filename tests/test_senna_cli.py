@@ -22,8 +22,8 @@ from thinc.api import fix_random_seed
 
 from spacy_senna.cli.annotate import annotate, read_shards
 from spacy_senna.cli.make_senna_dir import EXECUTABLES, make_senna_dir, resolve_model
-from spacy_senna.cli.senna_args import TagUsageError, parse_args
-from spacy_senna.cli.senna_io import phrase_tags, with_verb
+from spacy_senna.dropin.args import TagUsageError, parse_args
+from spacy_senna.dropin.io import phrase_tags, with_verb
 from spacy_senna.cli.tag import main
 from spacy_senna.tags import spans_to_tags
 

@@ -9,7 +9,7 @@ from spacy.training import Example
 
 from spacy_senna.architectures import build_senna_embed, build_window_tagger
 from spacy_senna.cli._util import PipelineError, load_pipeline
-from spacy_senna.cli.senna_args import parse_args
+from spacy_senna.dropin.args import parse_args
 from spacy_senna.layers.attr_embed import embedded_features, feature_ref
 from spacy_senna.layers.embed import TABLES_REF, embed_layers
 from spacy_senna.constituency import set_constituents

@@ -12,18 +12,12 @@ from typing import Any, Dict, Iterator, List, NoReturn, Optional, Sequence, Text
 import spacy
 import typer
 from spacy.language import Language
-from wasabi import MESSAGES, color, msg
-from wasabi.util import locale_escape
 
 from .. import __version__
+from ..dropin.args import DEFAULT_BATCH_SIZE, DEFAULT_MODEL, fail_line  # noqa: F401
 from ..readers import CORPUS_FORMATS
 from ..tasks import BY_FORMAT
 
-# The installed pipeline package that `senna`/`tag` and `make-senna-dir` use when no model is
-# named: the `all` workflow's four-task pipeline.
-DEFAULT_MODEL = "en_senna"
-# Docs (sentences, lines) per nlp.pipe batch: the default of every command that tags.
-DEFAULT_BATCH_SIZE = 128
 
 app = typer.Typer(
     name="spacy-senna",
@@ -71,19 +65,6 @@ def fail(message: str) -> NoReturn:
     """Print one error line in msg.fail's style (never wrapped) to stderr and exit with code 1."""
     typer.echo(fail_line(message), err=True)
     raise typer.Exit(code=1)
-
-
-def fail_line(message: str) -> str:
-    """The message on one line, with wasabi's fail icon and colour when msg prints pretty.
-
-    msg.fail itself wraps at 80 columns, which would split file names and line numbers.
-    """
-    line = " ".join(message.split())
-    if msg.pretty:
-        line = locale_escape(f"{msg.icons[MESSAGES.FAIL]} {line}")
-        if msg.show_color:
-            line = color(line, fg=msg.colors[MESSAGES.FAIL])
-    return line
 
 
 # -- the task each corpus format scores, and loading a pipeline -----------------------------

@@ -3,8 +3,8 @@
 Reads one sentence per line on stdin and writes SENNA's output on stdout: one line per
 token (the token right-aligned in 15 characters, then a tab-separated column per task),
 and an empty line after each sentence. The options are spelled as the SENNA binary spells
-them, with a single dash, so existing SENNA wrappers work unchanged (senna_args.py lists
-them; senna_io.py reads the input and writes the columns). Run `-h` for the options.
+them, with a single dash, so existing SENNA wrappers work unchanged (dropin/args.py lists
+them; dropin/io.py reads the input and writes the lines). Run `-h` for the options.
 
 stdin is read as it arrives: a batch holds the lines already available (up to --batch-size),
 so a program that writes one line and waits for its output is answered at once, while a
@@ -21,8 +21,9 @@ import typer
 
 from ..tasks import POS, SRL, TASKS, task_of
 from ._util import PipelineError, app, default_model, fail_line, load_pipeline
-from .senna_args import USAGE, TagError, TagOptions, TagUsageError, parse_args
-from .senna_io import BLANK, PredicateFile, Sentence, clean_text, read_line_batches, split_user_tokens
+from ..dropin.args import USAGE, TagError, TagOptions, TagUsageError, parse_args
+from ..dropin.io import BLANK, PredicateFile, Sentence, clean_text, read_line_batches, sentence_lines
+from ..dropin.io import split_user_tokens, token_columns
 from .senna_io import task_columns
 from .tag_load import load_plan
 
@@ -162,15 +163,11 @@ class SennaTagRun:
 
     def format(self, doc, sentence: Sentence) -> List[str]:
         """One output line per token of a tagged sentence."""
-        columns: List[List[str]] = []
-        if not self.opts.notokentags:
-            columns.append([f"{word:>15}" for word in sentence.words])
-        if self.opts.offsettags:
-            columns.append([f"{start} {end}" for start, end in sentence.offsets])
+        columns = token_columns(sentence, self.opts.notokentags, self.opts.offsettags)
         predicates = self._output_predicates(doc, sentence) if self.srl_name else []
         for annotation in self.annotations:
             columns.extend(task_columns(annotation, doc, sentence.words, self.opts.scheme, predicates))
-        return ["\t".join(cells) for cells in zip(*columns)] if columns else [""] * len(doc)
+        return sentence_lines(columns, len(doc))
 
     def _output_predicates(self, doc, sentence: Sentence) -> List[int]:
         """The predicates SRL columns are written for: the given ones, else those the model found."""

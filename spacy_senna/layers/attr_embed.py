@@ -12,6 +12,7 @@ from spacy.tokens import Doc
 from thinc.api import Model, uniform_init
 from thinc.types import Floats2d, Ints1d
 
+from ..lexicon import value_rows
 from ..tags import spans_to_tags
 from ..tasks import BY_FEATURE, CHUNKS_KEY
 
@@ -73,6 +74,4 @@ def attr_rows(doc: Doc, attr: str, n_rows: int, chunks_key: str = CHUNKS_KEY) ->
         spans = [(s.start, s.end, s.label_) for s in doc.spans.get(chunks_key, [])]
         tags = spans_to_tags(spans, len(doc), "iobes") if chunks_key in doc.spans else [""] * len(doc)
         hashes = numpy.array([doc.vocab.strings.add(t) if t else 0 for t in tags], dtype="uint64")
-    rows = 1 + (hashes % numpy.uint64(n_rows - 1)).astype("int64")
-    rows[hashes == 0] = 0
-    return rows
+    return value_rows(hashes, n_rows)

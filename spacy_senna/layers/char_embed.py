@@ -16,12 +16,13 @@ from spacy.tokens import Doc
 from thinc.api import Model, glorot_uniform_init, uniform_init
 from thinc.types import Floats2d
 
-from ..features import cached_by_orth, fold_digits
+from ..features import cached_by_orth
+from ..inference import char_windows, max_over_characters
+from ..lexicon import char_matrix, word_char_rows
 
 InT = List[Doc]
 OutT = List[Floats2d]
 _ROWS_BY_ORTH: Dict[Tuple[int, int], Dict[int, bytes]] = {}
-_BLOCK_WORDS = 256
 
 
 def SennaCharEmbed(
@@ -65,10 +66,10 @@ def forward(model: Model[InT, OutT], docs: InT, is_train: bool) -> Tuple[OutT, C
     token_word, chars = _distinct_words(model, docs)
     n_words, n_positions = chars.shape[0], chars.shape[1] - 2 * (window // 2)
     # (word, position, k) rows of E: the window of characters centred on each position.
-    char_rows = chars[:, numpy.arange(n_positions)[:, None] + numpy.arange(window)[None, :]]
-    inside = chars[:, window // 2 : window // 2 + n_positions] != 0
+    char_rows, inside = char_windows(chars, window)
     if not is_train:
-        vectors = _max_over_characters(model, char_rows[inside], inside)[token_word]
+        gemm = partial(ops.gemm, trans2=True)
+        vectors = max_over_characters(E, W, b, char_rows[inside], inside, gemm)[token_word]
         return (ops.unflatten(vectors, lengths) if docs else []), lambda d_outputs: []
     char_rows = ops.asarray(char_rows.reshape((-1,)), dtype="int32")
     windows = E[char_rows].reshape((n_words * n_positions, window * E.shape[1]))
@@ -106,48 +107,7 @@ def _distinct_words(model: Model, docs: InT) -> Tuple[numpy.ndarray, numpy.ndarr
     return token_word.reshape((-1,)), char_matrix(word_rows, model.attrs["window_size"] // 2)
 
 
-def _max_over_characters(model: Model, char_windows, inside) -> Floats2d:
-    """Inference: the filters at each word's real character positions only, max per word,
-    a block of words at a time (the padded filter array stays small)."""
-    ops, E, W, b = model.ops, model.get_param("E"), model.get_param("W"), model.get_param("b")
-    best = ops.alloc2f(inside.shape[0], W.shape[0])
-    position_start = numpy.concatenate([[0], numpy.cumsum(inside.sum(axis=1))])
-    for start in range(0, inside.shape[0], _BLOCK_WORDS):
-        end = min(start + _BLOCK_WORDS, inside.shape[0])
-        rows = char_windows[position_start[start] : position_start[end]]
-        windows = E[ops.asarray(rows.reshape((-1,)), dtype="int32")].reshape((len(rows), -1))
-        filters = ops.xp.full((end - start, inside.shape[1], W.shape[0]), -numpy.inf, dtype="float32")
-        filters[ops.asarray(inside[start:end])] = ops.gemm(windows, W, trans2=True)
-        block = best[start:end]
-        block[...] = filters[:, 0]
-        for position in range(1, filters.shape[1]):
-            ops.xp.maximum(block, filters[:, position], out=block)
-    return best + b
-
-
 def orth_char_rows(strings, orths: Sequence[int], n_rows: int, max_chars: int) -> List[bytes]:
     """The character rows of each word (by orth id), cached by id: ids are hashes of the text."""
     cache = _ROWS_BY_ORTH.setdefault((n_rows, max_chars), {})
     return cached_by_orth(cache, orths.tolist(), strings, partial(word_char_rows, n_rows=n_rows, max_chars=max_chars))
-
-
-def char_matrix(word_rows: List[bytes], pad: int) -> numpy.ndarray:
-    """(n_words, longest + 2 * pad) character rows, 0 outside each word."""
-    n_chars = numpy.fromiter(map(len, word_rows), dtype="int64", count=len(word_rows)) // 2
-    longest = int(n_chars.max()) if len(word_rows) else 1
-    matrix = numpy.zeros((len(word_rows), longest + 2 * pad), dtype="int32")
-    if len(word_rows):
-        inside = numpy.arange(longest)[None, :] < n_chars[:, None]
-        matrix[:, pad : pad + longest][inside] = numpy.frombuffer(b"".join(word_rows), dtype="<u2")
-    return matrix
-
-
-def word_char_rows(word: str, n_rows: int, max_chars: int) -> bytes:
-    """Rows of a word's characters, 1 + code point mod (n_rows - 1), digits as '0', as
-    little-endian uint16 bytes (compact to cache); an empty word gets one row, 1."""
-    word = fold_digits(word)
-    if len(word) > max_chars:
-        word = word[: max_chars // 2] + word[-(max_chars - max_chars // 2) :]
-    codes = numpy.frombuffer(word.encode("utf-32-le"), dtype="uint32").astype("int64")
-    rows = 1 + codes % (n_rows - 1) if len(codes) else numpy.ones((1,), dtype="int64")
-    return rows.astype("<u2").tobytes()

@@ -11,15 +11,11 @@ SPACY_SENNA_KERNELS=0 (the reference code).
 """
 from typing import List, Optional
 
-import numpy
 from thinc.api import Model
 from thinc.types import Floats2d
 
+from ..inference import distinct_window_affine, split_rows
 from ..kernels import enabled
-from ..util import split_rows
-from .window import window_rows
-
-MAX_DISTINCT_SHARE = 0.6  # above this share of distinct token vectors, the plain product is faster
 
 
 def predict(model: Model, docs: list) -> List[Floats2d]:
@@ -64,24 +60,6 @@ def _starts_window_network(model: Model) -> bool:
     return first._func.__module__ == "thinc.layers.clipped_linear"
 
 
-def distinct_rows(rows: numpy.ndarray):
-    """The distinct rows of a float32 matrix and the index of each row among them. Rows are
-    told apart by a random projection (one float64 each, fast to sort); should two different
-    rows share one, which the check catches, by their bytes."""
-    _, first, inverse = numpy.unique(row_keys(rows), return_index=True, return_inverse=True)
-    distinct = rows[first]
-    if not (distinct[inverse.reshape((-1,))] == rows).all():
-        as_bytes = numpy.ascontiguousarray(rows).view(f"V{rows.shape[1] * rows.itemsize}").reshape((-1,))
-        _, first, inverse = numpy.unique(as_bytes, return_index=True, return_inverse=True)
-        distinct = rows[first]
-    return distinct, inverse.reshape((-1,))
-
-
-def row_keys(rows: numpy.ndarray) -> numpy.ndarray:
-    """One float64 per row: its product with a fixed random vector."""
-    return rows.astype("float64") @ numpy.random.default_rng(rows.shape[1]).uniform(0.5, 1.5, size=rows.shape[1])
-
-
 def _first_layer(model: Model) -> Model:
     return model.layers[0] if _is_chain(model) else model
 
@@ -94,26 +72,13 @@ def _window_hidden(embed: Model, window: Model, hidden: Model, docs: list) -> Op
     if not len(vectors) or int(lengths.sum()) == 0:
         return None
     flat = ops.xp.ascontiguousarray(ops.flatten(vectors), dtype="float32")
-    n_tokens, width = flat.shape
-    distinct, token_type = distinct_rows(flat)
-    if len(distinct) > MAX_DISTINCT_SHARE * n_tokens:
-        return None
     inner = hidden.layers[0]
     linear = _first_layer(inner)
-    W, b = linear.get_param("W"), linear.get_param("b")
-    size = window.attrs["window_size"]
-    n_hidden = W.shape[0]
-    # W_k of each window position k, side by side: (width, size * n_hidden)
-    per_position = numpy.ascontiguousarray(W.reshape((n_hidden, size, width)).transpose((2, 1, 0)).reshape((width, -1)))
-    table = numpy.empty((len(distinct) + 1, size, n_hidden), dtype="float32")
-    table[0] = (window.get_param("pad").reshape((1, width)) @ per_position).reshape((size, n_hidden))
-    table[1:] = (distinct @ per_position).reshape((-1, size, n_hidden))
-    rows = window_rows(ops, lengths, size)  # 0: padding, i + 1: token i
-    type_rows = numpy.concatenate([[0], token_type.reshape((-1,)) + 1])[rows]
-    summed = numpy.empty((n_tokens, n_hidden), dtype="float32")
-    summed[...] = b
-    for position in range(size):
-        summed += table[type_rows[:, position], position]
+    summed = distinct_window_affine(
+        flat, lengths, window.get_param("pad"), window.attrs["window_size"], linear.get_param("W"), linear.get_param("b")
+    )
+    if summed is None:
+        return None
     attrs = linear.attrs
     outputs = ops.clipped_linear(summed, attrs["slope"], attrs["offset"], attrs["min_val"], attrs["max_val"], inplace=True)
     for layer in inner.layers[1:] if _is_chain(inner) else []:

@@ -8,6 +8,8 @@ from typing import Callable, List, Optional, Tuple
 from thinc.api import Model, uniform_init
 from thinc.types import Floats2d, Ints2d
 
+from .. import inference
+
 InT = List[Floats2d]
 OutT = List[Floats2d]
 
@@ -54,15 +56,7 @@ def forward(model: Model[InT, OutT], Xs: InT, is_train: bool) -> Tuple[OutT, Cal
 
 def window_rows(ops, lengths, width: int, dilation: int = 1) -> Ints2d:
     """Rows of the padded table for each token's window: (n_tokens, width), 0 where padding."""
-    xp = ops.xp
-    n_tokens = int(lengths.sum())
-    position = xp.arange(n_tokens, dtype="int32")
-    seq_start = xp.repeat(xp.cumsum(lengths) - lengths, lengths).astype("int32")
-    seq_end = seq_start + xp.repeat(lengths, lengths).astype("int32")
-    offsets = (xp.arange(width, dtype="int32") - width // 2) * dilation
-    neighbour = position[:, None] + offsets[None, :]
-    inside = (neighbour >= seq_start[:, None]) & (neighbour < seq_end[:, None])
-    return xp.where(inside, neighbour + 1, 0).astype("int32")
+    return inference.window_rows(lengths, width, dilation, xp=ops.xp)
 
 
 def init(model: Model[InT, OutT], X: Optional[InT] = None, Y=None) -> None:

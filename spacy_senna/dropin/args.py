@@ -15,15 +15,24 @@
     -verbose                notes on stderr
     --model NAME_OR_PATH    the spaCy pipeline (default: the installed package en_senna)
     --batch-size N          sentences per batch (default 128)
+
+This module, like the rest of spacy_senna.dropin, imports neither spaCy nor Thinc.
 """
 from dataclasses import dataclass, field
 from typing import List, Optional, Sequence
 
-from ..tasks import BY_FLAG, TASKS
-from ._util import DEFAULT_BATCH_SIZE, DEFAULT_MODEL
+# The task flags, in SENNA's column order: the `flag` of each entry of spacy_senna.tasks.TASKS
+# (which imports spaCy, so the drop-in's lean path cannot read them there; tasks.py checks
+# that the two agree).
+TASK_FLAGS = ("pos", "chk", "ner", "srl", "psg")
+# The installed pipeline package that `senna`/`tag` and `make-senna-dir` use when no model is
+# named: the `all` workflow's four-task pipeline.
+DEFAULT_MODEL = "en_senna"
+# Docs (sentences, lines) per nlp.pipe batch: the default of every command that tags.
+DEFAULT_BATCH_SIZE = 128
 
 SCHEMES = ("iobes", "iob2", "brackets")
-_TASK_FLAGS = " ".join(f"-{task.flag}" for task in TASKS)
+_TASK_FLAGS = " ".join(f"-{flag}" for flag in TASK_FLAGS)
 
 USAGE = f"""\
 usage: senna [options] < input.txt > output.txt
@@ -100,7 +109,7 @@ def parse_args(argv: Sequence[str]) -> TagOptions:
 
     while i < len(args):
         arg = args[i]
-        if arg[:1] == "-" and arg[1:] in BY_FLAG:
+        if arg[:1] == "-" and arg[1:] in TASK_FLAGS:
             if arg[1:] not in opts.tasks:
                 opts.tasks.append(arg[1:])
         elif arg in _FLAGS:
@@ -135,3 +144,19 @@ def parse_args(argv: Sequence[str]) -> TagOptions:
     if opts.model is not None and not opts.model.strip():
         raise TagUsageError("--model needs a pipeline name or path")
     return opts
+
+
+def fail_line(message: str) -> str:
+    """The message on one line, with wasabi's fail icon and colour when msg prints pretty.
+
+    msg.fail itself wraps at 80 columns, which would split file names and line numbers.
+    """
+    from wasabi import MESSAGES, color, msg
+    from wasabi.util import locale_escape
+
+    line = " ".join(message.split())
+    if msg.pretty:
+        line = locale_escape(f"{msg.icons[MESSAGES.FAIL]} {line}")
+        if msg.show_color:
+            line = color(line, fg=msg.colors[MESSAGES.FAIL])
+    return line
