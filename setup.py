@@ -111,7 +111,7 @@ setup(
         "console_scripts": [
             "spacy-senna = spacy_senna.cli:main",
             # SENNA's binary, as a drop-in replacement (same options, same output)
-            "senna = spacy_senna.cli.tag:main",
+            "senna = spacy_senna.dropin.main:main",
         ],
     },
 )

@@ -10,19 +10,23 @@ stdin is read as it arrives: a batch holds the lines already available (up to --
 so a program that writes one line and waits for its output is answered at once, while a
 large file is tagged in full batches with constant memory. Output is flushed per batch.
 
-The same runs as the `senna` console script and as `python -m spacy_senna tag`.
+The same runs as the `senna` console script and as `python -m spacy_senna tag`: dropin/main.py
+reads the options and the input, and runs the lean path (dropin/lean.py, no spaCy) when it
+can; this module is the spaCy path, which can do everything.
 """
-import os
 import sys
 import time
-from typing import IO, Callable, Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Sequence
 
 import typer
 
+from ..dropin.args import TagError, TagOptions
+from ..dropin.lean import pipeline_folder
+from ..dropin.main import main
 from ..tasks import POS, SRL, TASKS, task_of
-from ._util import PipelineError, app, default_model, fail_line, load_pipeline
-from ..dropin.args import USAGE, TagError, TagOptions, TagUsageError, parse_args
-from ..dropin.io import BLANK, PredicateFile, Sentence, clean_text, read_line_batches, sentence_lines
+from ._util import PipelineError, app, default_model, load_pipeline
+from .lean_export import export_pipeline
+from ..dropin.io import BLANK, PredicateFile, Sentence, clean_text, sentence_lines
 from ..dropin.io import split_user_tokens, token_columns
 from .senna_io import task_columns
 from .tag_load import load_plan
@@ -188,91 +192,28 @@ def task_providers(nlp) -> Dict[str, str]:
     return found
 
 
-def tag_stream(run: SennaTagRun, stdin: IO[bytes], stdout: IO[bytes]) -> None:
-    """Tag stdin to stdout batch by batch, flushing after each batch."""
-    for lines in read_line_batches(stdin, run.opts.batch_size):
-        text = run.tag_batch(lines)
-        if text:
-            stdout.write(text.encode("utf-8", "surrogateescape"))
-            stdout.flush()
-
-
-def main(
-    argv: Optional[Sequence[str]] = None,
-    stdin: Optional[IO[bytes]] = None,
-    stdout: Optional[IO[bytes]] = None,
-    stderr: Optional[IO[str]] = None,
-) -> int:
-    """Run the SENNA-compatible tagger; returns the exit code (0, or 1 after one error line).
-
-    With no arguments it reads sys.argv, stdin and stdout and exits: the `senna` console script.
-    """
-    as_script = argv is None
-    argv = sys.argv[1:] if argv is None else list(argv)
-    stdin = sys.stdin.buffer if stdin is None else stdin
-    stdout = sys.stdout.buffer if stdout is None else stdout
-    stderr = sys.stderr if stderr is None else stderr
-    code = _run(argv, stdin, stdout, stderr)
-    if as_script:
-        sys.exit(code)
-    return code
-
-
-def _run(argv: List[str], stdin: IO[bytes], stdout: IO[bytes], stderr: IO[str]) -> int:
-    def log(message: str) -> None:
-        if verbose:
-            print(f"[senna] {message}", file=stderr, flush=True)
-
-    verbose = False
-    run = None
+def load_spacy_run(opts: TagOptions, log: Callable[[str], None], export: bool = False) -> SennaTagRun:
+    """The spaCy path's run for the options: the pipeline loaded with what the flags need
+    (tag_load.load_plan); with `export`, the lean path's export of it is written too
+    (cli/lean_export.py). A pipeline that cannot be loaded is a TagError."""
     try:
-        opts = parse_args(argv)
-        verbose = opts.verbose
-        if opts.help:
-            stdout.write(USAGE.encode("utf-8"))
-            stdout.flush()
-            return 0
-        if opts.path is not None:
-            log(f"-path {opts.path} ignored: spacy-senna needs no SENNA data directory")
         model = opts.model or default_model()
         start = time.perf_counter()
         exclude, overrides = load_plan(model, opts.tasks, user_tokens=opts.usrtokens, posvbs=opts.posvbs)
         nlp = load_pipeline(model, exclude=exclude, config=overrides)
-        log(f"loaded {model} ({', '.join(nlp.pipe_names) or 'no components'}) in {time.perf_counter() - start:.1f}s")
-        run = SennaTagRun(nlp, opts, log)
-        log(
-            f"tasks: {' '.join('-' + t.flag for t in run.tasks)}; tags: {opts.scheme}; "
-            f"tokens: {'whitespace (-usrtokens)' if opts.usrtokens else 'spaCy tokenizer'}"
-            + (f"; SRL predicates: -{run.predicate_source}" if run.predicate_source else "")
-        )
-        start = time.perf_counter()
-        tag_stream(run, stdin, stdout)
-        seconds = time.perf_counter() - start
-        log(
-            f"tagged {run.n_sentences} sentences, {run.n_tokens} tokens in {seconds:.2f}s"
-            + (f" ({run.n_tokens / seconds:,.0f} tokens/s)" if seconds > 0 else "")
-        )
-        return 0
-    except (TagUsageError, TagError, PipelineError) as err:
-        print(fail_line(str(err)), file=stderr, flush=True)
-        return 1
-    except BrokenPipeError:
-        _silence_stdout()
-        return 1
-    except KeyboardInterrupt:
-        return 130
-    finally:
-        if run is not None and run.usrvbs is not None:
-            run.usrvbs.close()
-
-
-def _silence_stdout() -> None:
-    """After the reader went away: point stdout at devnull so the exit flush cannot fail."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError, AttributeError):
-        pass
+    except PipelineError as err:
+        raise TagError(str(err)) from None
+    log(f"loaded {model} ({', '.join(nlp.pipe_names) or 'no components'}) in {time.perf_counter() - start:.1f}s")
+    run = SennaTagRun(nlp, opts, log)
+    log(
+        f"tasks: {' '.join('-' + t.flag for t in run.tasks)}; tags: {opts.scheme}; "
+        f"tokens: {'whitespace (-usrtokens)' if opts.usrtokens else 'spaCy tokenizer'}"
+        + (f"; SRL predicates: -{run.predicate_source}" if run.predicate_source else "")
+    )
+    folder = pipeline_folder(model) if export else None
+    if folder is not None:
+        export_pipeline(nlp, folder, log)
+    return run
 
 
 @app.command(
@@ -289,3 +230,6 @@ def tag_cli(ctx: typer.Context) -> None:
     """
     code = main(ctx.args, sys.stdin.buffer, sys.stdout.buffer, sys.stderr)
     raise typer.Exit(code)
+
+
+__all__ = ["main", "load_spacy_run", "SennaTagRun"]

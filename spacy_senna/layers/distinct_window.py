@@ -84,3 +84,13 @@ def _window_hidden(embed: Model, window: Model, hidden: Model, docs: list) -> Op
     for layer in inner.layers[1:] if _is_chain(inner) else []:
         outputs = layer.predict(outputs)
     return split_rows(outputs, lengths)
+
+
+def distinct_window_chain(model: Model) -> Optional[Model]:
+    """The chain whose window network `predict` runs per distinct token vector (the first one
+    on the path `_predict_chain` follows), or None."""
+    if not _is_chain(model):
+        return None
+    if _starts_window_network(model):
+        return model
+    return distinct_window_chain(model.layers[0]) if model.layers else None

@@ -1,0 +1,210 @@
+"""The export that the `senna` drop-in's lean path reads (dropin/lean.py), written from a
+loaded pipeline by the spaCy path: per window tagger, the arrays its network computes with
+and the steps it takes, found by walking its Thinc model; and an index of which components
+each window task needs (tag_load.needed_components, the spaCy path's own plan).
+
+A model with a layer the lean path has no step for (a gazetteer, a chunk-tag feature,
+dilated context layers, BLIS or GPU ops...) is not exported: its flags keep the spaCy path.
+"""
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+import numpy
+from spacy.language import Language
+from spacy.symbols import IDS
+from spacy.util import load_config
+from thinc.api import Model, NumpyOps
+
+from ..dropin import lean
+from ..layers.distinct_window import distinct_window_chain
+from ..tasks import BY_FLAG, TASKS
+from .tag_load import SENNA_FACTORIES, needed_components
+
+Arrays = Dict[str, numpy.ndarray]
+
+
+class Unsupported(ValueError):
+    """A model or pipeline the lean path cannot run."""
+
+
+def export_pipeline(nlp: Language, pipeline: Path, log: Callable[[str], None]) -> List[str]:
+    """Write the index and the export of each loaded window tagger that has none that is
+    current; returns the components written. Nothing is written for a pipeline the lean path
+    cannot run; a cache folder that cannot be written is a note, not an error."""
+    try:
+        index_flags, factories, sentencizers = pipeline_plan(nlp, pipeline)
+    except Unsupported as err:
+        log(f"no fast-path export: {err}")
+        return []
+    written = []
+    try:
+        lean.write_index(pipeline, index_flags, factories, sentencizers, dict(IDS))
+        folder = lean.cache_folder(pipeline)
+        for name in {name for names in index_flags.values() for name in names}:
+            if factories[name] == lean.SENTENCIZER or name not in nlp.pipe_names:
+                continue
+            if _is_current(folder / f"{name}.npz", pipeline):
+                continue
+            try:
+                manifest, arrays = component_export(nlp, name)
+            except Unsupported as err:
+                log(f"no fast-path export of {name}: {err}")
+                continue
+            lean.write_component(pipeline, name, manifest, arrays)
+            written.append(name)
+    except OSError as err:
+        log(f"cannot write the fast-path export to {lean.cache_folder(pipeline)}: {err.strerror or err}")
+    if written:
+        log(f"wrote the fast-path export of {', '.join(sorted(written))} to {lean.cache_folder(pipeline)}")
+    return written
+
+
+def _is_current(path: Path, pipeline: Path) -> bool:
+    if not path.is_file():
+        return False
+    try:
+        lean.LeanComponent(path, pipeline)
+    except lean.ExportError:
+        return False
+    return True
+
+
+def pipeline_plan(nlp: Language, pipeline: Path) -> Tuple[Dict[str, List[str]], Dict[str, str], Dict[str, List[str]]]:
+    """Per window task flag whose components the lean path can run, the components it needs
+    (in pipeline order); each component's factory; each needed sentencizer's punctuation."""
+    config = load_config(pipeline / "config.cfg")  # the whole pipeline's, not just what is loaded
+    names: List[str] = list(config["nlp"]["pipeline"])
+    factories = {name: config["components"][name].get("factory", "") for name in names}
+    flags: Dict[str, List[str]] = {}
+    sentencizers: Dict[str, List[str]] = {}
+    for flag in lean.WINDOW_FLAGS:
+        needed = needed_components(config, [flag], posvbs=False) if any(
+            factory == BY_FLAG[flag].factory for factory in factories.values()
+        ) else None
+        if not needed:
+            continue
+        others = [name for name in needed if factories[name] not in SENNA_FACTORIES]
+        if any(factories[name] != lean.SENTENCIZER for name in others):
+            continue
+        senna = [name for name in needed if factories[name] in SENNA_FACTORIES]
+        if any(factories[name] not in {BY_FLAG[f].factory for f in lean.WINDOW_FLAGS} for name in senna):
+            continue
+        if config["components"][needed[-1]].get("extension"):  # a second tag set, not SENNA's column
+            continue
+        for name in others:
+            if name not in nlp.pipe_names:
+                break
+            sentencizers[name] = sorted(nlp.get_pipe(name).punct_chars)
+        else:
+            flags[flag] = needed
+    if not flags:
+        raise Unsupported("no window task (-pos -chk -ner) with only SENNA taggers and a sentencizer")
+    return flags, factories, sentencizers
+
+
+def component_export(nlp: Language, name: str) -> Tuple[Dict[str, Any], Arrays]:
+    """The manifest and arrays of a window tagger's export (Unsupported if it is not one)."""
+    pipe = nlp.get_pipe(name)
+    factory = nlp.get_pipe_meta(name).factory
+    task = next((task for task in TASKS if task.factory == factory and task.flag in lean.WINDOW_FLAGS), None)
+    if task is None or not task.annotation_of(pipe).primary:
+        raise Unsupported(f"{factory} is not one of SENNA's window taggers")
+    model = pipe.model
+    steps, arrays = flatten(model, distinct_window_chain(model))
+    reads: Dict[str, str] = {}
+    if any(part["kind"] == "tag" for step in steps if step["op"] == "embed" for part in step["parts"]):
+        names = list(nlp.config["nlp"]["pipeline"])
+        earlier = names[: names.index(name)]
+        taggers = [other for other in earlier if nlp.config["components"][other].get("factory") == BY_FLAG["pos"].factory]
+        if not taggers:
+            raise Unsupported("it embeds POS tags but no senna_tagger runs before it")
+        reads["tag"] = taggers[-1]
+    if pipe.tag_names != (lean.iobes_tag_names(pipe.labels) if pipe.annotation.phrases else list(pipe.labels)):
+        raise Unsupported("its output classes are not its labels or their IOBES tags")
+    manifest = {
+        "labels": list(pipe.labels),
+        "phrases": bool(pipe.annotation.phrases),
+        # the StringStore keys of its tags, as a later component's tag feature reads them
+        "tag_keys": [int(nlp.vocab.strings.add(tag)) for tag in pipe.tag_names],
+        "reads": reads,
+        "ops": steps,
+    }
+    return manifest, arrays
+
+
+def flatten(model: Model, distinct_chain: Optional[Model]) -> Tuple[List[Dict[str, Any]], Arrays]:
+    """The model's inference as the lean path's steps (embed, window, affine, clip, sll) with
+    their arrays under op<i>."""
+    steps: List[Dict[str, Any]] = []
+    arrays: Arrays = {}
+
+    def add(step: Dict[str, Any], **params: numpy.ndarray) -> None:
+        for key, value in params.items():
+            arrays[f"op{len(steps)}.{key}"] = numpy.ascontiguousarray(value)
+        steps.append(step)
+
+    def walk(node: Model) -> None:
+        if type(node.ops) is not NumpyOps or node.ops.use_blis:
+            raise Unsupported(f"layer {node.name} runs on {type(node.ops).__name__} (BLIS or GPU), not numpy")
+        module = node._func.__module__
+        if module == "thinc.layers.chain":
+            first_step = len(steps)
+            for layer in node.layers:
+                walk(layer)
+            if node is distinct_chain:
+                window = next(i for i in range(first_step, len(steps)) if steps[i]["op"] == "window")
+                steps[window]["distinct"] = True
+        elif module == "thinc.layers.with_array":
+            walk(node.layers[0])
+        elif module == "thinc.layers.concatenate" or node.name in EMBED_PARTS:
+            parts = node.layers if module == "thinc.layers.concatenate" else [node]
+            specs, params = [], {}
+            for i, part in enumerate(parts):
+                spec, part_params = embed_part(part)
+                specs.append(spec)
+                params.update({f"{i}.{key}": value for key, value in part_params.items()})
+            add({"op": "embed", "parts": specs}, **params)
+        elif node.name == "senna_window":
+            if node.attrs.get("dilation", 1) != 1:
+                raise Unsupported("a dilated window")
+            add({"op": "window", "size": node.attrs["window_size"]}, pad=node.get_param("pad"))
+        elif module == "thinc.layers.clipped_linear":
+            add({"op": "affine"}, W=node.get_param("W"), b=node.get_param("b"))
+            add({"op": "clip", **{key: float(node.attrs[key]) for key in ("slope", "offset", "min_val", "max_val")}})
+        elif module == "thinc.layers.linear":
+            add({"op": "affine"}, W=node.get_param("W"), b=node.get_param("b"))
+        elif module == "thinc.layers.dropout":
+            pass  # nothing at inference
+        elif node.name == "sll":
+            add(
+                {"op": "sll", "iobes_labels": int(node.attrs["iobes_labels"])},
+                transitions=node.get_param("transitions"),
+                start=node.get_param("start"),
+            )
+        else:
+            raise Unsupported(f"no lean step for layer {node.name}")
+
+    walk(model)
+    kinds = [step["op"] for step in steps]
+    if not kinds or kinds[0] != "embed" or "embed" in kinds[1:] or "sll" in kinds[:-1]:
+        raise Unsupported(f"steps {kinds}: one embedding first, Viterbi (if any) last")
+    return steps, arrays
+
+
+EMBED_PARTS = ("senna_embed", "senna_char_embed", "senna_attr_embed(tag)")
+
+
+def embed_part(node: Model) -> Tuple[Dict[str, Any], Arrays]:
+    """One lookup layer of an embedding: its spec and arrays."""
+    if node.name == "senna_embed":
+        tables = node.attrs["tables"]
+        hashes, rows = tables.word_index
+        spec = {"kind": "tables", "n_words": tables.n_words, "suffixes": tables.suffixes, "suffix_length": tables.suffix_length}
+        params = {name: node.get_param(name) for name in ("W_word", "W_caps", "W_suffix")}
+        return spec, {**params, "word_hashes": hashes, "word_rows": rows}
+    if node.name == "senna_char_embed":
+        spec = {"kind": "chars", "window_size": node.attrs["window_size"], "max_chars": node.attrs["max_chars"], "n_rows": node.get_dim("nV")}
+        return spec, {name: node.get_param(name) for name in ("E", "W", "b")}
+    if node.name == "senna_attr_embed(tag)":
+        return {"kind": "tag", "n_rows": node.get_dim("nV")}, {"E": node.get_param("E")}
+    raise Unsupported(f"no lean step for the lookup layer {node.name}")

@@ -1,0 +1,515 @@
+"""The drop-in's lean path: SENNA's window tasks (-pos, -chk, -ner) with numpy and the compiled
+kernels only, from an export of the pipeline's components, without importing spaCy or Thinc.
+
+`import spacy` alone takes longer than SENNA's whole start, so the drop-in keeps, per
+pipeline folder, a numpy export of what its window taggers compute with: the word, caps,
+suffix, character and tag tables, the window padding, the layers' weights and the
+transition scores (cli/lean_export.py writes it from a loaded pipeline, the first time the
+spaCy path runs the pipeline). Tokens then go to feature rows, windows, Linear / HardTanh /
+Linear and Viterbi through the very functions the Thinc layers call (lexicon.py,
+inference.py, decoding.py), in the same batches, so the output is the spaCy path's, byte
+for byte. The export lives in a cache folder (SPACY_SENNA_CACHE, else
+$XDG_CACHE_HOME/spacy-senna, else ~/.cache/spacy-senna), one folder per pipeline folder.
+
+An export records the size, modification time and CRC-32 of the pipeline files it was made
+from and its format version; one that does not match them, or that cannot be read (numpy's
+zip files check each member's CRC-32), is never used: the drop-in says so on one line and
+runs the spaCy path, which writes it anew. What the lean path does not do (the spaCy
+tokenizer, i.e. no -usrtokens; -srl, -psg, -posvbs, -usrvbs; components other than SENNA's
+window taggers and a sentencizer; SPACY_SENNA_KERNELS=0; no compiled kernels) is done by the
+spaCy path, as before.
+"""
+import json
+import os
+import unicodedata
+import zlib
+from hashlib import sha1
+from pathlib import Path
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
+
+import numpy
+
+from ..decoding import best_paths
+from ..inference import char_windows, clipped_linear, distinct_window_affine, dot_transposed, max_over_characters
+from ..inference import split_rows, windows
+from ..kernels import compiled
+from ..lexicon import WordTables, char_matrix, string_hashes, value_rows, word_char_rows
+from ..tags import NO_TAG, SPACE_TAG, decoded_phrases, iobes_tag_names
+from .args import DEFAULT_MODEL, TASK_FLAGS, TagOptions
+from .io import BLANK, Sentence, clean_text, phrase_tags, sentence_lines, split_user_tokens, tag_cells, token_columns
+
+FORMAT = 1  # the export's layout; a file of another version is not read
+CACHE_ENV = "SPACY_SENNA_CACHE"
+WINDOW_FLAGS = ("pos", "chk", "ner")  # the tasks of the window network, which the lean path runs
+INDEX = "index.json"
+MANIFEST = "manifest"  # the member of a component's .npz holding its JSON description
+SENTENCIZER = "sentencizer"  # the one non-SENNA component the lean path runs (spaCy's rules)
+_MAX_CACHE = 1_000_000
+
+Log = Callable[[str], None]
+
+
+class ExportError(Exception):
+    """An export that is out of date or unreadable: the message says which and why."""
+
+
+# -- where the export is, and whether it is current ------------------------------------------
+def pipeline_folder(model: Optional[str]) -> Optional[Path]:
+    """The folder of a pipeline named as `--model` names it (a folder with config.cfg, or an
+    installed package holding one), or None when it is neither."""
+    name = model or DEFAULT_MODEL
+    path = Path(name).expanduser()
+    if (path / "config.cfg").is_file():
+        return path.resolve()
+    if not name.isidentifier():
+        return None
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec(name)
+    except (ImportError, ValueError):
+        return None
+    locations = list(spec.submodule_search_locations or []) if spec is not None else []
+    found = sorted(Path(locations[0]).glob("*/config.cfg")) if locations else []
+    return found[0].parent.resolve() if found else None
+
+
+def cache_folder(pipeline: Path) -> Path:
+    """The folder of a pipeline folder's export."""
+    root = os.environ.get(CACHE_ENV) or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "spacy-senna"
+    )
+    key = sha1(str(pipeline).encode("utf8", "surrogateescape")).hexdigest()[:16]
+    return Path(root) / f"lean-{pipeline.name}-{key}"
+
+
+def source_files(pipeline: Path, component: Optional[str]) -> List[str]:
+    """The pipeline files an export depends on: config.cfg, the sentencizer's settings, and the
+    component's folder (relative paths)."""
+    names = ["config.cfg"] + (["sentencizer.json"] if (pipeline / "sentencizer.json").is_file() else [])
+    if component is not None:
+        names += sorted(f"{component}/{path.name}" for path in (pipeline / component).iterdir() if path.is_file())
+    return names
+
+
+def fingerprint(pipeline: Path, names: Sequence[str]) -> Dict[str, List[int]]:
+    """Size, modification time (ns) and, for files under 1 MB, CRC-32 of each file."""
+    found = {}
+    for name in names:
+        st = os.stat(pipeline / name)
+        crc = zlib.crc32((pipeline / name).read_bytes()) if st.st_size < 1 << 20 else -1
+        found[name] = [st.st_size, st.st_mtime_ns, crc]
+    return found
+
+
+def changed_file(pipeline: Path, recorded: Dict[str, List[int]], component: Optional[str]) -> Optional[str]:
+    """The first pipeline file that differs from the fingerprint (or is new or gone), else None."""
+    try:
+        names = source_files(pipeline, component)
+    except OSError:
+        return component or "config.cfg"
+    if sorted(names) != sorted(recorded):
+        return next(iter(sorted(set(names) ^ set(recorded))))
+    try:
+        current = fingerprint(pipeline, names)
+    except OSError as err:
+        return str(err.filename or names[0])
+    return next((name for name in names if current[name] != list(recorded[name])), None)
+
+
+# -- writing (the spaCy path calls these through cli/lean_export.py) -------------------------
+def write_index(
+    pipeline: Path,
+    flags: Dict[str, List[str]],
+    factories: Dict[str, str],
+    sentencizers: Dict[str, List[str]],
+    symbols: Dict[str, int],
+) -> Path:
+    """The pipeline-level part: per window task flag the components it needs (in pipeline
+    order), each component's factory, each sentencizer's punctuation, and spaCy's symbols
+    (strings whose StringStore key is a small id, not their hash: `orth_keys`)."""
+    folder = cache_folder(pipeline)
+    folder.mkdir(parents=True, exist_ok=True)
+    index = {
+        "format": FORMAT,
+        "pipeline": str(pipeline),
+        "sources": fingerprint(pipeline, source_files(pipeline, None)),
+        "flags": flags,
+        "factories": factories,
+        "sentencizers": sentencizers,
+        "symbols": symbols,
+    }
+    return _write_atomic(folder / INDEX, lambda path: path.write_text(json.dumps(index), encoding="utf8"))
+
+
+def write_component(pipeline: Path, name: str, manifest: Dict, arrays: Dict[str, numpy.ndarray]) -> Path:
+    """One component's export: its arrays and, as the member `manifest`, its description
+    with the format version and the fingerprint of its files."""
+    folder = cache_folder(pipeline)
+    folder.mkdir(parents=True, exist_ok=True)
+    manifest = {**manifest, "format": FORMAT, "component": name, "sources": fingerprint(pipeline, source_files(pipeline, name))}
+    members = {**arrays, MANIFEST: numpy.frombuffer(json.dumps(manifest).encode("utf8"), dtype="uint8")}
+
+    def save(path: Path) -> None:
+        with path.open("wb") as file:
+            numpy.savez(file, **members)
+
+    return _write_atomic(folder / f"{name}.npz", save)
+
+
+def _write_atomic(path: Path, write: Callable[[Path], None]) -> Path:
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    try:
+        write(partial)
+        os.replace(partial, path)
+    finally:
+        if partial.exists():
+            partial.unlink()
+    return path
+
+
+# -- reading --------------------------------------------------------------------------------
+def read_index(pipeline: Path) -> Optional[Dict]:
+    """The export's index, None when there is none; an ExportError when it is stale or unreadable."""
+    path = cache_folder(pipeline) / INDEX
+    if not path.is_file():
+        return None
+    try:
+        index = json.loads(path.read_text(encoding="utf8"))
+        if index.get("format") != FORMAT:
+            raise ExportError(f"the fast-path export {path} has format {index.get('format')!r}, not {FORMAT}")
+        changed = changed_file(pipeline, index["sources"], None)
+        _check_flags(index)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as err:
+        raise ExportError(f"the fast-path export {path} is unreadable ({type(err).__name__}: {err})") from None
+    if changed is not None:
+        raise ExportError(f"the fast-path export of {pipeline} is out of date ({changed} changed)")
+    return index
+
+
+def _check_flags(index: Dict) -> None:
+    if not all(isinstance(index[key], dict) for key in ("flags", "factories", "sentencizers", "symbols")):
+        raise ValueError("flags and factories must be objects")
+
+
+class LeanTables:
+    """A lookup-table layer (word, caps, suffix rows per token) of an export."""
+
+    def __init__(self, arrays, prefix: str, spec: Dict) -> None:
+        self.tables = WordTables.from_index(
+            arrays[f"{prefix}word_hashes"], arrays[f"{prefix}word_rows"], spec["n_words"], spec["suffixes"], spec["suffix_length"]
+        )
+        self.W = [arrays[f"{prefix}{name}"] for name in ("W_word", "W_caps", "W_suffix")]
+        self._cache: Dict[str, Tuple[int, int, int]] = {}
+
+    def __call__(self, texts: List[str], hashes: numpy.ndarray, tag_rows) -> numpy.ndarray:
+        if len(self._cache) > _MAX_CACHE:
+            self._cache.clear()
+        cache = self._cache
+        missing = list({text for text in texts if text not in cache})
+        if missing:
+            for text, row in zip(missing, self.tables.texts_features(missing).tolist()):
+                cache[text] = tuple(row)
+        ids = numpy.array([cache[text] for text in texts], dtype="int32").reshape((len(texts), 3))
+        W = self.W
+        return numpy.hstack([W[i][ids[:, i]] for i in range(3)]).astype("float32", copy=False)
+
+
+class LeanChars:
+    """The character convolution of an export: filters max over each distinct word."""
+
+    def __init__(self, arrays, prefix: str, spec: Dict) -> None:
+        self.E, self.W, self.b = (arrays[f"{prefix}{name}"] for name in ("E", "W", "b"))
+        self.window, self.max_chars, self.n_rows = spec["window_size"], spec["max_chars"], spec["n_rows"]
+        self._rows: Dict[int, bytes] = {}
+
+    def __call__(self, texts: List[str], hashes: numpy.ndarray, tag_rows) -> numpy.ndarray:
+        unique, token_word = numpy.unique(hashes, return_inverse=True)
+        if len(self._rows) > _MAX_CACHE:
+            self._rows.clear()
+        first = numpy.zeros(len(unique), dtype="int64")
+        first[token_word.reshape((-1,))[::-1]] = numpy.arange(len(texts))[::-1]
+        rows = []
+        for key, index in zip(unique.tolist(), first.tolist()):
+            value = self._rows.get(key)
+            if value is None:
+                value = self._rows[key] = word_char_rows(texts[index], self.n_rows, self.max_chars)
+            rows.append(value)
+        char_rows, inside = char_windows(char_matrix(rows, self.window // 2), self.window)
+        best = max_over_characters(self.E, self.W, self.b, char_rows[inside], inside, dot_transposed)
+        return best[token_word.reshape((-1,))]
+
+
+class LeanTagFeature:
+    """The embedding of the POS tags an earlier component gave (rows by the tag's hash)."""
+
+    def __init__(self, arrays, prefix: str, spec: Dict) -> None:
+        self.E = arrays[f"{prefix}E"]
+        self.n_rows = spec["n_rows"]
+
+    def __call__(self, texts: List[str], hashes: numpy.ndarray, tag_rows) -> numpy.ndarray:
+        return self.E[tag_rows]
+
+
+PARTS = {"tables": LeanTables, "chars": LeanChars, "tag": LeanTagFeature}
+
+
+class LeanComponent:
+    """One window tagger of an export: token texts in, tag ids out."""
+
+    def __init__(self, path: Path, pipeline: Path) -> None:
+        self.path = path
+        try:
+            with numpy.load(path, allow_pickle=False) as stored:
+                arrays = {key: stored[key] for key in stored.files}
+            manifest = json.loads(arrays.pop(MANIFEST).tobytes().decode("utf8"))
+            if manifest.get("format") != FORMAT:
+                raise ExportError(f"the fast-path export {path} has format {manifest.get('format')!r}, not {FORMAT}")
+            self.name: str = manifest["component"]
+            self.labels: List[str] = list(manifest["labels"])
+            self.phrases: bool = bool(manifest["phrases"])
+            self.reads: Dict[str, str] = dict(manifest["reads"])
+            # the tags' StringStore keys, then 0 for NO_TAG (-1): no value
+            self.tag_keys = numpy.array([*manifest["tag_keys"], 0], dtype="uint64")
+            self.ops = [self._op(op, arrays, f"op{i}.") for i, op in enumerate(manifest["ops"])]
+            changed = changed_file(pipeline, manifest["sources"], self.name)
+        except ExportError:
+            raise
+        except Exception as err:  # a truncated or garbled file: zipfile, numpy, json, a missing key
+            raise ExportError(f"the fast-path export {path} is unreadable ({type(err).__name__}: {err})") from None
+        if changed is not None:
+            raise ExportError(f"the fast-path export of {pipeline} is out of date ({changed} changed)")
+        parts = [part for op in self.ops if op["op"] == "embed" for part in op["parts"]]
+        self.tag_feature = next((part for part in parts if isinstance(part, LeanTagFeature)), None)
+        if self.tag_feature is not None and "tag" not in self.reads:
+            raise ExportError(f"the fast-path export {path} embeds POS tags but names no tagger")
+        self.tag_names = iobes_tag_names(self.labels) if self.phrases else list(self.labels)
+        if len(self.tag_keys) != len(self.tag_names) + 1:
+            raise ExportError(f"the fast-path export {path} has {len(self.tag_keys) - 1} tag keys for {len(self.tag_names)} tags")
+
+    @staticmethod
+    def _op(op: Dict, arrays, prefix: str) -> Dict:
+        kind = op["op"]
+        found = dict(op)
+        if kind == "embed":
+            found["parts"] = [PARTS[part["kind"]](arrays, f"{prefix}{i}.", part) for i, part in enumerate(op["parts"])]
+        elif kind in ("window", "affine", "sll"):
+            for name in {"window": ("pad",), "affine": ("W", "b"), "sll": ("transitions", "start")}[kind]:
+                found[name] = arrays[f"{prefix}{name}"]
+        elif kind != "clip":
+            raise ValueError(f"unknown op {kind!r}")
+        return found
+
+    def predict(
+        self, sequences: List[List[str]], orths: List[numpy.ndarray], tag_rows: Optional[List[numpy.ndarray]]
+    ) -> List[numpy.ndarray]:
+        """Tag ids of each sequence of token texts, given their orth keys (`orth_keys`) and
+        (`tag_rows`) the rows of an earlier POS tagger's tags, for a model that embeds them."""
+        if not any(sequences):
+            return [numpy.zeros((len(s),), dtype="int32") for s in sequences]
+        lengths = numpy.array([len(s) for s in sequences], dtype="int32")
+        texts = [text for sequence in sequences for text in sequence]
+        hashes = numpy.concatenate(orths)
+        flat_tag_rows = numpy.concatenate(tag_rows) if tag_rows else None
+        X = None
+        pending_distinct = False
+        decoded = None
+        for i, op in enumerate(self.ops):
+            kind = op["op"]
+            if kind == "embed":
+                X = numpy.hstack([part(texts, hashes, flat_tag_rows) for part in op["parts"]]) if len(op["parts"]) > 1 else op["parts"][0](texts, hashes, flat_tag_rows)
+            elif kind == "window":
+                if op.get("distinct"):
+                    affine = self.ops[i + 1]
+                    summed = distinct_window_affine(
+                        numpy.ascontiguousarray(X, dtype="float32"), lengths, op["pad"], op["size"], affine["W"], affine["b"]
+                    )
+                    if summed is not None:
+                        X, pending_distinct = summed, True
+                        continue
+                X = windows(X, lengths, op["pad"], op["size"])
+            elif kind == "affine":
+                if pending_distinct:
+                    pending_distinct = False
+                    continue
+                X = dot_transposed(X, op["W"])
+                X += op["b"]
+            elif kind == "clip":
+                X = clipped_linear(X, op["slope"], op["offset"], op["min_val"], op["max_val"])
+            elif kind == "sll":
+                decoded = best_paths(split_rows(X, lengths), op["transitions"], op["start"], op["iobes_labels"])
+        if decoded is None:
+            decoded = [scores.argmax(axis=1).astype("int32") for scores in split_rows(X, lengths)]
+        return decoded
+
+
+# -- the run ----------------------------------------------------------------------------------
+def orth_keys(texts: List[str], symbols: Dict[str, int]) -> numpy.ndarray:
+    """spaCy's orth id of each token text: its StringStore key, the string's hash except for
+    spaCy's symbols, whose key is their symbol id."""
+    keys = string_hashes(texts)
+    for i, text in enumerate(texts):
+        symbol = symbols.get(text)
+        if symbol is not None:
+            keys[i] = symbol
+    return keys
+
+
+def is_punct(text: str) -> bool:
+    """spaCy's `token.is_punct`: every character is punctuation (Unicode category P*)."""
+    return all(unicodedata.category(char).startswith("P") for char in text)
+
+
+def sentence_starts(texts: Sequence[str], punct_chars: frozenset) -> List[int]:
+    """Where spaCy's rule-based Sentencizer starts sentences in a line's tokens: after a token
+    in `punct_chars`, at the first token that is neither punctuation nor one of them."""
+    if not texts:
+        return []
+    starts = [0]
+    seen_period = False
+    for i, text in enumerate(texts):
+        in_punct_chars = text in punct_chars
+        if seen_period and not in_punct_chars and not is_punct(text):
+            starts.append(i)
+            seen_period = False
+        elif in_punct_chars:
+            seen_period = True
+    return sorted(set(starts))
+
+
+class LeanRun:
+    """The asked window tasks over the components they need, as SennaTagRun runs them."""
+
+    def __init__(
+        self, opts: TagOptions, steps: List[Tuple[str, object]], providers: Dict[str, LeanComponent], symbols: Dict[str, int]
+    ) -> None:
+        self.opts = opts
+        self.symbols = symbols
+        self.steps = steps  # (name, punct_chars) for a sentencizer, (name, LeanComponent) for a tagger
+        self.outputs = [providers[flag] for flag in TASK_FLAGS if flag in opts.tasks]
+        self.n_sentences = self.n_tokens = 0
+
+    def tag_batch(self, lines: Sequence[str]) -> str:
+        """SENNA's output for a batch of input lines."""
+        sentences: List[Sentence] = []
+        for line in lines:
+            if line.strip(BLANK):
+                sentence = split_user_tokens(line)
+                if sentence.words:
+                    sentences.append(sentence)
+        if not sentences:
+            return ""
+        texts = [[clean_text(word) for word in sentence.words] for sentence in sentences]
+        self.orths = [orth_keys(words, self.symbols) for words in texts]
+        bounds: List[List[Tuple[int, int]]] = [[(0, len(words))] for words in texts]
+        tags: Dict[str, List[numpy.ndarray]] = {}
+        for name, step in self.steps:
+            if isinstance(step, LeanComponent):
+                tags[name] = self._run_component(step, texts, bounds, tags)
+            else:
+                bounds = [_bounds(sentence_starts(words, step), len(words)) for words in texts]
+        out: List[str] = []
+        for i, (sentence, words) in enumerate(zip(sentences, texts)):
+            columns = token_columns(sentence, self.opts.notokentags, self.opts.offsettags)
+            for component in self.outputs:
+                columns.append(self._cells(component, tags[component.name][i]))
+            out.extend(sentence_lines(columns, len(words)))
+            out.append("")
+            self.n_sentences += 1
+            self.n_tokens += len(words)
+        return "\n".join(out) + "\n"
+
+    def _run_component(self, component: LeanComponent, texts, bounds, tags) -> List[numpy.ndarray]:
+        """Tag ids per line: each sentence tagged alone, whitespace tokens left out (NO_TAG)."""
+        pieces: List[Tuple[int, List[int]]] = []
+        for line, (words, line_bounds) in enumerate(zip(texts, bounds)):
+            for start, end in line_bounds:
+                kept = [j for j in range(start, end) if not words[j].isspace()]
+                if kept:
+                    pieces.append((line, kept))
+        sequences = [[texts[line][j] for j in kept] for line, kept in pieces]
+        tag_rows = None
+        if component.tag_feature is not None:
+            provider = self._component(component.reads["tag"])
+            rows_of = value_rows(provider.tag_keys, component.tag_feature.n_rows)
+            tag_rows = [rows_of[tags[provider.name][line][kept]] for line, kept in pieces]
+        orths = [self.orths[line][kept] for line, kept in pieces]
+        decoded = component.predict(sequences, orths, tag_rows) if sequences else []
+        per_line = [numpy.full((len(words),), NO_TAG, dtype="int32") for words in texts]
+        for (line, kept), ids in zip(pieces, decoded):
+            per_line[line][kept] = ids
+        return per_line
+
+    def _component(self, name: str) -> LeanComponent:
+        return next(step for step_name, step in self.steps if step_name == name and isinstance(step, LeanComponent))
+
+    def _cells(self, component: LeanComponent, ids: numpy.ndarray) -> List[str]:
+        if not component.phrases:
+            names = [*component.labels, SPACE_TAG]  # NO_TAG (-1) indexes the last
+            return tag_cells(names[i] for i in ids.tolist())
+        spans = [(start, end, component.labels[label]) for start, end, label in decoded_phrases(ids, len(component.labels))]
+        return tag_cells(phrase_tags(spans, len(ids), self.opts.scheme))
+
+
+def _bounds(starts: List[int], length: int) -> List[Tuple[int, int]]:
+    """(start, end) of the sentences of a line of `length` tokens from its sentence starts."""
+    return list(zip(starts, starts[1:] + [length]))
+
+
+def why_not(opts: TagOptions) -> Optional[str]:
+    """Why the options need the spaCy path (None: the lean path can run them)."""
+    if not opts.usrtokens:
+        return "no -usrtokens (tokens come from spaCy's tokenizer)"
+    if not opts.tasks:
+        return "no task flag (every task of the pipeline)"
+    other = [flag for flag in opts.tasks if flag not in WINDOW_FLAGS]
+    if other:
+        return f"-{other[0]} is not a window task"
+    if opts.posvbs or opts.usrvbs is not None:
+        return "-posvbs/-usrvbs"
+    if compiled() is None:
+        return "the compiled kernels are not built, or SPACY_SENNA_KERNELS=0"
+    return None
+
+
+def load_run(opts: TagOptions, log: Log) -> Optional[LeanRun]:
+    """The lean run for the options, or None (with a note) when it cannot run them; an
+    ExportError when the export is stale or unreadable."""
+    reason = why_not(opts)
+    pipeline = pipeline_folder(opts.model) if reason is None else None
+    if reason is None and pipeline is None:
+        reason = f"cannot find the pipeline folder of {opts.model or DEFAULT_MODEL}"
+    index = read_index(pipeline) if pipeline is not None else None
+    if reason is None and index is None:
+        reason = "no fast-path export yet (this run writes it)"
+    if reason is None:
+        missing = [flag for flag in opts.tasks if flag not in index["flags"]]
+        if missing:
+            reason = f"the export has no -{missing[0]} (the pipeline lacks it, or the spaCy path has not run it yet)"
+    if reason is not None:
+        log(f"spaCy path: {reason}")
+        return None
+    needed = [name for name in _in_order(index, opts.tasks)]
+    steps: List[Tuple[str, object]] = []
+    providers: Dict[str, LeanComponent] = {}
+    folder = cache_folder(pipeline)
+    for name in needed:
+        factory = index["factories"][name]
+        if factory == SENTENCIZER:
+            steps.append((name, frozenset(index["sentencizers"][name])))
+            continue
+        path = folder / f"{name}.npz"
+        if not path.is_file():
+            log(f"spaCy path: no fast-path export of {name} yet (this run writes it)")
+            return None
+        steps.append((name, LeanComponent(path, pipeline)))
+    for flag in opts.tasks:
+        providers[flag] = next(step for name, step in steps if name == index["flags"][flag][-1])
+    return LeanRun(opts, steps, providers, index["symbols"])
+
+
+def _in_order(index: Dict, flags: Sequence[str]) -> List[str]:
+    """The components the flags need, in pipeline order (the index lists each flag's)."""
+    order = list(index["factories"])
+    needed = {name for flag in flags for name in index["flags"][flag]}
+    return [name for name in order if name in needed]
