@@ -155,3 +155,29 @@ cdef void _step(
                     best_tag = i
         best_scores[j] = best
         back[j] = <int> best_tag
+
+
+def window_sums(
+    const float[:, :, ::1] table,
+    const int[:, ::1] type_rows,
+    const float[::1] bias,
+    float[:, ::1] out,
+):
+    """out[i] = bias + table[type_rows[i, 0], 0] + ... + table[type_rows[i, k - 1], k - 1]: the
+    window network's first layer from per-type products (inference.distinct_window_affine),
+    added in that order in float32, as the numpy code adds them, in one pass per token."""
+    cdef Py_ssize_t n_tokens = type_rows.shape[0], size = type_rows.shape[1], n_hidden = out.shape[1]
+    cdef Py_ssize_t i, k, j
+    cdef const float* row
+    cdef float* target
+    if table.shape[1] != size or table.shape[2] != n_hidden or bias.shape[0] != n_hidden or out.shape[0] != n_tokens:
+        raise ValueError("window_sums: the table, rows, bias and output shapes disagree")
+    with nogil:
+        for i in range(n_tokens):
+            target = &out[i, 0]
+            for j in range(n_hidden):
+                target[j] = bias[j]
+            for k in range(size):
+                row = &table[type_rows[i, k], k, 0]
+                for j in range(n_hidden):
+                    target[j] = target[j] + row[j]

@@ -8,6 +8,8 @@ from typing import Callable, Iterable, List, Optional
 
 import numpy
 
+from .kernels import compiled
+
 MAX_DISTINCT_SHARE = 0.6  # above this share of distinct token vectors, the plain product is faster
 _BLOCK_WORDS = 256  # words per block of the character convolution's max
 
@@ -72,10 +74,14 @@ def distinct_window_affine(
     per_position = numpy.ascontiguousarray(W.reshape((n_hidden, size, width)).transpose((2, 1, 0)).reshape((width, -1)))
     table = numpy.empty((len(distinct) + 1, size, n_hidden), dtype="float32")
     table[0] = (pad.reshape((1, width)) @ per_position).reshape((size, n_hidden))
-    table[1:] = (distinct @ per_position).reshape((-1, size, n_hidden))
+    numpy.matmul(distinct, per_position, out=table[1:].reshape((-1, size * n_hidden)))
     rows = window_rows(lengths, size)  # 0: padding, i + 1: token i
     type_rows = numpy.concatenate([[0], token_type.reshape((-1,)) + 1])[rows]
     summed = numpy.empty((n_tokens, n_hidden), dtype="float32")
+    kernels = compiled()
+    if kernels is not None:  # the same sums in the same order, in one pass
+        kernels.window_sums(table, numpy.ascontiguousarray(type_rows, dtype="int32"), numpy.ascontiguousarray(b, dtype="float32"), summed)
+        return summed
     summed[...] = b
     for position in range(size):
         summed += table[type_rows[:, position], position]

@@ -15,6 +15,7 @@ READ_SIZE = 1 << 16
 # SENNA's tokens are separated by ASCII whitespace only: a no-break space stays inside a token.
 _USER_TOKEN = re.compile(r"[^ \t\n\r\f\v]+")
 BLANK = " \t\n\r\f\v"
+_BLANK_NOT_SPACE = BLANK[1:]
 
 
 # -- tag formatting ------------------------------------------------------------------------
@@ -71,11 +72,19 @@ class Sentence:
 
 
 def split_user_tokens(line: str) -> Sentence:
-    """-usrtokens: tokens are the runs of non-whitespace characters."""
-    matches = list(_USER_TOKEN.finditer(line))
-    words = [m.group() for m in matches]
-    offsets = [(m.start(), m.end()) for m in matches]
-    spaces = [m.end() < len(line) for m in matches]
+    """-usrtokens: tokens are the runs of non-whitespace characters (ASCII whitespace)."""
+    if any(blank in line for blank in _BLANK_NOT_SPACE):
+        matches = list(_USER_TOKEN.finditer(line))
+        words = [m.group() for m in matches]
+        offsets = [(m.start(), m.end()) for m in matches]
+    else:  # only spaces between the tokens: str.split, several times faster
+        words, offsets, start = [], [], 0
+        for part in line.split(" "):
+            if part:
+                words.append(part)
+                offsets.append((start, start + len(part)))
+            start += len(part) + 1
+    spaces = [end < len(line) for _, end in offsets]
     return Sentence(words, offsets, spaces)
 
 

@@ -200,17 +200,22 @@ class LeanTables:
             arrays[f"{prefix}word_hashes"], arrays[f"{prefix}word_rows"], spec["n_words"], spec["suffixes"], spec["suffix_length"]
         )
         self.W = [arrays[f"{prefix}{name}"] for name in ("W_word", "W_caps", "W_suffix")]
-        self._cache: Dict[str, Tuple[int, int, int]] = {}
+        self._cache: Dict[int, Tuple[int, int, int]] = {}
 
-    def __call__(self, texts: List[str], hashes: numpy.ndarray, tag_rows) -> numpy.ndarray:
+    def __call__(self, texts: List[str], orths: numpy.ndarray, tag_rows) -> numpy.ndarray:
+        """Each distinct word looked up once, cached by orth key, as FeatureTables.docs_features."""
         if len(self._cache) > _MAX_CACHE:
             self._cache.clear()
-        cache = self._cache
-        missing = list({text for text in texts if text not in cache})
+        distinct, first, token_row = numpy.unique(orths, return_index=True, return_inverse=True)
+        keys = distinct.tolist()
+        values = [self._cache.get(key) for key in keys]
+        missing = [i for i, value in enumerate(values) if value is None]
         if missing:
-            for text, row in zip(missing, self.tables.texts_features(missing).tolist()):
-                cache[text] = tuple(row)
-        ids = numpy.array([cache[text] for text in texts], dtype="int32").reshape((len(texts), 3))
+            starts = first.tolist()
+            computed = self.tables.texts_features([texts[starts[i]] for i in missing]).tolist()
+            for i, row in zip(missing, computed):
+                values[i] = self._cache[keys[i]] = tuple(row)
+        ids = numpy.array(values, dtype="int32").reshape((len(values), 3))[token_row.reshape((-1,))]
         W = self.W
         return numpy.hstack([W[i][ids[:, i]] for i in range(3)]).astype("float32", copy=False)
 
@@ -223,12 +228,11 @@ class LeanChars:
         self.window, self.max_chars, self.n_rows = spec["window_size"], spec["max_chars"], spec["n_rows"]
         self._rows: Dict[int, bytes] = {}
 
-    def __call__(self, texts: List[str], hashes: numpy.ndarray, tag_rows) -> numpy.ndarray:
-        unique, token_word = numpy.unique(hashes, return_inverse=True)
+    def __call__(self, texts: List[str], orths: numpy.ndarray, tag_rows) -> numpy.ndarray:
+        """The distinct words in orth key order, as the Thinc layer has them (char_embed.py)."""
+        unique, first, token_word = numpy.unique(orths, return_index=True, return_inverse=True)
         if len(self._rows) > _MAX_CACHE:
             self._rows.clear()
-        first = numpy.zeros(len(unique), dtype="int64")
-        first[token_word.reshape((-1,))[::-1]] = numpy.arange(len(texts))[::-1]
         rows = []
         for key, index in zip(unique.tolist(), first.tolist()):
             value = self._rows.get(key)
@@ -247,7 +251,7 @@ class LeanTagFeature:
         self.E = arrays[f"{prefix}E"]
         self.n_rows = spec["n_rows"]
 
-    def __call__(self, texts: List[str], hashes: numpy.ndarray, tag_rows) -> numpy.ndarray:
+    def __call__(self, texts: List[str], orths: numpy.ndarray, tag_rows) -> numpy.ndarray:
         return self.E[tag_rows]
 
 
@@ -309,7 +313,7 @@ class LeanComponent:
             return [numpy.zeros((len(s),), dtype="int32") for s in sequences]
         lengths = numpy.array([len(s) for s in sequences], dtype="int32")
         texts = [text for sequence in sequences for text in sequence]
-        hashes = numpy.concatenate(orths)
+        flat_orths = numpy.concatenate(orths)
         flat_tag_rows = numpy.concatenate(tag_rows) if tag_rows else None
         X = None
         pending_distinct = False
@@ -317,7 +321,8 @@ class LeanComponent:
         for i, op in enumerate(self.ops):
             kind = op["op"]
             if kind == "embed":
-                X = numpy.hstack([part(texts, hashes, flat_tag_rows) for part in op["parts"]]) if len(op["parts"]) > 1 else op["parts"][0](texts, hashes, flat_tag_rows)
+                vectors = [part(texts, flat_orths, flat_tag_rows) for part in op["parts"]]
+                X = numpy.hstack(vectors) if len(vectors) > 1 else vectors[0]
             elif kind == "window":
                 if op.get("distinct"):
                     affine = self.ops[i + 1]
@@ -348,11 +353,18 @@ def orth_keys(texts: List[str], symbols: Dict[str, int]) -> numpy.ndarray:
     """spaCy's orth id of each token text: its StringStore key, the string's hash except for
     spaCy's symbols, whose key is their symbol id."""
     keys = string_hashes(texts)
-    for i, text in enumerate(texts):
-        symbol = symbols.get(text)
-        if symbol is not None:
-            keys[i] = symbol
+    if not symbols.keys().isdisjoint(texts):
+        for i, text in enumerate(texts):
+            symbol = symbols.get(text)
+            if symbol is not None:
+                keys[i] = symbol
     return keys
+
+
+def _model_words(words: List[str]) -> List[str]:
+    """The words as the network sees them: clean_text's (undecodable bytes as U+FFFD)."""
+    cleaned = [clean_text(word) for word in words] if not all(map(str.isprintable, words)) else words
+    return cleaned
 
 
 def is_punct(text: str) -> bool:
@@ -399,8 +411,9 @@ class LeanRun:
                     sentences.append(sentence)
         if not sentences:
             return ""
-        texts = [[clean_text(word) for word in sentence.words] for sentence in sentences]
-        self.orths = [orth_keys(words, self.symbols) for words in texts]
+        texts = [_model_words(sentence.words) for sentence in sentences]
+        lengths = [len(words) for words in texts]
+        self.orths = split_rows(orth_keys([word for words in texts for word in words], self.symbols), lengths)
         bounds: List[List[Tuple[int, int]]] = [[(0, len(words))] for words in texts]
         tags: Dict[str, List[numpy.ndarray]] = {}
         for name, step in self.steps:
@@ -435,7 +448,7 @@ class LeanRun:
             tag_rows = [rows_of[tags[provider.name][line][kept]] for line, kept in pieces]
         orths = [self.orths[line][kept] for line, kept in pieces]
         decoded = component.predict(sequences, orths, tag_rows) if sequences else []
-        per_line = [numpy.full((len(words),), NO_TAG, dtype="int32") for words in texts]
+        per_line = split_rows(numpy.full((sum(map(len, texts)),), NO_TAG, dtype="int32"), map(len, texts))
         for (line, kept), ids in zip(pieces, decoded):
             per_line[line][kept] = ids
         return per_line
