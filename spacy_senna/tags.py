@@ -122,16 +122,27 @@ def iobes_phrases(tag_ids: numpy.ndarray, n_labels: int) -> Tuple[numpy.ndarray,
     return start_idx, numpy.flatnonzero(last) + 1, label[start_idx]
 
 
-def decoded_phrases(tag_ids: numpy.ndarray, n_labels: int) -> List[Tuple[int, int, int]]:
-    """(start, end, label index) of the IOBES phrases of decoded tag ids; tokens without a tag
-    (NO_TAG: whitespace) are in no phrase, except inside one that spans them."""
-    ids = numpy.asarray(tag_ids)
-    positions = numpy.flatnonzero(ids != NO_TAG)
-    starts, ends, found = iobes_phrases(ids[positions], n_labels)
-    return [
-        (int(positions[start]), int(positions[end - 1]) + 1, label)
-        for start, end, label in zip(starts.tolist(), ends.tolist(), found.tolist())
-    ]
+def decoded_phrases(sequences: Sequence[numpy.ndarray], n_labels: int) -> List[List[Tuple[int, int, int]]]:
+    """Per sequence of decoded tag ids, the (start, end, label index) of its IOBES phrases;
+    tokens without a tag (NO_TAG: whitespace) are in no phrase, except inside one that spans
+    them. All sequences are read in one pass, an O between each two."""
+    if not sequences:
+        return []
+    lengths = numpy.array([len(ids) for ids in sequences], dtype="int64")
+    starts_at = numpy.concatenate([[0], numpy.cumsum(lengths + 1)[:-1]])  # each one's first position
+    joined = numpy.zeros((int(lengths.sum()) + len(sequences),), dtype="int64")  # O between them
+    for ids, start in zip(sequences, starts_at.tolist()):
+        joined[start : start + len(ids)] = ids
+    positions = numpy.flatnonzero(joined != NO_TAG)
+    starts, ends, found = iobes_phrases(joined[positions], n_labels)
+    first = positions[starts]
+    last = positions[ends - 1] + 1
+    owner = numpy.searchsorted(starts_at, first, side="right") - 1
+    offset = starts_at[owner]
+    phrases: List[List[Tuple[int, int, int]]] = [[] for _ in sequences]
+    for index, start, end, label in zip(owner.tolist(), (first - offset).tolist(), (last - offset).tolist(), found.tolist()):
+        phrases[index].append((start, end, label))
+    return phrases
 
 
 # Penn Treebank tag -> Universal POS, as in spaCy's English pipelines (the tag map that their

@@ -209,9 +209,8 @@ class Phrases(Annotation):
             return
         strings = docs[0].vocab.strings
         label_hashes = [strings.add(label) for label in labels]
-        for doc, ids in zip(docs, tag_ids):
-            phrases = [Span(doc, start, end, label_hashes[label]) for start, end, label in decoded_phrases(ids, len(labels))]
-            self.write(doc, phrases)
+        for doc, phrases in zip(docs, decoded_phrases(list(tag_ids), len(labels))):
+            self.write(doc, [Span(doc, start, end, label_hashes[label]) for start, end, label in phrases])
 
 
 @dataclass(frozen=True)

@@ -421,11 +421,11 @@ class LeanRun:
                 tags[name] = self._run_component(step, texts, bounds, tags)
             else:
                 bounds = [_bounds(sentence_starts(words, step), len(words)) for words in texts]
+        cells = [self._cells(component, tags[component.name]) for component in self.outputs]
         out: List[str] = []
         for i, (sentence, words) in enumerate(zip(sentences, texts)):
             columns = token_columns(sentence, self.opts.notokentags, self.opts.offsettags)
-            for component in self.outputs:
-                columns.append(self._cells(component, tags[component.name][i]))
+            columns.extend(column[i] for column in cells)
             out.extend(sentence_lines(columns, len(words)))
             out.append("")
             self.n_sentences += 1
@@ -456,12 +456,16 @@ class LeanRun:
     def _component(self, name: str) -> LeanComponent:
         return next(step for step_name, step in self.steps if step_name == name and isinstance(step, LeanComponent))
 
-    def _cells(self, component: LeanComponent, ids: numpy.ndarray) -> List[str]:
+    def _cells(self, component: LeanComponent, per_line: List[numpy.ndarray]) -> List[List[str]]:
+        """A task's column of each line, from its tag ids."""
+        labels = component.labels
         if not component.phrases:
-            names = [*component.labels, SPACE_TAG]  # NO_TAG (-1) indexes the last
-            return tag_cells(names[i] for i in ids.tolist())
-        spans = [(start, end, component.labels[label]) for start, end, label in decoded_phrases(ids, len(component.labels))]
-        return tag_cells(phrase_tags(spans, len(ids), self.opts.scheme))
+            names = [*labels, SPACE_TAG]  # NO_TAG (-1) indexes the last
+            return [tag_cells(names[i] for i in ids.tolist()) for ids in per_line]
+        return [
+            tag_cells(phrase_tags([(start, end, labels[label]) for start, end, label in phrases], len(ids), self.opts.scheme))
+            for ids, phrases in zip(per_line, decoded_phrases(per_line, len(labels)))
+        ]
 
 
 def _bounds(starts: List[int], length: int) -> List[Tuple[int, int]]:
