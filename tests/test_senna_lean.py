@@ -1,0 +1,264 @@
+"""The `senna` drop-in's lean path (spacy_senna/dropin/lean.py): the same bytes as the spaCy
+path, no spaCy or Thinc imported, and stale or corrupt exports refused.
+
+The small pipeline is trained here for a few updates; the WSJ comparison runs the `all`
+workflow's training/senna when it is there.
+"""
+import gzip
+import io
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy
+import pytest
+import spacy
+from spacy.strings import hash_string
+from spacy.tokens import Doc
+
+from spacy_senna.cli.tag import load_spacy_run
+from spacy_senna.dropin import lean
+from spacy_senna.dropin.args import parse_args
+from spacy_senna.dropin.io import _USER_TOKEN, split_user_tokens
+from spacy_senna.dropin.main import main, tag_stream
+from spacy_senna.lexicon import string_hashes
+from spacy_senna.tags import NO_TAG, decoded_phrases, iobes_phrases
+
+from .test_components import make_examples, train
+
+ROOT = Path(__file__).resolve().parents[1]
+REAL_PIPELINE = ROOT / "training" / "senna"
+WSJ_DEV = ROOT / "assets" / "ptb_pos" / "wsj_dev.tsv.gz"
+
+# Lines that exercise the edges: empty and blank lines, one token, unknown and odd words,
+# spaCy's symbols as words (their orth id is not their hash), several sentences in a line
+# (the sentencizer splits them), whitespace other than spaces, a non-ASCII space token
+# (the networks skip it: "_SP"), undecodable bytes, and a very long line.
+EDGE_LINES = [
+    "The cat chased the dog .",
+    "",
+    "   ",
+    "dog",
+    "Zxqvw blorf 12,345.67 foo-bar @user #tag https://example.com",
+    "POS SYM ORTH NOUN ADJ are symbols in spaCy 's strings",
+    "John ate an apple . Mary said John left ! Then ... what ?",
+    "tabs\tand  double   spaces\tbetween\t\ttokens",
+    "Ünïcödé wörds and 日本語 and Ελληνικά",
+    "before \u3000 after the ideographic space",
+    "caf\udcc3 bytes that are not UTF-8",
+    " ".join(["the", "dog", "saw", "John", "."] * 120),
+]
+FLAG_SETS = [["-pos"], ["-chk"], ["-ner"], ["-pos", "-chk", "-ner"], ["-ner", "-pos"]]
+OPTION_SETS = [[], ["-iobtags"], ["-brackettags", "-offsettags"], ["-notokentags"]]
+
+
+@pytest.fixture(scope="module")
+def small_pipeline(tmp_path_factory):
+    """sentencizer, a tagger with the character convolution, a chunker that embeds the POS
+    tags and an NER component, trained for a few updates."""
+    nlp = spacy.blank("en")
+    nlp.add_pipe("sentencizer")
+    nlp.add_pipe("senna_tagger", config={"model": {"hidden_width": 40, "tok2vec": {"char_width": 8}}})
+    nlp.add_pipe("senna_chunker", config={"model": {"hidden_width": 40, "tok2vec": {"token_features": ["tag"]}}})
+    nlp.add_pipe("senna_ner", config={"model": {"hidden_width": 40}})
+    train(nlp, make_examples(nlp), n_iter=30)
+    path = tmp_path_factory.mktemp("lean_pipeline") / "pipeline"
+    nlp.to_disk(path)
+    return path
+
+
+def tag_with(model: Path, args, data: bytes, path: str, export: bool = True) -> bytes:
+    """SENNA's output of one path ("lean" or "spacy"), run in-process; the spaCy path writes
+    the lean path's export unless `export` is False."""
+    opts = parse_args(["--model", str(model), "-usrtokens", *args])
+    if path == "lean":
+        run = lean.load_run(opts, lambda message: None)
+        assert run is not None, "the lean path did not run"
+    else:
+        run = load_spacy_run(opts, lambda message: None, export=export)
+    stdout = io.BytesIO()
+    tag_stream(run, io.BytesIO(data), stdout)
+    return stdout.getvalue()
+
+
+def edge_text() -> bytes:
+    return ("\n".join(EDGE_LINES) + "\n").encode("utf8", "surrogateescape")
+
+
+@pytest.mark.parametrize("flags", FLAG_SETS)
+@pytest.mark.parametrize("options", OPTION_SETS)
+def test_lean_path_prints_the_spacy_paths_bytes(small_pipeline, flags, options):
+    data = edge_text()
+    expected = tag_with(small_pipeline, [*flags, *options], data, "spacy")
+    assert expected.count(b"\n\n") == len([line for line in EDGE_LINES if line.strip()])
+    assert tag_with(small_pipeline, [*flags, *options], data, "lean") == expected
+
+
+def test_lean_path_skips_whitespace_tokens_as_the_spacy_path(small_pipeline):
+    data = "before \u3000 after\n".encode("utf8")
+    tag_with(small_pipeline, ["-pos"], data, "spacy")
+    lines = tag_with(small_pipeline, ["-pos"], data, "lean").decode("utf8").splitlines()
+    assert lines[1].split("\t")[1].strip() == "_SP"
+
+
+@pytest.mark.parametrize("batch_size", ["1", "7", "128"])
+def test_lean_path_by_batch_size(small_pipeline, batch_size):
+    data = edge_text() * 3
+    args = ["-pos", "-chk", "-ner", "--batch-size", batch_size]
+    assert tag_with(small_pipeline, args, data, "lean") == tag_with(small_pipeline, args, data, "spacy")
+
+
+@pytest.mark.skipif(not (REAL_PIPELINE / "config.cfg").is_file() or not WSJ_DEV.is_file(), reason="needs training/senna and WSJ dev")
+@pytest.mark.parametrize("flags", [["-pos"], ["-chk"], ["-ner"], ["-pos", "-chk", "-ner"]])
+def test_lean_path_on_wsj_dev(flags):
+    """300 WSJ dev sentences through the `all` workflow's pipeline: the same bytes."""
+    sentences, words = [], []
+    with gzip.open(WSJ_DEV, "rt", encoding="utf8") as lines:
+        for line in lines:
+            if not line.strip():
+                if words:
+                    sentences.append(" ".join(words))
+                    words = []
+                    if len(sentences) == 300:
+                        break
+                continue
+            words.append(line.split("\t")[0])
+    data = ("\n".join(sentences) + "\n").encode("utf8")
+    expected = tag_with(REAL_PIPELINE, flags, data, "spacy")
+    assert tag_with(REAL_PIPELINE, flags, data, "lean") == expected
+
+
+def test_lean_path_imports_neither_spacy_nor_thinc(small_pipeline):
+    tag_with(small_pipeline, ["-chk"], b"x\n", "spacy")  # the export
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "spacy_senna", "tag", "--model", str(small_pipeline), "-usrtokens", "-pos", "-chk"],
+        input=b"The cat chased the dog .\n",
+        capture_output=True,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])},
+    )
+    assert done.returncode == 0, done.stderr.decode()
+    imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.decode().splitlines() if line.startswith("import time:")}
+    assert "spacy_senna.dropin.lean" in imported
+    assert not {"spacy", "thinc", "torch"} & imported
+    assert done.stdout.count(b"\n") == 7
+
+
+def _lean_output(model: Path, verbose: bool = True):
+    stdout, stderr = io.BytesIO(), io.StringIO()
+    args = ["--model", str(model), "-usrtokens", "-pos", "-chk"] + (["-verbose"] if verbose else [])
+    assert main(args, io.BytesIO(edge_text()), stdout, stderr) == 0, stderr.getvalue()
+    return stdout.getvalue(), stderr.getvalue()
+
+
+@pytest.fixture
+def own_pipeline(small_pipeline, tmp_path):
+    """A copy of the small pipeline to change, with its export written."""
+    path = tmp_path / "pipeline"
+    shutil.copytree(small_pipeline, path)
+    _lean_output(path)
+    return path
+
+
+def test_current_export_is_used(own_pipeline):
+    output, log = _lean_output(own_pipeline)
+    assert "loaded the fast-path export" in log
+    assert output == tag_with(own_pipeline, ["-pos", "-chk"], edge_text(), "spacy")
+
+
+def _refused_then_rewritten(pipeline: Path, reason: str) -> None:
+    """One line says the export is not used; the output is the spaCy path's; the next run is lean."""
+    output, log = _lean_output(pipeline, verbose=False)
+    assert output == tag_with(pipeline, ["-pos", "-chk"], edge_text(), "spacy", export=False)
+    lines = log.splitlines()
+    assert len(lines) == 1 and reason in lines[0] and "not used" in lines[0], log
+    again, log = _lean_output(pipeline)
+    assert "loaded the fast-path export" in log and again == output
+
+
+def test_stale_export_is_refused(own_pipeline):
+    cfg = own_pipeline / "senna_chunker" / "cfg"
+    cfg.write_text(cfg.read_text(encoding="utf8") + "\n", encoding="utf8")
+    _refused_then_rewritten(own_pipeline, "out of date (senna_chunker/cfg changed)")
+
+
+def test_export_of_a_replaced_model_is_refused(own_pipeline):
+    os.utime(own_pipeline / "senna_tagger" / "model", ns=(0, 0))  # same bytes, another time: not trusted either
+    _refused_then_rewritten(own_pipeline, "out of date (senna_tagger/model changed)")
+
+
+@pytest.mark.parametrize("damage", ["truncate", "flip", "garbage"])
+def test_corrupt_export_is_refused(own_pipeline, damage):
+    path = lean.cache_folder(own_pipeline.resolve()) / "senna_tagger.npz"
+    data = bytearray(path.read_bytes())
+    if damage == "truncate":
+        data = data[: len(data) // 2]
+    elif damage == "flip":
+        data[len(data) // 2] ^= 0xFF  # inside an array: the member's CRC-32 catches it
+    else:
+        data = bytearray(b"not a zip file")
+    path.write_bytes(bytes(data))
+    _refused_then_rewritten(own_pipeline, "is unreadable")
+
+
+def test_corrupt_index_is_refused(own_pipeline):
+    (lean.cache_folder(own_pipeline.resolve()) / lean.INDEX).write_text("{not json", encoding="utf8")
+    _refused_then_rewritten(own_pipeline, "is unreadable")
+
+
+def test_options_the_lean_path_does_not_run(small_pipeline):
+    assert lean.why_not(parse_args(["-pos"])) is not None  # spaCy's tokenizer
+    assert lean.why_not(parse_args(["-usrtokens", "-srl"])) is not None
+    assert lean.why_not(parse_args(["-usrtokens"])) is not None  # every task of the pipeline
+    assert lean.why_not(parse_args(["-usrtokens", "-pos", "-ner"])) is None
+    stdout, stderr = io.BytesIO(), io.StringIO()
+    assert main(["--model", str(small_pipeline), "-pos", "-verbose"], io.BytesIO(b"The dog .\n"), stdout, stderr) == 0
+    assert "spaCy path: no -usrtokens" in stderr.getvalue()
+
+
+# -- the pieces the lean path computes without spaCy, against spaCy's own -------------------
+def test_string_hashes_are_spacys():
+    words = ["", "the", "PADDING", "Ünïcödé", "日本語", "a" * 300, "\ufffd"]
+    assert string_hashes(words).tolist() == [hash_string(word) for word in words]
+
+
+def test_orth_keys_are_spacys():
+    nlp = spacy.blank("en")
+    words = ["POS", "dog", "SYM", "ORTH", "nsubj", "the"]
+    doc = Doc(nlp.vocab, words=words)
+    from spacy.symbols import IDS
+
+    assert lean.orth_keys(words, dict(IDS)).tolist() == [token.orth for token in doc]
+
+
+def test_sentence_starts_are_the_sentencizers():
+    nlp = spacy.blank("en")
+    sentencizer = nlp.add_pipe("sentencizer")
+    rng = numpy.random.default_rng(0)
+    vocabulary = ["the", "dog", ".", "!", "?", "...", '"', ")", "--", "Mr.", "U.S.", "\u3002", "ok"]
+    punct_chars = frozenset(sentencizer.punct_chars)
+    for _ in range(300):
+        words = [vocabulary[i] for i in rng.integers(0, len(vocabulary), size=int(rng.integers(1, 15)))]
+        doc = sentencizer(Doc(nlp.vocab, words=words))
+        assert lean.sentence_starts(words, punct_chars) == [sent.start for sent in doc.sents]
+
+
+def test_decoded_phrases_of_a_batch_are_each_sequences():
+    rng = numpy.random.default_rng(0)
+    n_labels = 3
+    sequences = [rng.integers(-1, 1 + 4 * n_labels, size=int(rng.integers(0, 12))) for _ in range(200)]
+    for ids, phrases in zip(sequences, decoded_phrases(sequences, n_labels)):
+        positions = numpy.flatnonzero(ids != NO_TAG)
+        starts, ends, labels = iobes_phrases(ids[positions], n_labels)
+        expected = [(int(positions[s]), int(positions[e - 1]) + 1, int(label)) for s, e, label in zip(starts, ends, labels)]
+        assert phrases == expected
+
+
+@pytest.mark.parametrize("line", ["a b  c ", "  x", "", " ", "a\tb c", "ab\xa0c d", "x\x0by", "one"])
+def test_split_user_tokens(line):
+    sentence = split_user_tokens(line)
+    matches = list(_USER_TOKEN.finditer(line))
+    assert sentence.words == [m.group() for m in matches]
+    assert sentence.offsets == [(m.start(), m.end()) for m in matches]
+    assert sentence.spaces == [m.end() < len(line) for m in matches]
