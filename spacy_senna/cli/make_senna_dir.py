@@ -5,7 +5,8 @@ the SENNA directory and run the executable for the platform in it: `senna-linux6
 `senna-linux32`, `senna-osx` or plain `senna`, with SENNA's options (`-path DIR/ -usrtokens
 -iobtags -pos ...`) and sentences on stdin. This command writes those executables as small
 shell scripts that exec this Python with `-m spacy_senna tag --model MODEL "$@"` (absolute
-paths baked in), so the wrappers run the spaCy pipeline unchanged.
+paths baked in), so the wrappers run the spaCy pipeline unchanged. It also writes the
+drop-in's fast-path export of MODEL (dropin/lean.py), so that even the first call starts fast.
 
 NLTK only runs an executable on a private path: every directory from / down to it, and the
 files in the SENNA directory, must be owned by you (or root) and not group/world-writable. A
@@ -109,6 +110,28 @@ def make_senna_dir(
     return written
 
 
+def write_fast_path_export(model: str) -> None:
+    """Load the pipeline once and write the lean path's export (dropin/lean.py), so that the
+    first call of a wrapper already starts fast; a pipeline it cannot load is only a warning."""
+    from ..dropin.lean import cache_folder, pipeline_folder
+    from .lean_export import export_pipeline
+    from ._util import PipelineError, load_pipeline
+
+    folder = pipeline_folder(model)
+    if folder is None:
+        return
+    notes: List[str] = []
+    try:
+        export_pipeline(load_pipeline(model), folder, notes.append)
+    except PipelineError as err:
+        msg.warn(f"no fast-path export: {err}")
+        return
+    for note in notes:
+        (msg.info if note.startswith("wrote") else msg.warn)(note)
+    if not any(note.startswith("wrote") for note in notes) and (cache_folder(folder) / "index.json").is_file():
+        msg.info(f"the fast-path export in {cache_folder(folder)} is current")
+
+
 def _write(path: Path, text: str, mode: int) -> Path:
     """Write a file through a renamed temporary one and give it `mode`."""
     with atomic_path(path) as partial:
@@ -146,6 +169,9 @@ def make_senna_dir_cli(
     force: bool = typer.Option(
         False, "--force", help="Overwrite the executables of a directory make-senna-dir did not write."
     ),
+    export: bool = typer.Option(
+        True, "--export/--no-export", help="Also write the drop-in's fast-path export of MODEL now (else its first run does)."
+    ),
 ) -> None:
     """Write DIR as a SENNA installation that runs MODEL, for SENNA wrappers such as NLTK's.
 
@@ -163,5 +189,7 @@ def make_senna_dir_cli(
     except OSError as err:
         fail(f"cannot write {directory}: {one_line(err)}")
     msg.good(f"Wrote a SENNA-compatible directory for {resolved} to {os.path.abspath(directory)}")
+    if export:
+        write_fast_path_export(resolved)
     for problem in trust_problems(directory):
         msg.warn(f"NLTK will refuse to run it: {problem} (move DIR somewhere private, not /tmp)")
