@@ -128,9 +128,6 @@ FEATURE_ROWS = [
     ("NER", "random init, vocabulary = pre-training word list", "ner_wordlist", NER.main_score, None),
     ("NER", "+ word table pre-trained (ranking LM)", "ner_pretrained", NER.main_score, "ner_wordlist"),
 ]
-# Issue 8's figures for the SENNA v3 C binary on this machine type (one core, WSJ 22-24).
-SENNA_BINARY = {"POS": 58_500, "Chunking": 32_200, "NER": 29_700, "SRL": 1_900}
-SENNA_BINARY_RSS_MB = 192
 
 
 def feature_gain_lines(metrics_dir: Path) -> List[str]:
@@ -150,7 +147,8 @@ def feature_gain_lines(metrics_dir: Path) -> List[str]:
 
 
 def comparison_lines(metrics_dir: Path) -> List[str]:
-    """Words/s and dev score side by side: ours, spaCy's stock components, the SENNA binary."""
+    """Words/s and dev score side by side: ours and spaCy's stock components (the SENNA binary is
+    compared in the same run by `bench-senna`, in the README's drop-in section)."""
     compare = read_json(metrics_dir / "bench_compare.json")
     if not compare or not compare.get("runs"):
         return []
@@ -177,13 +175,13 @@ def comparison_lines(metrics_dir: Path) -> List[str]:
     srl_rate = srl.get("words_per_second", {}).get(SRL.factory)
     if srl_rate:
         srl_score = score(read_json(metrics_dir / f"{SRL.name}.json"), SRL.main_score)
-        rows.append(_comparison_row("SRL: the component, gold predicates", srl_rate, srl_score, None, None, "SRL"))
+        rows.append(_comparison_row("SRL: the component, gold predicates", srl_rate, srl_score, None, None))
     core = read_json(metrics_dir / "bench_core.json")
     if core and core.get("words_per_second", {}).get("pipeline"):
         rows.append(
             _comparison_row(
                 f"SRL: all four tasks from raw text ({core['model']}, predicted predicates)",
-                core["words_per_second"]["pipeline"], None, None, None, senna_task="SRL",
+                core["words_per_second"]["pipeline"], None, None, None,
             )
         )
     peaks = [f"ours ({ours['model']}) {_rss(ours)}"]
@@ -192,18 +190,17 @@ def comparison_lines(metrics_dir: Path) -> List[str]:
         peaks.append(f"the four-task pipeline {core['model']} {_rss(core)}")
     return [
         "",
-        "Speed against spaCy's stock components and the SENNA binary (words/second, one thread, "
-        "WSJ dev text from raw text with what each task needs; SRL: the component alone with "
-        "gold predicates on WSJ 24, and the four-task pipeline from raw text; the SENNA "
-        "binary's SRL figure includes its POS and chunking passes; "
-        "`spacy project run compare`):",
+        "Speed against spaCy's stock components (words/second, one thread, WSJ dev text from "
+        "raw text with what each task needs; SRL: the component alone with gold predicates on "
+        "WSJ 24, and the four-task pipeline from raw text; `spacy project run compare`; against "
+        "the SENNA binary, measured in the same run, see the drop-in section below):",
         "",
-        "| Task | Ours w/s | Ours dev | spaCy stock w/s | stock dev | ours / stock | SENNA binary w/s | ours / SENNA |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| Task | Ours w/s | Ours dev | spaCy stock w/s | stock dev | ours / stock |",
+        "|---|---:|---:|---:|---:|---:|",
         *rows,
         "",
         f"Peak RSS of a process streaming the text through the pipeline (torch not installed): "
-        f"{', '.join(peaks)}; SENNA binary {SENNA_BINARY_RSS_MB} MB.",
+        f"{', '.join(peaks)}.",
     ]
 
 
@@ -249,8 +246,7 @@ def _stock_run(runs: Dict[str, Dict], component: str) -> Optional[Dict]:
     return None
 
 
-def _comparison_row(task: str, ours_rate, ours_score, stock_rate, stock_score, senna_task: str = "") -> str:
-    senna = SENNA_BINARY.get(senna_task or task)
+def _comparison_row(task: str, ours_rate, ours_score, stock_rate, stock_score) -> str:
     cells = [
         task,
         f"{ours_rate:,.0f}" if ours_rate else MISSING,
@@ -258,8 +254,6 @@ def _comparison_row(task: str, ours_rate, ours_score, stock_rate, stock_score, s
         f"{stock_rate:,.0f}" if stock_rate else MISSING,
         fmt(stock_score),
         f"{ours_rate / stock_rate:.2f}x" if ours_rate and stock_rate else MISSING,
-        f"{senna:,}" if senna else MISSING,
-        f"{ours_rate / senna:.2f}x" if ours_rate and senna else MISSING,
     ]
     return "| " + " | ".join(cells) + " |"
 
