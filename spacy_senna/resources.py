@@ -14,7 +14,7 @@ import spacy
 from spacy.language import Language
 from spacy.vectors import Vectors
 
-from .features import normalize_word
+from .lexicon import normalize_word
 
 
 class SennaResourceError(ValueError):

@@ -6,7 +6,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Tuple, Union
 
-import numpy
 import srsly.msgpack
 from spacy.tokens import Doc, DocBin, Span, SpanGroup, Token
 from spacy.tokens._dict_proxies import SpanGroups

@@ -8,7 +8,8 @@ from spacy.tokens import Doc
 from thinc.api import NumpyOps, fix_random_seed
 
 from spacy_senna import kernels
-from spacy_senna.features import FeatureTables, caps_class, normalize_word, word_suffix
+from spacy_senna.features import FeatureTables
+from spacy_senna.lexicon import caps_class, normalize_word, word_suffix
 from spacy_senna.layers import SennaCharEmbed, SennaFeatureEmbed, SennaWindow, SentenceLogLikelihood, sll_loss, viterbi_decode
 from spacy_senna.lexicon import char_matrix, word_char_rows
 from spacy_senna.layers.window import window_rows

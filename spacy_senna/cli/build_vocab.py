@@ -7,7 +7,7 @@ import spacy
 import typer
 from tqdm import tqdm
 
-from ..features import PADDING, UNKNOWN, normalize_word
+from ..lexicon import PADDING, UNKNOWN, normalize_word
 from ..readers import SennaFormatError, read_lines, text_record
 from ._util import app, fail, is_stdout, one_line, open_output
 

@@ -6,7 +6,7 @@ and write through this module.
 import os
 import re
 from dataclasses import dataclass
-from typing import IO, Iterable, Iterator, List, Optional, Sequence, Tuple
+from typing import IO, Iterable, Iterator, List, Optional, Tuple
 
 from ..tags import spans_to_tags
 from .args import TagError

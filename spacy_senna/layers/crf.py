@@ -12,7 +12,7 @@ import numpy
 from thinc.api import Model
 from thinc.types import Floats2d, Ints1d
 
-from ..decoding import best_paths, constrained_scores, iobes_constraints, pad_sequences  # noqa: F401
+from ..decoding import best_paths, constrained_scores, pad_sequences
 
 InT = List[Floats2d]
 OutT = List[Floats2d]

@@ -8,7 +8,8 @@ from spacy.vocab import Vocab
 from thinc.api import Model, uniform_init
 from thinc.types import Floats2d, Ints2d
 
-from ..features import N_CAPS, PADDING, UNKNOWN, UNKNOWN_ID, FeatureTables
+from ..features import FeatureTables
+from ..lexicon import N_CAPS, PADDING, UNKNOWN, UNKNOWN_ID
 
 InT = List[Doc]
 OutT = List[Floats2d]

@@ -13,7 +13,7 @@ from spacy.tokens import Doc
 from thinc.api import Model, uniform_init
 from thinc.types import Floats2d
 
-from ..features import normalize_word
+from ..lexicon import normalize_word
 from ..resources import find_gazetteers, read_gazetteer
 
 InT = List[Doc]
