@@ -13,6 +13,10 @@ from libc.stdint cimport uint64_t
 from libc.stdlib cimport free, malloc
 from murmurhash.mrmr cimport hash64
 
+# What kernels.API_VERSION asks for: bumped whenever a function is added or changed, so that
+# an older build is not used by newer code (spacy_senna/kernels.py falls back to numpy).
+API_VERSION = 2
+
 
 def hash_strings(list texts):
     """spaCy's hash_string of each text (MurmurHash64A of its UTF-8 bytes, seed 1), uint64."""

@@ -7,6 +7,7 @@ from types import ModuleType
 from typing import Optional
 
 ENV_VAR = "SPACY_SENNA_KERNELS"
+API_VERSION = 2  # _kernels.pyx's API_VERSION: the functions this code calls there
 
 
 def enabled() -> bool:
@@ -14,12 +15,17 @@ def enabled() -> bool:
     return os.environ.get(ENV_VAR, "1").strip() != "0"
 
 
-def compiled() -> Optional[ModuleType]:
-    """The compiled kernels module, or None: not built, or switched off by SPACY_SENNA_KERNELS=0."""
-    if not enabled():
-        return None
+def built() -> Optional[ModuleType]:
+    """The compiled kernels module when it is built from this version of _kernels.pyx (an
+    older build, e.g. left in place by an editable install, has other functions), else None."""
     try:
         from . import _kernels
     except ImportError:
         return None
-    return _kernels
+    return _kernels if getattr(_kernels, "API_VERSION", 1) == API_VERSION else None
+
+
+def compiled() -> Optional[ModuleType]:
+    """The compiled kernels module, or None: not built (or an older build), or switched off by
+    SPACY_SENNA_KERNELS=0."""
+    return built() if enabled() else None

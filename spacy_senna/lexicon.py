@@ -9,6 +9,8 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy
 
+from .kernels import built
+
 PADDING_ID = 0
 UNKNOWN_ID = 1
 PADDING = "PADDING"
@@ -50,13 +52,12 @@ def word_suffix(text: str, length: int = 2) -> str:
 def string_hashes(texts: Sequence[str]) -> numpy.ndarray:
     """spaCy's 64-bit hash of each text (its StringStore keys and token orth ids), uint64:
     computed by the compiled kernel when it is built, else by spaCy itself."""
-    try:
-        from ._kernels import hash_strings
-    except ImportError:
+    kernels = built()
+    if kernels is None:
         from spacy.strings import hash_string
 
         return numpy.fromiter(map(hash_string, texts), dtype="uint64", count=len(texts))
-    return hash_strings(list(texts))
+    return kernels.hash_strings(list(texts))
 
 
 def value_rows(hashes: numpy.ndarray, n_rows: int) -> numpy.ndarray:

@@ -109,6 +109,8 @@ def test_run_bench_on_text(nlp, text_file):
     result = run_bench(nlp, data, batch_size=4, warmup=4, repeat=2)
     assert set(result["words_per_second"]) == {"tokenizer", "senna_tagger", "senna_ner", "pipeline"}
     assert all(rate > 0 for rate in result["words_per_second"].values())
+    assert set(result["words_per_cpu_second"]) == {"senna_tagger", "senna_ner"}  # the components
+    assert all(rate > 0 for rate in result["words_per_cpu_second"].values())
     expected_words = sum(len(nlp.make_doc(text)) for text in data.texts[4:])
     assert result["n_texts"] == 16 and result["warmup_texts"] == 4 and result["repeat"] == 2
     assert result["n_words"] == result["n_words_tokenized"] == expected_words

@@ -1,5 +1,6 @@
 """Checks of the layers against brute force and finite differences."""
 import itertools
+import sys
 
 import numpy
 import pytest
@@ -404,3 +405,22 @@ def test_distinct_rows(monkeypatch):
         distinct, index = inference.distinct_rows(rows)
         assert len(distinct) == len(numpy.unique(rows, axis=0))
         assert (distinct[index] == rows).all()
+
+
+def test_an_older_kernels_build_is_not_used(monkeypatch):
+    """A compiled module from an older _kernels.pyx (no API_VERSION, or another) falls back to numpy."""
+    import types
+
+    from spacy_senna.lexicon import string_hashes
+    from spacy.strings import hash_string
+
+    stale = types.ModuleType("spacy_senna._kernels")
+    stale.viterbi_flat = lambda *args: None
+    monkeypatch.setitem(sys.modules, "spacy_senna._kernels", stale)
+    import spacy_senna
+
+    monkeypatch.setattr(spacy_senna, "_kernels", stale, raising=False)
+    assert kernels.built() is None and kernels.compiled() is None
+    assert string_hashes(["dog"]).tolist() == [hash_string("dog")]
+    stale.API_VERSION = kernels.API_VERSION
+    assert kernels.built() is stale
