@@ -310,7 +310,7 @@ def test_chunker_reading_tags_without_tags_is_a_clear_error():
     nlp = spacy.blank("en")
     nlp.add_pipe("senna_chunker", config={"model": {"tok2vec": {"token_features": ["tag"]}}})
     train(nlp, make_examples(nlp), n_iter=1)
-    with pytest.raises(ValueError, match=r"\[senna_chunker\] its model reads token.tag_ but a doc has no POS tags"):
+    with pytest.raises(ValueError, match=r"\[senna_chunker\] its model reads token.tag_ but a doc has no POS tagging annotation"):
         nlp(Doc(nlp.vocab, words=["Apple", "is", "here"]))
     tagged = nlp(Doc(nlp.vocab, words=["Apple", "is", "here"], tags=["NNP", "VBZ", "RB"]))
     assert all(s.end <= 3 for s in tagged.spans["chunks"])

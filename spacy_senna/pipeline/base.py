@@ -19,10 +19,10 @@ from thinc.api import Model
 from thinc.types import Floats2d, Ints1d
 
 from ..layers import distinct_window
-from ..layers.attr_embed import embedded_features
+from ..layers.attr_embed import embedded_features, feature_layers, layer_annotation
 from ..layers.crf import sll_loss, viterbi_decode
 from ..layers.embed import embed_layers, prepare_tables
-from ..tasks import Annotation, MissingTag, Task
+from ..tasks import BY_FEATURE, Annotation, MissingTag, Task
 from .sentences import join_sentences, split_docs
 
 
@@ -186,9 +186,16 @@ def reads_tags(model: Model) -> bool:
 
 
 def check_tags(name: str, model: Model, docs: List[Doc]) -> None:
-    """A clear error, not silently worse output, when a model that reads `token.tag_` gets a doc without tags."""
-    if reads_tags(model) and any(len(doc) and not doc.has_annotation("TAG") for doc in docs):
-        raise ValueError(f"[{name}] its model reads token.tag_ but a doc has no POS tags: put a senna_tagger before {name}")
+    """A clear error, not silently worse output, when a model that embeds an earlier
+    component's annotation (POS tags, chunks, the tree's first level) gets a doc without it."""
+    for layer in feature_layers(model):
+        annotation = layer_annotation(layer)
+        if any(len(doc) and not annotation.has(doc) for doc in docs):
+            task = BY_FEATURE[layer.attrs["attr"]]
+            raise ValueError(
+                f"[{name}] its model reads {annotation.where} but a doc has no {task.title} annotation: "
+                f"put a {task.factory} before {name}"
+            )
 
 
 def check_loss(name: str, loss: float) -> None:
