@@ -10,6 +10,8 @@ import numpy
 from libc.math cimport INFINITY
 from libc.stdlib cimport free, malloc
 
+DEF FEW = 8  # a tag that at most this many tags may precede (I-x, E-x) tries just those
+
 
 def viterbi_flat(
     const float[:, ::1] emissions,
@@ -22,44 +24,44 @@ def viterbi_flat(
     with int32 `lengths`: the tag ids, int32, one per row. `transitions[i, j]` scores tag j after tag i, `start` the first
     tag and `end` the last (-inf where a tag is not allowed there).
 
-    See `_step` for how each tag's best predecessor is found (exactly, trying few)."""
+    Each step keeps only the best scores (`_step`); the best predecessor of each tag on the
+    path is found again while tracing it back (`_best_predecessor`), from the same float32
+    sums, so the path is that of a full search (ties to the lowest tag)."""
     cdef Py_ssize_t n_rows = emissions.shape[0], n_tags = emissions.shape[1]
     cdef Py_ssize_t n_seqs = lengths.shape[0]
     paths_array = numpy.zeros((n_rows,), dtype="int32")
     if n_rows == 0 or n_tags == 0:
         return paths_array
     cdef int[::1] paths = paths_array
-    # backpointers of one sequence at a time: (length, n_tags)
+    # the best scores of one sequence at a time: (length, n_tags)
     cdef Py_ssize_t longest = 0, s
     for s in range(n_seqs):
         if lengths[s] > longest:
             longest = lengths[s]
-    cdef int* back = <int*> malloc(longest * n_tags * sizeof(int))
-    cdef float* delta = <float*> malloc(n_tags * sizeof(float))
-    cdef float* new_delta = <float*> malloc(n_tags * sizeof(float))
-    cdef int* order = <int*> malloc(n_tags * sizeof(int))
-    cdef float* into_max = <float*> malloc(n_tags * sizeof(float))
-    if back == NULL or delta == NULL or new_delta == NULL or order == NULL or into_max == NULL:
-        free(back); free(delta); free(new_delta); free(order); free(into_max)
+    cdef float* deltas = <float*> malloc(longest * n_tags * sizeof(float))
+    cdef int* n_few = <int*> malloc(n_tags * sizeof(int))
+    cdef int* few = <int*> malloc(n_tags * FEW * sizeof(int))
+    cdef int* dense_rows = <int*> malloc(n_tags * sizeof(int))
+    if deltas == NULL or n_few == NULL or few == NULL or dense_rows == NULL:
+        free(deltas); free(n_few); free(few); free(dense_rows)
         raise MemoryError()
-    cdef Py_ssize_t i, j, t, offset = 0, length, best_tag
+    cdef Py_ssize_t j, t, offset = 0, length, best_tag, n_dense
     cdef float best, score
+    cdef float* delta
     with nogil:
-        for j in range(n_tags):
-            into_max[j] = -INFINITY
-            for i in range(n_tags):
-                if transitions[i, j] > into_max[j]:
-                    into_max[j] = transitions[i, j]
+        n_dense = _predecessors(transitions, n_tags, n_few, few, dense_rows)
         for s in range(n_seqs):
             length = lengths[s]
             if length == 0:
                 continue
             for j in range(n_tags):
-                delta[j] = start[j] + emissions[offset, j]
+                deltas[j] = start[j] + emissions[offset, j]
             for t in range(1, length):
-                _step(delta, new_delta, &back[t * n_tags], order, into_max, transitions, n_tags)
+                delta = &deltas[t * n_tags]
+                _step(&deltas[(t - 1) * n_tags], delta, dense_rows, n_dense, n_few, few, transitions, n_tags)
                 for j in range(n_tags):
-                    delta[j] = new_delta[j] + emissions[offset + t, j]
+                    delta[j] = delta[j] + emissions[offset + t, j]
+            delta = &deltas[(length - 1) * n_tags]
             best = -INFINITY
             best_tag = 0
             for j in range(n_tags):
@@ -69,74 +71,105 @@ def viterbi_flat(
                     best_tag = j
             paths[offset + length - 1] = <int> best_tag
             for t in range(length - 1, 0, -1):
-                best_tag = back[t * n_tags + best_tag]
+                best_tag = _best_predecessor(&deltas[(t - 1) * n_tags], best_tag, dense_rows, n_dense, n_few, few, transitions)
                 paths[offset + t - 1] = <int> best_tag
             offset += length
-    free(back); free(delta); free(new_delta); free(order); free(into_max)
+    free(deltas); free(n_few); free(few); free(dense_rows)
     return paths_array
+
+
+cdef Py_ssize_t _predecessors(
+    const float[:, ::1] transitions, Py_ssize_t n_tags, int* n_few, int* few, int* dense_rows
+) noexcept nogil:
+    """Which tags may precede which (transitions[i, j] > -inf). A tag j that at most FEW tags
+    may precede gets them in few[j * FEW:] (n_few[j] of them, by increasing tag), any other
+    n_few[j] = -1. Returns the number of dense rows: the tags i, increasing, that may precede
+    some tag of the other kind."""
+    cdef Py_ssize_t i, j, n_dense = 0
+    for j in range(n_tags):
+        n_few[j] = 0
+        for i in range(n_tags):
+            if transitions[i, j] != -INFINITY and n_few[j] >= 0:
+                if n_few[j] == FEW:
+                    n_few[j] = -1
+                else:
+                    few[j * FEW + n_few[j]] = <int> i
+                    n_few[j] += 1
+    for i in range(n_tags):
+        for j in range(n_tags):
+            if n_few[j] < 0 and transitions[i, j] != -INFINITY:
+                dense_rows[n_dense] = <int> i
+                n_dense += 1
+                break
+    return n_dense
 
 
 cdef void _step(
     const float* delta,
     float* best_scores,
-    int* back,
-    int* order,
-    const float* into_max,
+    const int* dense_rows,
+    Py_ssize_t n_dense,
+    const int* n_few,
+    const int* few,
     const float[:, ::1] transitions,
     Py_ssize_t n_tags,
 ) noexcept nogil:
-    """For each tag j: max over i of delta[i] + transitions[i, j] into best_scores[j], the
-    argmax i (the lowest on a tie) into back[j].
+    """For each tag j: max over i of delta[i] + transitions[i, j] into best_scores[j].
 
-    With imax the best previous tag, tag j scores at least bound_j = delta[imax] + A[imax, j],
-    and a previous tag i can only reach that when delta[i] + max_i' A[i', j] >= bound_j. So
-    only the previous tags with delta above min_j (bound_j - max A[., j]) (less a margin for
-    rounding) are candidates; they are tried by decreasing delta, each tag j stopping at the
-    first candidate that cannot beat its best so far. A tag j that imax cannot precede
-    (A[imax, j] = -inf: an IOBES constraint) is searched over all previous tags."""
-    cdef Py_ssize_t i, j, k, n_candidates = 0, best_tag, top = 0
-    cdef float best, score, value, top_delta = -INFINITY
-    cdef double threshold = INFINITY, bound
-    cdef int key
-    for i in range(n_tags):
-        if delta[i] > top_delta:
-            top_delta = delta[i]
-            top = i
-    if top_delta != -INFINITY:
-        for j in range(n_tags):
-            if transitions[top, j] != -INFINITY:
-                bound = <double> top_delta + transitions[top, j] - into_max[j]
-                if bound < threshold:
-                    threshold = bound
-        threshold -= 1e-3 + 1e-5 * (threshold if threshold > 0 else -threshold)
-        # the candidates, by decreasing delta (insertion sort: they are few)
-        for i in range(n_tags):
-            value = delta[i]
-            if value == -INFINITY or value < threshold:
-                continue
-            k = n_candidates
-            while k > 0 and delta[order[k - 1]] < value:
-                order[k] = order[k - 1]
-                k -= 1
-            order[k] = <int> i
-            n_candidates += 1
+    A tag that few tags may precede (I-x and E-x, after B-x or I-x) tries those. Every other
+    tag is scored in one pass over the dense rows (the tags that may precede such a tag: all
+    of them for POS, O / E-x / S-x for IOBES tags), each row added to delta[i] across all tags
+    at once: a running max with no argmax and no branch, which the compiler vectorises."""
+    cdef Py_ssize_t i, j, k
+    cdef float d, score, best
+    cdef const float* row
     for j in range(n_tags):
+        best_scores[j] = -INFINITY
+    for k in range(n_dense):
+        i = dense_rows[k]
+        d = delta[i]
+        if d == -INFINITY:
+            continue
+        row = &transitions[i, 0]
+        for j in range(n_tags):
+            score = d + row[j]
+            best_scores[j] = score if score > best_scores[j] else best_scores[j]
+    for j in range(n_tags):
+        if n_few[j] < 0:
+            continue
         best = -INFINITY
-        best_tag = 0
-        if top_delta != -INFINITY and transitions[top, j] != -INFINITY:
-            for k in range(n_candidates):
-                key = order[k]
-                if delta[key] + into_max[j] < best:
-                    break
-                score = delta[key] + transitions[key, j]
-                if score > best or (score == best and key < best_tag):
-                    best = score
-                    best_tag = key
-        else:
-            for i in range(n_tags):
-                score = delta[i] + transitions[i, j]
-                if score > best:
-                    best = score
-                    best_tag = i
+        for k in range(n_few[j]):
+            i = few[j * FEW + k]
+            score = delta[i] + transitions[i, j]
+            best = score if score > best else best
         best_scores[j] = best
-        back[j] = <int> best_tag
+
+
+cdef Py_ssize_t _best_predecessor(
+    const float* delta,
+    Py_ssize_t tag,
+    const int* dense_rows,
+    Py_ssize_t n_dense,
+    const int* n_few,
+    const int* few,
+    const float[:, ::1] transitions,
+) noexcept nogil:
+    """The lowest i with the highest delta[i] + transitions[i, tag]: the tags that may
+    precede `tag`, in increasing order, as `_step` scored them."""
+    cdef Py_ssize_t k, i, best_tag = 0
+    cdef float best = -INFINITY, score
+    if n_few[tag] >= 0:
+        for k in range(n_few[tag]):
+            i = few[tag * FEW + k]
+            score = delta[i] + transitions[i, tag]
+            if score > best:
+                best = score
+                best_tag = i
+        return best_tag
+    for k in range(n_dense):
+        i = dense_rows[k]
+        score = delta[i] + transitions[i, tag]
+        if score > best:
+            best = score
+            best_tag = i
+    return best_tag

@@ -288,10 +288,14 @@ def test_pruned_viterbi_is_exact(scale):
         assert (viterbi(emissions, lengths, transitions, start, top_k=k) == full).all()
 
 
-@pytest.mark.parametrize("n_labels,scale", [(0, 0.1), (0, 1.0), (0, 10.0), (12, 0.1), (12, 1.0), (12, 10.0)])
-def test_compiled_viterbi_matches_numpy(n_labels, scale, monkeypatch):
-    """The compiled kernel's paths are the numpy code's, on batches of 45-49 tags with
-    sequences of all lengths (0 included); plain and IOBES-constrained."""
+@pytest.mark.parametrize(
+    "n_labels,scale,n_seqs",
+    [(0, 0.1, 300), (0, 1.0, 300), (0, 10.0, 300), (12, 0.1, 300), (12, 1.0, 300), (12, 10.0, 300), (110, 1.0, 40)],
+)
+def test_compiled_viterbi_matches_numpy(n_labels, scale, n_seqs, monkeypatch):
+    """The compiled kernel's paths are the numpy code's, on batches of 45-49 tags (and the
+    parser's 441) with sequences of all lengths (0 included); plain and IOBES-constrained, with
+    some emissions -inf (as the parser masks tags a unit may not take)."""
     if kernels.compiled() is None:
         pytest.skip("spacy_senna._kernels is not built (pip install -e . builds it)")
     rng = numpy.random.default_rng(int(scale * 10) + n_labels)
@@ -300,7 +304,9 @@ def test_compiled_viterbi_matches_numpy(n_labels, scale, monkeypatch):
     model.initialize()
     model.set_param("transitions", rng.normal(scale=scale, size=(n_tags, n_tags)).astype("float32"))
     model.set_param("start", rng.normal(scale=scale, size=(n_tags,)).astype("float32"))
-    scores = [rng.normal(scale=3 * scale, size=(n, n_tags)).astype("float32") for n in rng.integers(0, 60, size=300)]
+    scores = [rng.normal(scale=3 * scale, size=(n, n_tags)).astype("float32") for n in rng.integers(0, 60, size=n_seqs)]
+    for emissions in scores[::3]:
+        emissions[rng.random(emissions.shape) < 0.2] = -numpy.inf
     compiled = viterbi_decode(model, scores)
     monkeypatch.setenv(kernels.ENV_VAR, "0")
     expected = viterbi_decode(model, scores)
