@@ -197,17 +197,17 @@ class SennaParser(SennaSequencePipe):
             for level in levels:
                 history = numpy.array([ids[tag] for tag in unit_history(n_words, level.unit_starts, below)], dtype="int32")
                 items.append(LevelItem(doc_index, history, numpy.array(level.unit_starts)))
-                gold.append(numpy.array([self._tag_id(tag, example) for tag in level.tags], dtype="int64"))
+                gold.append(numpy.array([self._tag_id(tag, ids, example) for tag in level.tags], dtype="int64"))
                 below.extend(level_constituents(n_words, level.unit_starts, level.tags))
         return LevelBatch(docs, items), gold
 
-    def _tag_id(self, tag: str, example: Example) -> int:
-        if tag not in self.tag_ids:
+    def _tag_id(self, tag: str, ids: Dict[str, int], example: Example) -> int:
+        if tag not in ids:
             raise ValueError(
                 f"[{self.name}] gold tag {tag!r} (in {example.reference.text[:60]!r}) is not among the "
                 f"component's {len(self.labels)} labels"
             )
-        return self.tag_ids[tag]
+        return ids[tag]
 
     def update(self, examples: Iterable[Example], *, drop: float = 0.0, sgd=None, losses: Optional[Dict[str, float]] = None) -> Dict[str, float]:
         if losses is None:
