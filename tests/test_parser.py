@@ -69,6 +69,19 @@ def test_loss_falls():
     assert parser.labels == ("NP", "PP", "PRT", "S", "S#VP", "VP")  # the chain S -> VP is one label
 
 
+def test_rare_chains_are_trained_as_their_top_label():
+    """min_label_count = 2: the chain S#VP (one tree) is not a label; its tree is trained as S."""
+    nlp = spacy.blank("en")
+    parser = nlp.add_pipe("senna_parser", config={**SMALL, "min_label_count": 2})
+    examples = make_examples(nlp)
+    optimizer = nlp.initialize(lambda: examples)
+    assert parser.labels == ("NP", "PP", "PRT", "S", "VP")
+    assert [level.tags for level in parser.gold_levels(examples[3])] == [("S-S",)]
+    assert numpy.isfinite(nlp.update(examples, sgd=optimizer, losses={})["senna_parser"])
+    with pytest.raises(ValueError, match="min_label_count must be 1"):
+        spacy.blank("en").add_pipe("senna_parser", config={"min_label_count": 0})
+
+
 def test_parse_string_of_a_prediction(trained):
     doc = trained(Doc(trained.vocab, words=["The", "cat", "sat", "on", "the", "mat", "."]))
     assert doc[:]._.parse_string == "(S (NP (XX The) (XX cat)) (VP (XX sat) (PP (XX on) (NP (XX the) (XX mat)))) (XX .))"
