@@ -69,6 +69,25 @@ def decoder(request, monkeypatch):
     return request.param
 
 
+def test_a_stale_kernels_build_falls_back_to_numpy(monkeypatch):
+    """A _kernels module built from an older _kernels.pyx (no SLL kernel) is not used: the
+    numpy code runs, and a warning says to rebuild."""
+    import sys
+    from types import ModuleType
+
+    stale = ModuleType("spacy_senna._kernels")
+    stale.viterbi_flat = lambda *args: None
+    stale.__file__ = "_kernels.so"
+    monkeypatch.setitem(sys.modules, "spacy_senna._kernels", stale)
+    import spacy_senna
+
+    monkeypatch.setattr(spacy_senna, "_kernels", stale, raising=False)
+    with pytest.warns(UserWarning, match="older _kernels.pyx .no sll_forward_backward.*rebuild"):
+        assert kernels.compiled() is None
+        loss, _ = sll_loss(_crf(3), [numpy.zeros((2, 3), dtype="float32")], [numpy.eye(3, dtype=bool)[[0, 1]]])
+    assert numpy.isfinite(loss) and loss > 0
+
+
 def _crf(n_tags, seed=0):
     rng = numpy.random.default_rng(seed)
     model = SentenceLogLikelihood(n_tags)
