@@ -13,8 +13,9 @@ def read_version() -> str:
 
 
 def extensions() -> list:
-    """spacy_senna._kernels (Viterbi in C) when Cython is there: pyproject.toml's build
-    requirements bring it; without it the package runs its numpy code (spacy_senna/kernels.py)."""
+    """spacy_senna._kernels (Viterbi and the SLL forward-backward in C) when Cython is there:
+    pyproject.toml's build requirements bring it; without it the package runs its numpy code
+    (spacy_senna/kernels.py)."""
     try:
         from Cython.Build import cythonize
     except ImportError:

@@ -1,9 +1,11 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
-"""Compiled inner loops for inference: Viterbi decoding of each sequence in turn.
+"""Compiled inner loops: Viterbi decoding of each sequence in turn, and the SLL's forward-backward.
 
 Optional: `spacy_senna.kernels` uses this module when it was built (setup.py builds it when
 Cython is available) and falls back to the numpy code otherwise. The results are those of
-the numpy code, bit for bit: the same float32 sums in the same order, ties to the lowest tag.
+the numpy code: Viterbi's bit for bit (the same float32 sums in the same order, ties to the
+lowest tag), the SLL's to rounding (float64 in probability space, rescaled at each step,
+where the numpy code works in log space).
 """
 import numpy
 
@@ -173,3 +175,145 @@ cdef Py_ssize_t _best_predecessor(
             best = score
             best_tag = i
     return best_tag
+
+
+def sll_forward_backward(
+    const double[:, ::1] weights,
+    const int[::1] lengths,
+    const double[::1] start_weights,
+    const double[::1] end_weights,
+    const double[:, ::1] block,
+    const int[::1] block_from,
+    const int[::1] block_to,
+    const int[::1] edge_from,
+    const int[::1] edge_to,
+    const double[::1] edge_weights,
+):
+    """The scaled forward-backward of the SLL over sequences laid end to end in `weights`
+    (sum(lengths), n_tags): each row holds exp(emission - its max), 0 for a forbidden tag.
+
+    The transition weights (exp of the transition scores less their max, 0 where a pair is
+    forbidden) come as a dense `block`, block[s, d] for the pair (block_from[s], block_to[d]),
+    and sparse `edges` outside it: every other pair is forbidden. IOBES tags are the block of
+    closed (O, E-x, S-x) into opening (O, B-x, S-x) tags plus the 4 edges B-x/I-x -> I-x/E-x
+    of each label, so a step costs (2L + 1)^2 + 4L instead of (4L + 1)^2; plain tags are one
+    full block. Returns (alpha, beta, scales, end_scales): alpha[t] sums to 1, scales[t] is
+    the sum it was divided by, end_scales[k] the weight of sequence k's end, so that
+    log Z = sum(log scales) + log end_scale (plus the maxima taken out), P(y_t = j) =
+    alpha[t, j] * beta[t, j], and P(y_t-1 = i, y_t = j) = alpha[t-1, i] * A[i, j] *
+    weights[t, j] * beta[t, j] / scales[t]. A scale of 0 means that no path is left."""
+    cdef Py_ssize_t n_rows = weights.shape[0], n_tags = weights.shape[1]
+    cdef Py_ssize_t n_seqs = lengths.shape[0]
+    cdef Py_ssize_t n_from = block_from.shape[0], n_to = block_to.shape[0], n_edges = edge_from.shape[0]
+    alpha_array = numpy.zeros((n_rows, n_tags), dtype="float64")
+    beta_array = numpy.zeros((n_rows, n_tags), dtype="float64")
+    scales_array = numpy.zeros((n_rows,), dtype="float64")
+    end_array = numpy.zeros((n_seqs,), dtype="float64")
+    if n_rows == 0 or n_tags == 0:
+        return alpha_array, beta_array, scales_array, end_array
+    cdef double[:, ::1] alpha = alpha_array
+    cdef double[:, ::1] beta = beta_array
+    cdef double[::1] scales = scales_array
+    cdef double[::1] end_scales = end_array
+    block_t_array = numpy.ascontiguousarray(numpy.asarray(block).T)
+    cdef const double[:, ::1] block_t = block_t_array
+    cdef _Pairs forward, backward  # backward: A transposed, for beta[t, i] = sum_j A[i, j] * ...
+    forward.block, forward.block_from, forward.block_to = &block[0, 0], &block_from[0], &block_to[0]
+    backward.block, backward.block_from, backward.block_to = &block_t[0, 0], &block_to[0], &block_from[0]
+    forward.n_from = backward.n_to = n_from
+    forward.n_to = backward.n_from = n_to
+    forward.n_edges = backward.n_edges = n_edges
+    forward.edge_weights = backward.edge_weights = &edge_weights[0] if n_edges else NULL
+    forward.edge_from = backward.edge_to = &edge_from[0] if n_edges else NULL
+    forward.edge_to = backward.edge_from = &edge_to[0] if n_edges else NULL
+    cdef double* scratch = <double*> malloc((n_to + n_from + n_tags) * sizeof(double))
+    if scratch == NULL:
+        raise MemoryError()
+    cdef double* forward_sums = scratch
+    cdef double* backward_sums = scratch + n_to
+    cdef double* incoming = scratch + n_to + n_from
+    cdef Py_ssize_t s, t, j, offset = 0, length, row
+    cdef double total
+    with nogil:
+        for s in range(n_seqs):
+            length = lengths[s]
+            if length == 0:
+                continue
+            total = 0.0
+            for j in range(n_tags):
+                alpha[offset, j] = start_weights[j] * weights[offset, j]
+                total += alpha[offset, j]
+            _normalise(&alpha[offset, 0], &scales[offset], total, n_tags)
+            for t in range(1, length):
+                row = offset + t
+                _transfer(&alpha[row - 1, 0], &alpha[row, 0], &forward, forward_sums)
+                total = 0.0
+                for j in range(n_tags):
+                    alpha[row, j] *= weights[row, j]
+                    total += alpha[row, j]
+                _normalise(&alpha[row, 0], &scales[row], total, n_tags)
+            row = offset + length - 1
+            total = 0.0
+            for j in range(n_tags):
+                total += alpha[row, j] * end_weights[j]
+            end_scales[s] = total
+            if total > 0.0:
+                for j in range(n_tags):
+                    beta[row, j] = end_weights[j] / total
+            for t in range(length - 2, -1, -1):
+                row = offset + t
+                if scales[row + 1] > 0.0:
+                    for j in range(n_tags):
+                        incoming[j] = weights[row + 1, j] * beta[row + 1, j] / scales[row + 1]
+                else:
+                    for j in range(n_tags):
+                        incoming[j] = 0.0
+                _transfer(incoming, &beta[row, 0], &backward, backward_sums)
+            offset += length
+    free(scratch)
+    return alpha_array, beta_array, scales_array, end_array
+
+
+cdef inline void _normalise(double* values, double* scale, double total, Py_ssize_t n) noexcept nogil:
+    """Divide the values by their sum, kept in scale (0 leaves them as they are: all 0)."""
+    cdef Py_ssize_t j
+    scale[0] = total
+    if total > 0.0:
+        for j in range(n):
+            values[j] /= total
+
+
+
+cdef struct _Pairs:
+    # the allowed (previous, next) tag pairs and their weights: a dense block, block[s, d] for
+    # (block_from[s], block_to[d]), and edges (edge_from[e], edge_to[e]) outside it
+    const double* block
+    const int* block_from
+    const int* block_to
+    Py_ssize_t n_from
+    Py_ssize_t n_to
+    const int* edge_from
+    const int* edge_to
+    const double* edge_weights
+    Py_ssize_t n_edges
+
+
+cdef void _transfer(const double* previous, double* following, const _Pairs* pairs, double* summed) noexcept nogil:
+    """following[j] += sum over i of previous[i] * A[i, j], A as the pairs' block and edges;
+    `summed` is scratch of the block's width."""
+    cdef Py_ssize_t s, d, e, n_to = pairs.n_to
+    cdef double value
+    cdef const double* weights_row
+    for d in range(n_to):
+        summed[d] = 0.0
+    for s in range(pairs.n_from):
+        value = previous[pairs.block_from[s]]
+        if value == 0.0:
+            continue
+        weights_row = pairs.block + s * n_to
+        for d in range(n_to):
+            summed[d] += value * weights_row[d]
+    for d in range(n_to):
+        following[pairs.block_to[d]] += summed[d]
+    for e in range(pairs.n_edges):
+        following[pairs.edge_to[e]] += previous[pairs.edge_from[e]] * pairs.edge_weights[e]

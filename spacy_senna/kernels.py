@@ -3,10 +3,12 @@ Cython is there) or the numpy code, and whether inference takes its fast paths (
 network's first layer per distinct token: layers/distinct_window.py). SPACY_SENNA_KERNELS=0
 selects the reference code: numpy Viterbi and the plain layer-by-layer prediction."""
 import os
+import warnings
 from types import ModuleType
 from typing import Optional
 
 ENV_VAR = "SPACY_SENNA_KERNELS"
+KERNELS = ("viterbi_flat", "sll_forward_backward")  # what the code calls; a build without one is stale
 
 
 def enabled() -> bool:
@@ -15,11 +17,19 @@ def enabled() -> bool:
 
 
 def compiled() -> Optional[ModuleType]:
-    """The compiled kernels module, or None: not built, or switched off by SPACY_SENNA_KERNELS=0."""
+    """The compiled kernels module, or None: not built, built from an older source (with a
+    warning), or switched off by SPACY_SENNA_KERNELS=0."""
     if not enabled():
         return None
     try:
         from . import _kernels
     except ImportError:
+        return None
+    missing = [name for name in KERNELS if not hasattr(_kernels, name)]
+    if missing:
+        warnings.warn(
+            f"{_kernels.__file__} was built from an older _kernels.pyx (no {', '.join(missing)}): "
+            "running the numpy code; rebuild it (pip install -e . or python setup.py build_ext --inplace)"
+        )
         return None
     return _kernels

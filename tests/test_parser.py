@@ -69,6 +69,50 @@ def test_loss_falls():
     assert parser.labels == ("NP", "PP", "PRT", "S", "S#VP", "VP")  # the chain S -> VP is one label
 
 
+def test_rare_chains_are_trained_as_their_top_label():
+    """min_label_count = 2: the chain S#VP (one tree) is not a label; its tree is trained as S."""
+    nlp = spacy.blank("en")
+    parser = nlp.add_pipe("senna_parser", config={**SMALL, "min_label_count": 2})
+    examples = make_examples(nlp)
+    optimizer = nlp.initialize(lambda: examples)
+    assert parser.labels == ("NP", "PP", "PRT", "S", "VP")
+    assert [level.tags for level in parser.gold_levels(examples[3])] == [("S-S",)]
+    assert numpy.isfinite(nlp.update(examples, sgd=optimizer, losses={})["senna_parser"])
+    with pytest.raises(ValueError, match="min_label_count must be 1"):
+        spacy.blank("en").add_pipe("senna_parser", config={"min_label_count": 0})
+
+
+def test_resume_config_trains_a_trained_parser_on(tmp_path):
+    """configs/parser_resume.cfg: the tagger and the parser sourced from a trained pipeline,
+    the parser trained on (same labels, weights moved), the tagger frozen."""
+    from pathlib import Path
+
+    from spacy.cli.train import train as spacy_train
+    from spacy.tokens import DocBin
+
+    fix_random_seed(0)
+    nlp = spacy.blank("en")
+    nlp.add_pipe("senna_tagger", config={"model": {"hidden_width": 20}})
+    nlp.add_pipe("senna_parser", config={"model": {"hidden_width": 20, "tok2vec": {"token_features": ["tag"]}}})
+    train(nlp, make_examples(nlp), n_iter=5)
+    nlp.to_disk(tmp_path / "trained")
+    DocBin(docs=[eg.reference for eg in make_examples(nlp)]).to_disk(tmp_path / "trees.spacy")
+    config = Path(__file__).parent.parent / "configs" / "parser_resume.cfg"
+    trees = str(tmp_path / "trees.spacy")
+    overrides = {"paths.train": trees, "paths.dev": trees, "paths.parser": str(tmp_path / "trained")}
+    overrides.update({"training.max_steps": 2, "training.eval_frequency": 1})
+    spacy_train(config, tmp_path / "resumed", overrides=overrides)
+    resumed = spacy.load(tmp_path / "resumed" / "model-last")
+    before, after = nlp.get_pipe("senna_parser"), resumed.get_pipe("senna_parser")
+    assert after.labels == before.labels
+    hidden = lambda pipe: pipe.model.get_ref("output_layer").get_param("W")
+    assert hidden(after).shape == hidden(before).shape and not numpy.allclose(hidden(after), hidden(before))
+    # trained on from its weights, not initialised again (Thinc's averages still lag a little)
+    assert numpy.linalg.norm(hidden(after) - hidden(before)) < 0.2 * numpy.linalg.norm(hidden(before))
+    tagger = lambda pipeline: pipeline.get_pipe("senna_tagger").model.get_ref("output_layer").get_param("W")
+    assert numpy.array_equal(tagger(resumed), tagger(nlp))
+
+
 def test_parse_string_of_a_prediction(trained):
     doc = trained(Doc(trained.vocab, words=["The", "cat", "sat", "on", "the", "mat", "."]))
     assert doc[:]._.parse_string == "(S (NP (XX The) (XX cat)) (VP (XX sat) (PP (XX on) (NP (XX the) (XX mat)))) (XX .))"

@@ -6,7 +6,7 @@ and how decoded tags are written onto a doc. This class does the rest: label inv
 feature vocabulary, loss (sentence-level log-likelihood or word-level softmax), decoding, and
 the usual spaCy component API (`update` is TrainablePipe's).
 """
-from typing import Callable, Dict, Iterable, List, Optional, Sequence
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy
 from spacy.errors import Errors
@@ -46,7 +46,7 @@ class SennaSequencePipe(TrainablePipe):
         self.scorer = scorer
         self.annotation = annotation or self.task.annotation
         self.cfg: Dict = {"labels": []}
-        self._tag_ids: Optional[Dict[str, int]] = None
+        self._tag_ids: Optional[Tuple[tuple, Dict[str, int]]] = None  # (the labels, their tag ids)
 
     # -- labels -----------------------------------------------------------------------
     @property
@@ -64,9 +64,12 @@ class SennaSequencePipe(TrainablePipe):
 
     @property
     def tag_ids(self) -> Dict[str, int]:
-        if self._tag_ids is None or len(self._tag_ids) != len(self.tag_names):
-            self._tag_ids = {tag: i for i, tag in enumerate(self.tag_names)}
-        return self._tag_ids
+        """Each tag name's class id, built again only when the labels change (training looks up
+        every gold tag: building the parser's 441 tag names each time was much of its step)."""
+        labels = self.labels
+        if self._tag_ids is None or self._tag_ids[0] != labels:
+            self._tag_ids = (labels, {tag: i for i, tag in enumerate(self.tag_names)})
+        return self._tag_ids[1]
 
     def add_label(self, label: str) -> int:
         if not isinstance(label, str):
