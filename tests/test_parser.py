@@ -312,3 +312,30 @@ def test_sentence_network_overfits_and_round_trips(tmp_path):
 def test_unknown_network_is_an_error():
     with pytest.raises(ValueError, match="network must be 'window' or 'sentence'"):
         spacy.blank("en").add_pipe("senna_parser", config={"model": {"network": "lstm"}})
+
+
+@pytest.mark.parametrize("config", [SMALL, {"model": {"network": "sentence", "conv_width": 20, "hidden_width": 20}}])
+def test_level_scorer_matches_the_layer(config):
+    """Inference's LevelScorer (word vectors and, for a window network, the first layer's word
+    and history products done once for all levels) gives the senna_levels layer's scores."""
+    from spacy_senna.layers.levels import HIDDEN_REF, WINDOW_REF, LevelScorer
+
+    fix_random_seed(0)
+    nlp = spacy.blank("en")
+    parser = nlp.add_pipe("senna_parser", config=config)
+    nlp.initialize(lambda: make_examples(nlp))
+    assert parser.model.has_ref(WINDOW_REF) == parser.model.has_ref(HIDDEN_REF) == ("network" not in config["model"])
+    rng = numpy.random.default_rng(0)
+    H = parser.model.get_ref("levels").get_param("H")
+    H[...] = rng.normal(size=H.shape)  # history rows that matter
+    docs = [Doc(nlp.vocab, words=words) for words, _, _ in TREES] + [Doc(nlp.vocab, words=["x"] * 40)]
+    items = []
+    for d, doc in enumerate(docs):
+        n = len(doc)
+        for starts in ([*range(n)], [0] + ([n // 2] if n > 1 else [])):
+            items.append(LevelItem(d, rng.integers(0, len(parser.tag_names), size=n).astype("int32"), numpy.array(starts)))
+    expected = parser.model.predict(LevelBatch(docs, items))
+    found = LevelScorer(parser.model, docs)(items)
+    assert len(found) == len(expected)
+    for f, e in zip(found, expected):
+        assert_allclose(f, e, rtol=1e-5, atol=1e-5)

@@ -28,7 +28,7 @@ from thinc.api import Model, set_dropout_rate
 from ..constituents import Constituent, Level, NotATreeError, level_constituents, next_unit_starts, split_chains
 from ..constituents import top_label, tree_levels, unit_history
 from ..layers.crf import sll_loss, viterbi_decode
-from ..layers.levels import LevelBatch, LevelItem
+from ..layers.levels import LevelBatch, LevelItem, LevelScorer
 from ..scoring import score_constituents
 from ..tasks import PSG, same_tokens, with_key
 from .base import SennaSequencePipe, check_loss, check_tags
@@ -154,10 +154,10 @@ class SennaParser(SennaSequencePipe):
         single = numpy.array([name.startswith("S-") for name in names], dtype="bool")
         sll = self.model.get_ref("sll")
         active = [i for i, doc in enumerate(sentences) if len(doc)]
+        scorer = LevelScorer(self.model, sentences)  # the word vectors and products, once for all levels
         while active:
-            items = [LevelItem(k, self._history_ids(parses[i]), numpy.array(parses[i].unit_starts)) for k, i in enumerate(active)]
-            batch = LevelBatch([sentences[i] for i in active], items)
-            scores = [self.model.ops.to_numpy(s) for s in self.model.predict(batch)]
+            items = [LevelItem(i, self._history_ids(parses[i]), numpy.array(parses[i].unit_starts)) for i in active]
+            scores = [self.model.ops.to_numpy(s) for s in scorer(items)]
             for k, i in enumerate(active):  # no constituent over one unit that is one already
                 scores[k][numpy.ix_(parses[i].constituent_units(), single)] = -numpy.inf
             still = []
