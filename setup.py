@@ -13,8 +13,9 @@ def read_version() -> str:
 
 
 def extensions() -> list:
-    """spacy_senna._kernels (Viterbi in C) when Cython is there: pyproject.toml's build
-    requirements bring it; without it the package runs its numpy code (spacy_senna/kernels.py)."""
+    """spacy_senna._kernels (Viterbi and the SLL forward-backward in C) when Cython is there:
+    pyproject.toml's build requirements bring it; without it the package runs its numpy code
+    (spacy_senna/kernels.py)."""
     try:
         from Cython.Build import cythonize
     except ImportError:
@@ -107,6 +108,7 @@ setup(
         "spacy_callbacks": [
             "spacy_senna.build_vocabularies.v1 = spacy_senna.multitask:create_build_vocabularies",
             "spacy_senna.drop_vectors.v1 = spacy_senna.callbacks:create_drop_vectors",
+            "spacy_senna.parser_levels.v1 = spacy_senna.callbacks:create_parser_levels",
         ],
         "console_scripts": [
             "spacy-senna = spacy_senna.cli:main",

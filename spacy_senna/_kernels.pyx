@@ -1,10 +1,13 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
-"""Compiled inner loops for inference: Viterbi decoding of each sequence in turn, and
-spaCy's string hash without spaCy (for the drop-in's lean path, lexicon.string_hashes).
+"""Compiled inner loops: Viterbi decoding of each sequence in turn, the SLL's forward-backward,
+the window network's first-layer sums, and spaCy's string hash without spaCy (for the
+drop-in's lean path, lexicon.string_hashes).
 
 Optional: `spacy_senna.kernels` uses this module when it was built (setup.py builds it when
 Cython is available) and falls back to the numpy code otherwise. The results are those of
-the numpy code, bit for bit: the same float32 sums in the same order, ties to the lowest tag.
+the numpy code: Viterbi's bit for bit (the same float32 sums in the same order, ties to the
+lowest tag), the SLL's to rounding (float64 in probability space, rescaled at each step,
+where the numpy code works in log space).
 """
 import numpy
 
@@ -13,21 +16,7 @@ from libc.stdint cimport uint64_t
 from libc.stdlib cimport free, malloc
 from murmurhash.mrmr cimport hash64
 
-# What kernels.API_VERSION asks for: bumped whenever a function is added or changed, so that
-# an older build is not used by newer code (spacy_senna/kernels.py falls back to numpy).
-API_VERSION = 2
-
-
-def hash_strings(list texts):
-    """spaCy's hash_string of each text (MurmurHash64A of its UTF-8 bytes, seed 1), uint64."""
-    cdef Py_ssize_t i, n = len(texts)
-    hashes_array = numpy.empty((n,), dtype="uint64")
-    cdef uint64_t[::1] hashes = hashes_array
-    cdef bytes data
-    for i in range(n):
-        data = (<str> texts[i]).encode("utf8")
-        hashes[i] = hash64(<char*> data, len(data), 1)
-    return hashes_array
+DEF FEW = 8  # a tag that at most this many tags may precede (I-x, E-x) tries just those
 
 
 def viterbi_flat(
@@ -41,44 +30,44 @@ def viterbi_flat(
     with int32 `lengths`: the tag ids, int32, one per row. `transitions[i, j]` scores tag j after tag i, `start` the first
     tag and `end` the last (-inf where a tag is not allowed there).
 
-    See `_step` for how each tag's best predecessor is found (exactly, trying few)."""
+    Each step keeps only the best scores (`_step`); the best predecessor of each tag on the
+    path is found again while tracing it back (`_best_predecessor`), from the same float32
+    sums, so the path is that of a full search (ties to the lowest tag)."""
     cdef Py_ssize_t n_rows = emissions.shape[0], n_tags = emissions.shape[1]
     cdef Py_ssize_t n_seqs = lengths.shape[0]
     paths_array = numpy.zeros((n_rows,), dtype="int32")
     if n_rows == 0 or n_tags == 0:
         return paths_array
     cdef int[::1] paths = paths_array
-    # backpointers of one sequence at a time: (length, n_tags)
+    # the best scores of one sequence at a time: (length, n_tags)
     cdef Py_ssize_t longest = 0, s
     for s in range(n_seqs):
         if lengths[s] > longest:
             longest = lengths[s]
-    cdef int* back = <int*> malloc(longest * n_tags * sizeof(int))
-    cdef float* delta = <float*> malloc(n_tags * sizeof(float))
-    cdef float* new_delta = <float*> malloc(n_tags * sizeof(float))
-    cdef int* order = <int*> malloc(n_tags * sizeof(int))
-    cdef float* into_max = <float*> malloc(n_tags * sizeof(float))
-    if back == NULL or delta == NULL or new_delta == NULL or order == NULL or into_max == NULL:
-        free(back); free(delta); free(new_delta); free(order); free(into_max)
+    cdef float* deltas = <float*> malloc(longest * n_tags * sizeof(float))
+    cdef int* n_few = <int*> malloc(n_tags * sizeof(int))
+    cdef int* few = <int*> malloc(n_tags * FEW * sizeof(int))
+    cdef int* dense_rows = <int*> malloc(n_tags * sizeof(int))
+    if deltas == NULL or n_few == NULL or few == NULL or dense_rows == NULL:
+        free(deltas); free(n_few); free(few); free(dense_rows)
         raise MemoryError()
-    cdef Py_ssize_t i, j, t, offset = 0, length, best_tag
+    cdef Py_ssize_t j, t, offset = 0, length, best_tag, n_dense
     cdef float best, score
+    cdef float* delta
     with nogil:
-        for j in range(n_tags):
-            into_max[j] = -INFINITY
-            for i in range(n_tags):
-                if transitions[i, j] > into_max[j]:
-                    into_max[j] = transitions[i, j]
+        n_dense = _predecessors(transitions, n_tags, n_few, few, dense_rows)
         for s in range(n_seqs):
             length = lengths[s]
             if length == 0:
                 continue
             for j in range(n_tags):
-                delta[j] = start[j] + emissions[offset, j]
+                deltas[j] = start[j] + emissions[offset, j]
             for t in range(1, length):
-                _step(delta, new_delta, &back[t * n_tags], order, into_max, transitions, n_tags)
+                delta = &deltas[t * n_tags]
+                _step(&deltas[(t - 1) * n_tags], delta, dense_rows, n_dense, n_few, few, transitions, n_tags)
                 for j in range(n_tags):
-                    delta[j] = new_delta[j] + emissions[offset + t, j]
+                    delta[j] = delta[j] + emissions[offset + t, j]
+            delta = &deltas[(length - 1) * n_tags]
             best = -INFINITY
             best_tag = 0
             for j in range(n_tags):
@@ -88,77 +77,262 @@ def viterbi_flat(
                     best_tag = j
             paths[offset + length - 1] = <int> best_tag
             for t in range(length - 1, 0, -1):
-                best_tag = back[t * n_tags + best_tag]
+                best_tag = _best_predecessor(&deltas[(t - 1) * n_tags], best_tag, dense_rows, n_dense, n_few, few, transitions)
                 paths[offset + t - 1] = <int> best_tag
             offset += length
-    free(back); free(delta); free(new_delta); free(order); free(into_max)
+    free(deltas); free(n_few); free(few); free(dense_rows)
     return paths_array
+
+
+cdef Py_ssize_t _predecessors(
+    const float[:, ::1] transitions, Py_ssize_t n_tags, int* n_few, int* few, int* dense_rows
+) noexcept nogil:
+    """Which tags may precede which (transitions[i, j] > -inf). A tag j that at most FEW tags
+    may precede gets them in few[j * FEW:] (n_few[j] of them, by increasing tag), any other
+    n_few[j] = -1. Returns the number of dense rows: the tags i, increasing, that may precede
+    some tag of the other kind."""
+    cdef Py_ssize_t i, j, n_dense = 0
+    for j in range(n_tags):
+        n_few[j] = 0
+        for i in range(n_tags):
+            if transitions[i, j] != -INFINITY and n_few[j] >= 0:
+                if n_few[j] == FEW:
+                    n_few[j] = -1
+                else:
+                    few[j * FEW + n_few[j]] = <int> i
+                    n_few[j] += 1
+    for i in range(n_tags):
+        for j in range(n_tags):
+            if n_few[j] < 0 and transitions[i, j] != -INFINITY:
+                dense_rows[n_dense] = <int> i
+                n_dense += 1
+                break
+    return n_dense
 
 
 cdef void _step(
     const float* delta,
     float* best_scores,
-    int* back,
-    int* order,
-    const float* into_max,
+    const int* dense_rows,
+    Py_ssize_t n_dense,
+    const int* n_few,
+    const int* few,
     const float[:, ::1] transitions,
     Py_ssize_t n_tags,
 ) noexcept nogil:
-    """For each tag j: max over i of delta[i] + transitions[i, j] into best_scores[j], the
-    argmax i (the lowest on a tie) into back[j].
+    """For each tag j: max over i of delta[i] + transitions[i, j] into best_scores[j].
 
-    With imax the best previous tag, tag j scores at least bound_j = delta[imax] + A[imax, j],
-    and a previous tag i can only reach that when delta[i] + max_i' A[i', j] >= bound_j. So
-    only the previous tags with delta above min_j (bound_j - max A[., j]) (less a margin for
-    rounding) are candidates; they are tried by decreasing delta, each tag j stopping at the
-    first candidate that cannot beat its best so far. A tag j that imax cannot precede
-    (A[imax, j] = -inf: an IOBES constraint) is searched over all previous tags."""
-    cdef Py_ssize_t i, j, k, n_candidates = 0, best_tag, top = 0
-    cdef float best, score, value, top_delta = -INFINITY
-    cdef double threshold = INFINITY, bound
-    cdef int key
-    for i in range(n_tags):
-        if delta[i] > top_delta:
-            top_delta = delta[i]
-            top = i
-    if top_delta != -INFINITY:
-        for j in range(n_tags):
-            if transitions[top, j] != -INFINITY:
-                bound = <double> top_delta + transitions[top, j] - into_max[j]
-                if bound < threshold:
-                    threshold = bound
-        threshold -= 1e-3 + 1e-5 * (threshold if threshold > 0 else -threshold)
-        # the candidates, by decreasing delta (insertion sort: they are few)
-        for i in range(n_tags):
-            value = delta[i]
-            if value == -INFINITY or value < threshold:
-                continue
-            k = n_candidates
-            while k > 0 and delta[order[k - 1]] < value:
-                order[k] = order[k - 1]
-                k -= 1
-            order[k] = <int> i
-            n_candidates += 1
+    A tag that few tags may precede (I-x and E-x, after B-x or I-x) tries those. Every other
+    tag is scored in one pass over the dense rows (the tags that may precede such a tag: all
+    of them for POS, O / E-x / S-x for IOBES tags), each row added to delta[i] across all tags
+    at once: a running max with no argmax and no branch, which the compiler vectorises."""
+    cdef Py_ssize_t i, j, k
+    cdef float d, score, best
+    cdef const float* row
     for j in range(n_tags):
+        best_scores[j] = -INFINITY
+    for k in range(n_dense):
+        i = dense_rows[k]
+        d = delta[i]
+        if d == -INFINITY:
+            continue
+        row = &transitions[i, 0]
+        for j in range(n_tags):
+            score = d + row[j]
+            best_scores[j] = score if score > best_scores[j] else best_scores[j]
+    for j in range(n_tags):
+        if n_few[j] < 0:
+            continue
         best = -INFINITY
-        best_tag = 0
-        if top_delta != -INFINITY and transitions[top, j] != -INFINITY:
-            for k in range(n_candidates):
-                key = order[k]
-                if delta[key] + into_max[j] < best:
-                    break
-                score = delta[key] + transitions[key, j]
-                if score > best or (score == best and key < best_tag):
-                    best = score
-                    best_tag = key
-        else:
-            for i in range(n_tags):
-                score = delta[i] + transitions[i, j]
-                if score > best:
-                    best = score
-                    best_tag = i
+        for k in range(n_few[j]):
+            i = few[j * FEW + k]
+            score = delta[i] + transitions[i, j]
+            best = score if score > best else best
         best_scores[j] = best
-        back[j] = <int> best_tag
+
+
+cdef Py_ssize_t _best_predecessor(
+    const float* delta,
+    Py_ssize_t tag,
+    const int* dense_rows,
+    Py_ssize_t n_dense,
+    const int* n_few,
+    const int* few,
+    const float[:, ::1] transitions,
+) noexcept nogil:
+    """The lowest i with the highest delta[i] + transitions[i, tag]: the tags that may
+    precede `tag`, in increasing order, as `_step` scored them."""
+    cdef Py_ssize_t k, i, best_tag = 0
+    cdef float best = -INFINITY, score
+    if n_few[tag] >= 0:
+        for k in range(n_few[tag]):
+            i = few[tag * FEW + k]
+            score = delta[i] + transitions[i, tag]
+            if score > best:
+                best = score
+                best_tag = i
+        return best_tag
+    for k in range(n_dense):
+        i = dense_rows[k]
+        score = delta[i] + transitions[i, tag]
+        if score > best:
+            best = score
+            best_tag = i
+    return best_tag
+
+
+def sll_forward_backward(
+    const double[:, ::1] weights,
+    const int[::1] lengths,
+    const double[::1] start_weights,
+    const double[::1] end_weights,
+    const double[:, ::1] block,
+    const int[::1] block_from,
+    const int[::1] block_to,
+    const int[::1] edge_from,
+    const int[::1] edge_to,
+    const double[::1] edge_weights,
+):
+    """The scaled forward-backward of the SLL over sequences laid end to end in `weights`
+    (sum(lengths), n_tags): each row holds exp(emission - its max), 0 for a forbidden tag.
+
+    The transition weights (exp of the transition scores less their max, 0 where a pair is
+    forbidden) come as a dense `block`, block[s, d] for the pair (block_from[s], block_to[d]),
+    and sparse `edges` outside it: every other pair is forbidden. IOBES tags are the block of
+    closed (O, E-x, S-x) into opening (O, B-x, S-x) tags plus the 4 edges B-x/I-x -> I-x/E-x
+    of each label, so a step costs (2L + 1)^2 + 4L instead of (4L + 1)^2; plain tags are one
+    full block. Returns (alpha, beta, scales, end_scales): alpha[t] sums to 1, scales[t] is
+    the sum it was divided by, end_scales[k] the weight of sequence k's end, so that
+    log Z = sum(log scales) + log end_scale (plus the maxima taken out), P(y_t = j) =
+    alpha[t, j] * beta[t, j], and P(y_t-1 = i, y_t = j) = alpha[t-1, i] * A[i, j] *
+    weights[t, j] * beta[t, j] / scales[t]. A scale of 0 means that no path is left."""
+    cdef Py_ssize_t n_rows = weights.shape[0], n_tags = weights.shape[1]
+    cdef Py_ssize_t n_seqs = lengths.shape[0]
+    cdef Py_ssize_t n_from = block_from.shape[0], n_to = block_to.shape[0], n_edges = edge_from.shape[0]
+    alpha_array = numpy.zeros((n_rows, n_tags), dtype="float64")
+    beta_array = numpy.zeros((n_rows, n_tags), dtype="float64")
+    scales_array = numpy.zeros((n_rows,), dtype="float64")
+    end_array = numpy.zeros((n_seqs,), dtype="float64")
+    if n_rows == 0 or n_tags == 0:
+        return alpha_array, beta_array, scales_array, end_array
+    cdef double[:, ::1] alpha = alpha_array
+    cdef double[:, ::1] beta = beta_array
+    cdef double[::1] scales = scales_array
+    cdef double[::1] end_scales = end_array
+    block_t_array = numpy.ascontiguousarray(numpy.asarray(block).T)
+    cdef const double[:, ::1] block_t = block_t_array
+    cdef _Pairs forward, backward  # backward: A transposed, for beta[t, i] = sum_j A[i, j] * ...
+    forward.block, forward.block_from, forward.block_to = &block[0, 0], &block_from[0], &block_to[0]
+    backward.block, backward.block_from, backward.block_to = &block_t[0, 0], &block_to[0], &block_from[0]
+    forward.n_from = backward.n_to = n_from
+    forward.n_to = backward.n_from = n_to
+    forward.n_edges = backward.n_edges = n_edges
+    forward.edge_weights = backward.edge_weights = &edge_weights[0] if n_edges else NULL
+    forward.edge_from = backward.edge_to = &edge_from[0] if n_edges else NULL
+    forward.edge_to = backward.edge_from = &edge_to[0] if n_edges else NULL
+    cdef double* scratch = <double*> malloc((n_to + n_from + n_tags) * sizeof(double))
+    if scratch == NULL:
+        raise MemoryError()
+    cdef double* forward_sums = scratch
+    cdef double* backward_sums = scratch + n_to
+    cdef double* incoming = scratch + n_to + n_from
+    cdef Py_ssize_t s, t, j, offset = 0, length, row
+    cdef double total
+    with nogil:
+        for s in range(n_seqs):
+            length = lengths[s]
+            if length == 0:
+                continue
+            total = 0.0
+            for j in range(n_tags):
+                alpha[offset, j] = start_weights[j] * weights[offset, j]
+                total += alpha[offset, j]
+            _normalise(&alpha[offset, 0], &scales[offset], total, n_tags)
+            for t in range(1, length):
+                row = offset + t
+                _transfer(&alpha[row - 1, 0], &alpha[row, 0], &forward, forward_sums)
+                total = 0.0
+                for j in range(n_tags):
+                    alpha[row, j] *= weights[row, j]
+                    total += alpha[row, j]
+                _normalise(&alpha[row, 0], &scales[row], total, n_tags)
+            row = offset + length - 1
+            total = 0.0
+            for j in range(n_tags):
+                total += alpha[row, j] * end_weights[j]
+            end_scales[s] = total
+            if total > 0.0:
+                for j in range(n_tags):
+                    beta[row, j] = end_weights[j] / total
+            for t in range(length - 2, -1, -1):
+                row = offset + t
+                if scales[row + 1] > 0.0:
+                    for j in range(n_tags):
+                        incoming[j] = weights[row + 1, j] * beta[row + 1, j] / scales[row + 1]
+                else:
+                    for j in range(n_tags):
+                        incoming[j] = 0.0
+                _transfer(incoming, &beta[row, 0], &backward, backward_sums)
+            offset += length
+    free(scratch)
+    return alpha_array, beta_array, scales_array, end_array
+
+
+cdef inline void _normalise(double* values, double* scale, double total, Py_ssize_t n) noexcept nogil:
+    """Divide the values by their sum, kept in scale (0 leaves them as they are: all 0)."""
+    cdef Py_ssize_t j
+    scale[0] = total
+    if total > 0.0:
+        for j in range(n):
+            values[j] /= total
+
+
+
+cdef struct _Pairs:
+    # the allowed (previous, next) tag pairs and their weights: a dense block, block[s, d] for
+    # (block_from[s], block_to[d]), and edges (edge_from[e], edge_to[e]) outside it
+    const double* block
+    const int* block_from
+    const int* block_to
+    Py_ssize_t n_from
+    Py_ssize_t n_to
+    const int* edge_from
+    const int* edge_to
+    const double* edge_weights
+    Py_ssize_t n_edges
+
+
+cdef void _transfer(const double* previous, double* following, const _Pairs* pairs, double* summed) noexcept nogil:
+    """following[j] += sum over i of previous[i] * A[i, j], A as the pairs' block and edges;
+    `summed` is scratch of the block's width."""
+    cdef Py_ssize_t s, d, e, n_to = pairs.n_to
+    cdef double value
+    cdef const double* weights_row
+    for d in range(n_to):
+        summed[d] = 0.0
+    for s in range(pairs.n_from):
+        value = previous[pairs.block_from[s]]
+        if value == 0.0:
+            continue
+        weights_row = pairs.block + s * n_to
+        for d in range(n_to):
+            summed[d] += value * weights_row[d]
+    for d in range(n_to):
+        following[pairs.block_to[d]] += summed[d]
+    for e in range(pairs.n_edges):
+        following[pairs.edge_to[e]] += previous[pairs.edge_from[e]] * pairs.edge_weights[e]
+
+
+def hash_strings(list texts):
+    """spaCy's hash_string of each text (MurmurHash64A of its UTF-8 bytes, seed 1), uint64."""
+    cdef Py_ssize_t i, n = len(texts)
+    hashes_array = numpy.empty((n,), dtype="uint64")
+    cdef uint64_t[::1] hashes = hashes_array
+    cdef bytes data
+    for i in range(n):
+        data = (<str> texts[i]).encode("utf8")
+        hashes[i] = hash64(<char*> data, len(data), 1)
+    return hashes_array
 
 
 def window_sums(

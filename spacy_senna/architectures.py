@@ -11,6 +11,7 @@ from thinc.types import Floats2d
 
 from .layers.attr_embed import feature_ref
 from .layers.embed import TABLES_REF
+from .layers.levels import HIDDEN_REF, WINDOW_REF
 from .layers import (
     SennaAttrEmbed,
     SennaCharEmbed,
@@ -210,12 +211,18 @@ def build_level_parser(
         )
     else:
         input_width = tok2vec.get_dim("nO") + history_width if context_dilations and not hidden_width else None
-        level_network = _in_sequence(_window_head(output_layer, window_size, hidden_width, hidden_dropout, context_dilations, input_width))
+        head = _window_head(output_layer, window_size, hidden_width, hidden_dropout, context_dilations, input_width)
+        level_network = _in_sequence(head)
     levels = SennaLevels(tok2vec, level_network, history_width=history_width)
     sll = SentenceLogLikelihood(nO=nO)
     model = chain(levels, sll)
     for name, layer in {"tok2vec": tok2vec, "output_layer": output_layer, "levels": levels, "sll": sll}.items():
         model.set_ref(name, layer)
+    if network == "window" and window_size > 1 and hidden_width and not context_dilations:
+        # a plain window network: LevelScorer does its first layer per word and per history tag
+        window, per_token = head
+        model.set_ref(WINDOW_REF, window)
+        model.set_ref(HIDDEN_REF, per_token.layers[0].layers[0])
     return model
 
 

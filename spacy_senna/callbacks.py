@@ -18,3 +18,20 @@ def create_drop_vectors() -> Callable[[Language], Language]:
         return nlp
 
     return drop_vectors
+
+
+@registry.callbacks("spacy_senna.parser_levels.v1")
+def create_parser_levels(max_levels: int = 1, component: str = "senna_parser") -> Callable[[Language], Language]:
+    """`[nlp.after_pipeline_creation]` callback: limit a (sourced) senna_parser to its first
+    `max_levels` levels, e.g. 1 to give a later component SENNA's PT0 feature (the tree's first
+    level) at the cost of one pass instead of the whole tree."""
+
+    def parser_levels(nlp: Language) -> Language:
+        if component not in nlp.pipe_names:
+            raise ValueError(f"spacy_senna.parser_levels.v1: the pipeline has no {component!r} (it has {nlp.pipe_names})")
+        if max_levels < 0:
+            raise ValueError(f"spacy_senna.parser_levels.v1: max_levels must be 0 (the whole tree) or more, got {max_levels}")
+        nlp.get_pipe(component).cfg["max_levels"] = max_levels
+        return nlp
+
+    return parser_levels

@@ -213,6 +213,11 @@ def merge_chains(constituents: Sequence[Constituent]) -> List[Constituent]:
     return merged
 
 
+def top_label(label: str) -> str:
+    """The outermost label of a merged unary chain ('S#VP' -> 'S'); a plain label itself."""
+    return label.split(CHAIN_JOINER, 1)[0]
+
+
 def split_chains(constituents: Sequence[Constituent]) -> List[Constituent]:
     """Undo merge_chains: 'S#VP' -> S then VP over the same range."""
     return [(start, end, part) for start, end, label in constituents for part in label.split(CHAIN_JOINER)]

@@ -21,7 +21,7 @@ from spacy.tokens import Doc, Span, SpanGroup
 from spacy.training import Example
 
 from .constituency import CONSTITUENTS_KEY, doc_constituents, doc_senna_column, set_constituents
-from .constituents import merge_chains
+from .constituents import merge_chains, tree_levels
 from .dropin.args import TASK_FLAGS
 from .srl_format import SRL_ANNOTATED, srl_key, srl_predicates
 from .tags import NO_TAG, PTB_TO_UPOS, SPACE_TAG, decoded_phrases, iobes_tag_names, spans_to_tags  # noqa: F401
@@ -71,6 +71,11 @@ class Annotation:
     def labels(self, doc: Doc) -> Iterator[str]:
         """The labels annotated on a doc."""
         raise NotImplementedError
+
+    def feature_tags(self, doc: Doc) -> List[str]:
+        """The value per token that a later component embeds as a token feature (its IOBES
+        tag; '' where the doc has none of this annotation)."""
+        return self.tags(doc, "iobes") if self.has(doc) else [""] * len(doc)
 
     def copy(self, source: Doc, target: Doc) -> None:
         """Copy only this annotation from `source` onto `target` (same tokens)."""
@@ -354,6 +359,14 @@ class Constituents(Annotation):
         """SENNA's -psg column ('(S1(S(NP*', '*', '*))'), the doc as one sentence."""
         return doc_senna_column(doc)
 
+    def feature_tags(self, doc: Doc) -> List[str]:
+        """SENNA's PT0: the IOBES tags of the tree's first level (its phrases of words only),
+        which a parser limited to one level (max_levels = 1) predicts as well as a whole one."""
+        if not self.has(doc):
+            return [""] * len(doc)
+        levels = tree_levels(len(doc), self.read(doc))
+        return list(levels[0].tags) if levels else ["O"] * len(doc)
+
     def labels(self, doc: Doc) -> Iterator[str]:
         return (label for _, _, label in merge_chains(self.read(doc)))
 
@@ -424,7 +437,7 @@ SRL = Task(
 
 PSG = Task(
     "psg", "constituency parsing", "psg", "senna_parser", "spacy_senna.parser_scorer.v1", "ptb", "trees",
-    ("constituents_",), "constituents_f", Constituents(), "constituents",
+    ("constituents_",), "constituents_f", Constituents(), "constituents", "pt0",
 )
 
 TASKS: Tuple[Task, ...] = (POS, CHUNK, NER, SRL, PSG)  # in SENNA's column order

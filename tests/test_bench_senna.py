@@ -10,7 +10,7 @@ from spacy_senna.cli.bench_senna import Program, Timing, count_output, text_line
 FAKE_SENNA = """#!/bin/sh
 # SENNA's output shape: the token, a tab, a tag; an empty line after each sentence
 while read -r line; do
-  for word in $line; do printf '%15s\\t%10s\\t%s\\n' "$word" "NN" "$1"; done
+  for word in $line; do printf '%15s\\t%10s\\t%s\\n' "$word" "NN" "$*"; done
   echo
 done
 """
@@ -31,18 +31,20 @@ def test_count_output_counts_tokens_and_predicates(tmp_path):
     assert count_output(output, srl=True) == (3, 1)
 
 
-def test_time_task_runs_text_and_one_line(fake_senna, tmp_path):
+@pytest.mark.parametrize("task", ["pos", "psg"])
+def test_time_task_runs_text_and_one_line(fake_senna, tmp_path, task):
     text = tmp_path / "text.txt"
     text.write_text("The cat sat .\nA dog .\n", encoding="utf8")
     one = tmp_path / "one.txt"
     one.write_text("The cat sat .\n", encoding="utf8")
     programs = [Program("fake", [str(fake_senna)], dict(os.environ)), Program("fake 2", [str(fake_senna)], dict(os.environ))]
-    timings = time_task(programs, "pos", text, one, tmp_path, repeat=2, cpu=None)
+    timings = time_task(programs, task, text, one, tmp_path, repeat=2, cpu=None)
     assert [t.program for t in timings] == ["fake", "fake 2"]
     for timing in timings:
         assert timing.tokens == 7 and timing.predicates is None
         assert timing.wall_s > 0 and timing.load_s > 0 and timing.cpu_s >= 0 and timing.maxrss_mb > 0
-    assert (tmp_path / "fake.pos.out").read_text(encoding="utf8").count("\n\n") == 2
+    output = (tmp_path / f"fake.{task}.out").read_text(encoding="utf8")
+    assert output.count("\n\n") == 2 and f"-{task}" in output  # the task's flag reached the program
 
 
 def test_programs_run_outside_the_current_folder(tmp_path, monkeypatch):
@@ -90,7 +92,7 @@ def test_cli_errors_are_one_line(tmp_path):
     for args, message in [
         ([str(tmp_path), str(text)], "no SENNA binary"),
         ([str(tmp_path / "missing"), str(text)], "no SENNA folder"),
-        ([str(tmp_path), str(text), "--tasks", "pos,psg"], "unknown task psg"),
+        ([str(tmp_path), str(text), "--tasks", "pos,dep"], "unknown task dep"),
     ]:
         done = subprocess.run(
             [sys.executable, "-m", "spacy_senna", "bench-senna", *args], capture_output=True, text=True, timeout=120

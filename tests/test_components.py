@@ -94,6 +94,18 @@ def test_labels_from_data(trained):
         trained.get_pipe("senna_ner").add_label("MISC")
 
 
+def test_tag_ids_follow_the_labels():
+    """from_bytes/from_disk replace cfg["labels"] (spaCy's TrainablePipe): the tag ids follow,
+    also for as many labels as before."""
+    chunker = spacy.blank("en").add_pipe("senna_chunker")
+    for label in ("NP", "VP"):
+        chunker.add_label(label)
+    assert chunker.tag_ids["B-NP"] == 1 and chunker.tag_ids["B-VP"] == 5
+    chunker.cfg.update({"labels": ["VP", "NP"]})
+    assert chunker.tag_ids["B-VP"] == 1 and chunker.tag_ids["B-NP"] == 5
+    assert list(chunker.tag_ids) == chunker.tag_names
+
+
 def test_no_labels_is_an_error():
     nlp = spacy.blank("en")
     nlp.add_pipe("senna_ner")
@@ -310,7 +322,7 @@ def test_chunker_reading_tags_without_tags_is_a_clear_error():
     nlp = spacy.blank("en")
     nlp.add_pipe("senna_chunker", config={"model": {"tok2vec": {"token_features": ["tag"]}}})
     train(nlp, make_examples(nlp), n_iter=1)
-    with pytest.raises(ValueError, match=r"\[senna_chunker\] its model reads token.tag_ but a doc has no POS tags"):
+    with pytest.raises(ValueError, match=r"\[senna_chunker\] its model reads token.tag_ but a doc has no POS tagging annotation"):
         nlp(Doc(nlp.vocab, words=["Apple", "is", "here"]))
     tagged = nlp(Doc(nlp.vocab, words=["Apple", "is", "here"], tags=["NNP", "VBZ", "RB"]))
     assert all(s.end <= 3 for s in tagged.spans["chunks"])

@@ -71,6 +71,25 @@ def decoder(request, monkeypatch):
     return request.param
 
 
+def test_a_stale_kernels_build_falls_back_to_numpy(monkeypatch):
+    """A _kernels module built from an older _kernels.pyx (no SLL kernel) is not used: the
+    numpy code runs, and a warning says to rebuild."""
+    import sys
+    from types import ModuleType
+
+    stale = ModuleType("spacy_senna._kernels")
+    stale.viterbi_flat = lambda *args: None
+    stale.__file__ = "_kernels.so"
+    monkeypatch.setitem(sys.modules, "spacy_senna._kernels", stale)
+    import spacy_senna
+
+    monkeypatch.setattr(spacy_senna, "_kernels", stale, raising=False)
+    with pytest.warns(UserWarning, match="older _kernels.pyx .no sll_forward_backward.*rebuild"):
+        assert kernels.compiled() is None
+        loss, _ = sll_loss(_crf(3), [numpy.zeros((2, 3), dtype="float32")], [numpy.eye(3, dtype=bool)[[0, 1]]])
+    assert numpy.isfinite(loss) and loss > 0
+
+
 def _crf(n_tags, seed=0):
     rng = numpy.random.default_rng(seed)
     model = SentenceLogLikelihood(n_tags)
@@ -119,7 +138,7 @@ def test_sll_loss_and_viterbi_match_brute_force(seed, with_missing_gold, decoder
             assert len(path) == 0
 
 
-def test_sll_gradients_match_finite_differences():
+def test_sll_gradients_match_finite_differences(decoder):
     rng = numpy.random.default_rng(3)
     n_tags = 4
     scores = [rng.normal(size=(n, n_tags)).astype("float32") for n in (6, 3)]
@@ -150,12 +169,123 @@ def test_sll_gradients_match_finite_differences():
         assert (loss_with(emissions=emissions) - loss) / eps == pytest.approx(d_scores[k][i, j], abs=2e-3)
 
 
-def test_sll_long_sequence_is_finite():
+def test_sll_long_sequence_is_finite(decoder):
     model = _crf(5)
     scores = [numpy.random.default_rng(0).normal(scale=20, size=(3000, 5)).astype("float32")]
     allowed = [numpy.eye(5, dtype=bool)[numpy.zeros(3000, dtype=int)]]
     loss, d_scores = sll_loss(model, scores, allowed)
     assert numpy.isfinite(loss) and numpy.isfinite(d_scores[0]).all()
+
+
+def _brute_force_gradients(model, emissions, allowed, valid):
+    """d loss / d (emissions, transitions, start) by enumerating the paths: marginals of all
+    `valid` paths less those of the paths through `allowed` tags."""
+    n, n_tags = emissions.shape
+    paths = [p for p in itertools.product(range(n_tags), repeat=n) if valid(p)]
+    scores = numpy.array([_path_score(model, emissions, p) for p in paths])
+    ok = numpy.array([all(allowed[i, t] for i, t in enumerate(p)) for p in paths])
+    d_emissions, d_trans, d_start = numpy.zeros((n, n_tags)), numpy.zeros((n_tags, n_tags)), numpy.zeros(n_tags)
+    for sign, subset in ((1.0, numpy.ones_like(ok)), (-1.0, ok)):
+        probs = numpy.exp(scores[subset] - scores[subset].max())
+        probs /= probs.sum()
+        for prob, path in zip(probs, [p for p, keep in zip(paths, subset) if keep]):
+            d_emissions[numpy.arange(n), path] += sign * prob
+            d_start[path[0]] += sign * prob
+            for a, b in zip(path, path[1:]):
+                d_trans[a, b] += sign * prob
+    return d_emissions, d_trans, d_start
+
+
+@pytest.mark.parametrize("n_labels", [0, 2])
+@pytest.mark.parametrize("with_missing_gold", [True, False])
+def test_sll_gradients_match_brute_force(n_labels, with_missing_gold, decoder):
+    """The gradients of the emissions, transitions and start scores are the marginals of all
+    (valid IOBES) paths less those of the gold paths, plain and IOBES-constrained."""
+    rng = numpy.random.default_rng(n_labels + 10 * with_missing_gold)
+    n_tags = 1 + 4 * n_labels if n_labels else 3
+    model = SentenceLogLikelihood(n_tags, iobes_labels=n_labels)
+    model.initialize()
+    model.set_param("transitions", rng.normal(size=(n_tags, n_tags)).astype("float32"))
+    model.set_param("start", rng.normal(size=(n_tags,)).astype("float32"))
+    valid = (lambda p: _valid_iobes(p, n_labels)) if n_labels else (lambda p: True)
+    lengths = [3, 1, 0, 4] if n_labels else [4, 1, 0, 5]
+    scores = [rng.normal(size=(n, n_tags)).astype("float32") for n in lengths]
+    allowed = []
+    for s in scores:
+        tags = max(itertools.product(range(n_tags), repeat=len(s)), key=lambda p: valid(p) + rng.random()) if len(s) else ()
+        allowed.append(numpy.eye(n_tags, dtype=bool)[list(tags)].reshape(len(s), n_tags))
+    if with_missing_gold:
+        allowed[0][1] = True
+        allowed[3][2:] = True
+    _, d_scores = sll_loss(model, scores, allowed)
+    expected_trans, expected_start = numpy.zeros((n_tags, n_tags)), numpy.zeros(n_tags)
+    for s, a, d in zip(scores, allowed, d_scores):
+        if not len(s):
+            assert d.shape == (0, n_tags)
+            continue
+        d_emissions, d_trans, d_start = _brute_force_gradients(model, s.astype(float), a, valid)
+        assert numpy.allclose(d, d_emissions, rtol=1e-5, atol=1e-6)
+        expected_trans += d_trans
+        expected_start += d_start
+    assert numpy.allclose(model.get_grad("transitions"), expected_trans, rtol=1e-5, atol=1e-6)
+    assert numpy.allclose(model.get_grad("start"), expected_start, rtol=1e-5, atol=1e-6)
+
+
+def _sll_result(model, scores, allowed, mode, monkeypatch):
+    """sll_loss's loss and gradients with the compiled kernel or the numpy code."""
+    monkeypatch.setenv(kernels.ENV_VAR, "1" if mode == "compiled" else "0")
+    model.set_grad("transitions", numpy.zeros_like(model.get_param("transitions")))
+    model.set_grad("start", numpy.zeros_like(model.get_param("start")))
+    loss, d_scores = sll_loss(model, scores, allowed)
+    grads = [numpy.concatenate(d_scores), model.get_grad("transitions").copy(), model.get_grad("start").copy()]
+    return loss, grads
+
+
+@pytest.mark.parametrize(
+    "n_tags,n_labels,scale",
+    [(37, 0, 0.1), (37, 0, 1.0), (37, 0, 10.0), (49, 12, 0.1), (49, 12, 1.0), (49, 12, 10.0), (441, 110, 1.0)],
+)
+@pytest.mark.parametrize("with_missing_gold", [True, False])
+def test_compiled_sll_matches_numpy(n_tags, n_labels, scale, with_missing_gold, monkeypatch):
+    """The compiled forward-backward gives the numpy code's loss and gradients (emissions,
+    transitions, start) to 1e-5 of their largest value, on batches of all lengths (0
+    included), plain tags and IOBES-constrained ones (441 tags: the parser's)."""
+    if kernels.compiled() is None:
+        pytest.skip("spacy_senna._kernels is not built (pip install -e . builds it)")
+    rng = numpy.random.default_rng(int(scale * 10) + n_tags)
+    model = SentenceLogLikelihood(n_tags, iobes_labels=n_labels)
+    model.initialize()
+    model.set_param("transitions", rng.normal(scale=scale, size=(n_tags, n_tags)).astype("float32"))
+    model.set_param("start", rng.normal(scale=scale, size=(n_tags,)).astype("float32"))
+    lengths = rng.integers(0, 26, size=30)
+    scores = [rng.normal(scale=3 * scale, size=(n, n_tags)).astype("float32") for n in lengths]
+    # gold: the best valid path, so that the gold paths have a finite score under IOBES too
+    allowed = [numpy.eye(n_tags, dtype=bool)[path] for path in viterbi_decode(model, scores)]
+    if with_missing_gold:
+        for a in allowed:
+            a[rng.random(len(a)) < 0.3] = True
+    loss, grads = _sll_result(model, scores, allowed, "compiled", monkeypatch)
+    expected_loss, expected_grads = _sll_result(model, scores, allowed, "numpy", monkeypatch)
+    assert loss == pytest.approx(expected_loss, rel=1e-6)
+    for found, expected in zip(grads, expected_grads):
+        assert numpy.abs(found - expected).max() <= 1e-5 * max(1e-3, numpy.abs(expected).max())
+
+
+def test_compiled_sll_falls_back_when_a_step_underflows(monkeypatch):
+    """A tag far above the allowed ones (I-A as the first tag: not allowed) would leave no
+    weight at the step in probability space: the numpy code takes over, with its result."""
+    if kernels.compiled() is None:
+        pytest.skip("spacy_senna._kernels is not built (pip install -e . builds it)")
+    model = SentenceLogLikelihood(5, iobes_labels=1)
+    model.initialize()
+    scores = [numpy.zeros((3, 5), dtype="float32")]
+    scores[0][0, 2] = 3000.0  # I-A first
+    allowed = [numpy.eye(5, dtype=bool)[[4, 1, 3]]]  # S-A B-A E-A
+    loss, grads = _sll_result(model, scores, allowed, "compiled", monkeypatch)
+    expected_loss, expected_grads = _sll_result(model, scores, allowed, "numpy", monkeypatch)
+    assert numpy.isfinite(loss) and loss == pytest.approx(expected_loss, rel=1e-6)
+    for found, expected in zip(grads, expected_grads):
+        assert numpy.allclose(found, expected, atol=1e-6)
 
 
 def test_window_rows_pad_each_sequence():
@@ -290,10 +420,14 @@ def test_pruned_viterbi_is_exact(scale):
         assert (viterbi(emissions, lengths, transitions, start, top_k=k) == full).all()
 
 
-@pytest.mark.parametrize("n_labels,scale", [(0, 0.1), (0, 1.0), (0, 10.0), (12, 0.1), (12, 1.0), (12, 10.0)])
-def test_compiled_viterbi_matches_numpy(n_labels, scale, monkeypatch):
-    """The compiled kernel's paths are the numpy code's, on batches of 45-49 tags with
-    sequences of all lengths (0 included); plain and IOBES-constrained."""
+@pytest.mark.parametrize(
+    "n_labels,scale,n_seqs",
+    [(0, 0.1, 300), (0, 1.0, 300), (0, 10.0, 300), (12, 0.1, 300), (12, 1.0, 300), (12, 10.0, 300), (110, 1.0, 40)],
+)
+def test_compiled_viterbi_matches_numpy(n_labels, scale, n_seqs, monkeypatch):
+    """The compiled kernel's paths are the numpy code's, on batches of 45-49 tags (and the
+    parser's 441) with sequences of all lengths (0 included); plain and IOBES-constrained, with
+    some emissions -inf (as the parser masks tags a unit may not take)."""
     if kernels.compiled() is None:
         pytest.skip("spacy_senna._kernels is not built (pip install -e . builds it)")
     rng = numpy.random.default_rng(int(scale * 10) + n_labels)
@@ -302,7 +436,9 @@ def test_compiled_viterbi_matches_numpy(n_labels, scale, monkeypatch):
     model.initialize()
     model.set_param("transitions", rng.normal(scale=scale, size=(n_tags, n_tags)).astype("float32"))
     model.set_param("start", rng.normal(scale=scale, size=(n_tags,)).astype("float32"))
-    scores = [rng.normal(scale=3 * scale, size=(n, n_tags)).astype("float32") for n in rng.integers(0, 60, size=300)]
+    scores = [rng.normal(scale=3 * scale, size=(n, n_tags)).astype("float32") for n in rng.integers(0, 60, size=n_seqs)]
+    for emissions in scores[::3]:
+        emissions[rng.random(emissions.shape) < 0.2] = -numpy.inf
     compiled = viterbi_decode(model, scores)
     monkeypatch.setenv(kernels.ENV_VAR, "0")
     expected = viterbi_decode(model, scores)
@@ -407,20 +543,24 @@ def test_distinct_rows(monkeypatch):
         assert (distinct[index] == rows).all()
 
 
-def test_an_older_kernels_build_is_not_used(monkeypatch):
-    """A compiled module from an older _kernels.pyx (no API_VERSION, or another) falls back to numpy."""
+def test_a_kernels_build_without_the_lean_paths_kernels_is_not_used(monkeypatch):
+    """A _kernels module from before window_sums and hash_strings is not used either: the string
+    hash is then spaCy's own, and the module is used once it has every kernel."""
     import types
 
-    from spacy_senna.lexicon import string_hashes
     from spacy.strings import hash_string
 
+    from spacy_senna.lexicon import string_hashes
+
     stale = types.ModuleType("spacy_senna._kernels")
-    stale.viterbi_flat = lambda *args: None
+    stale.__file__ = "_kernels.so"
+    stale.viterbi_flat = stale.sll_forward_backward = lambda *args: None
     monkeypatch.setitem(sys.modules, "spacy_senna._kernels", stale)
     import spacy_senna
 
     monkeypatch.setattr(spacy_senna, "_kernels", stale, raising=False)
-    assert kernels.built() is None and kernels.compiled() is None
-    assert string_hashes(["dog"]).tolist() == [hash_string("dog")]
-    stale.API_VERSION = kernels.API_VERSION
+    with pytest.warns(UserWarning, match="older _kernels.pyx .no window_sums, hash_strings"):
+        assert kernels.built() is None and kernels.compiled() is None
+        assert string_hashes(["dog"]).tolist() == [hash_string("dog")]
+    stale.window_sums = stale.hash_strings = lambda *args: None
     assert kernels.built() is stale

@@ -69,6 +69,50 @@ def test_loss_falls():
     assert parser.labels == ("NP", "PP", "PRT", "S", "S#VP", "VP")  # the chain S -> VP is one label
 
 
+def test_rare_chains_are_trained_as_their_top_label():
+    """min_label_count = 2: the chain S#VP (one tree) is not a label; its tree is trained as S."""
+    nlp = spacy.blank("en")
+    parser = nlp.add_pipe("senna_parser", config={**SMALL, "min_label_count": 2})
+    examples = make_examples(nlp)
+    optimizer = nlp.initialize(lambda: examples)
+    assert parser.labels == ("NP", "PP", "PRT", "S", "VP")
+    assert [level.tags for level in parser.gold_levels(examples[3])] == [("S-S",)]
+    assert numpy.isfinite(nlp.update(examples, sgd=optimizer, losses={})["senna_parser"])
+    with pytest.raises(ValueError, match="min_label_count must be 1"):
+        spacy.blank("en").add_pipe("senna_parser", config={"min_label_count": 0})
+
+
+def test_resume_config_trains_a_trained_parser_on(tmp_path):
+    """configs/parser_resume.cfg: the tagger and the parser sourced from a trained pipeline,
+    the parser trained on (same labels, weights moved), the tagger frozen."""
+    from pathlib import Path
+
+    from spacy.cli.train import train as spacy_train
+    from spacy.tokens import DocBin
+
+    fix_random_seed(0)
+    nlp = spacy.blank("en")
+    nlp.add_pipe("senna_tagger", config={"model": {"hidden_width": 20}})
+    nlp.add_pipe("senna_parser", config={"model": {"hidden_width": 20, "tok2vec": {"token_features": ["tag"]}}})
+    train(nlp, make_examples(nlp), n_iter=5)
+    nlp.to_disk(tmp_path / "trained")
+    DocBin(docs=[eg.reference for eg in make_examples(nlp)]).to_disk(tmp_path / "trees.spacy")
+    config = Path(__file__).parent.parent / "configs" / "parser_resume.cfg"
+    trees = str(tmp_path / "trees.spacy")
+    overrides = {"paths.train": trees, "paths.dev": trees, "paths.parser": str(tmp_path / "trained")}
+    overrides.update({"training.max_steps": 2, "training.eval_frequency": 1})
+    spacy_train(config, tmp_path / "resumed", overrides=overrides)
+    resumed = spacy.load(tmp_path / "resumed" / "model-last")
+    before, after = nlp.get_pipe("senna_parser"), resumed.get_pipe("senna_parser")
+    assert after.labels == before.labels
+    hidden = lambda pipe: pipe.model.get_ref("output_layer").get_param("W")
+    assert hidden(after).shape == hidden(before).shape and not numpy.allclose(hidden(after), hidden(before))
+    # trained on from its weights, not initialised again (Thinc's averages still lag a little)
+    assert numpy.linalg.norm(hidden(after) - hidden(before)) < 0.2 * numpy.linalg.norm(hidden(before))
+    tagger = lambda pipeline: pipeline.get_pipe("senna_tagger").model.get_ref("output_layer").get_param("W")
+    assert numpy.array_equal(tagger(resumed), tagger(nlp))
+
+
 def test_parse_string_of_a_prediction(trained):
     doc = trained(Doc(trained.vocab, words=["The", "cat", "sat", "on", "the", "mat", "."]))
     assert doc[:]._.parse_string == "(S (NP (XX The) (XX cat)) (VP (XX sat) (PP (XX on) (NP (XX the) (XX mat)))) (XX .))"
@@ -268,3 +312,30 @@ def test_sentence_network_overfits_and_round_trips(tmp_path):
 def test_unknown_network_is_an_error():
     with pytest.raises(ValueError, match="network must be 'window' or 'sentence'"):
         spacy.blank("en").add_pipe("senna_parser", config={"model": {"network": "lstm"}})
+
+
+@pytest.mark.parametrize("config", [SMALL, {"model": {"network": "sentence", "conv_width": 20, "hidden_width": 20}}])
+def test_level_scorer_matches_the_layer(config):
+    """Inference's LevelScorer (word vectors and, for a window network, the first layer's word
+    and history products done once for all levels) gives the senna_levels layer's scores."""
+    from spacy_senna.layers.levels import HIDDEN_REF, WINDOW_REF, LevelScorer
+
+    fix_random_seed(0)
+    nlp = spacy.blank("en")
+    parser = nlp.add_pipe("senna_parser", config=config)
+    nlp.initialize(lambda: make_examples(nlp))
+    assert parser.model.has_ref(WINDOW_REF) == parser.model.has_ref(HIDDEN_REF) == ("network" not in config["model"])
+    rng = numpy.random.default_rng(0)
+    H = parser.model.get_ref("levels").get_param("H")
+    H[...] = rng.normal(size=H.shape)  # history rows that matter
+    docs = [Doc(nlp.vocab, words=words) for words, _, _ in TREES] + [Doc(nlp.vocab, words=["x"] * 40)]
+    items = []
+    for d, doc in enumerate(docs):
+        n = len(doc)
+        for starts in ([*range(n)], [0] + ([n // 2] if n > 1 else [])):
+            items.append(LevelItem(d, rng.integers(0, len(parser.tag_names), size=n).astype("int32"), numpy.array(starts)))
+    expected = parser.model.predict(LevelBatch(docs, items))
+    found = LevelScorer(parser.model, docs)(items)
+    assert len(found) == len(expected)
+    for f, e in zip(found, expected):
+        assert_allclose(f, e, rtol=1e-5, atol=1e-5)

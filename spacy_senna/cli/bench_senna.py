@@ -6,8 +6,9 @@ keeping the fastest run; and again on the text's first line, whose time is the l
 Words/s exclude the load: tokens out / (wall(text) - wall(one line)). Peak RSS is the child's
 own (wait4); words/cpu-s use the child's user + system time instead of wall time, steadier on
 a core other work shares. The programs take turns within each of the --repeat rounds. Tasks as
-SENNA spells them: -pos, -chk, -ner, -srl (with -posvbs, on the first
---srl-lines lines); SENNA runs POS first for each of them.
+SENNA spells them: -pos, -chk, -ner, -srl (with -posvbs) and -psg (the last two on the first
+--srl-lines lines; -psg is not in the default --tasks: it needs a MODEL with a senna_parser);
+SENNA runs POS first for each of them.
 
 The programs, one row each per task: SENNA (SENNA_DIR/senna-linux64, or SENNA_DIR/senna, with
 -path SENNA_DIR/), `python -m spacy_senna tag --model MODEL`, the installed `senna` console
@@ -39,7 +40,9 @@ TASK_FLAGS: Dict[str, List[str]] = {
     "chk": ["-usrtokens", "-chk"],
     "ner": ["-usrtokens", "-ner"],
     "srl": ["-usrtokens", "-posvbs", "-srl"],
+    "psg": ["-usrtokens", "-psg"],
 }
+SHORT_TASKS = ("srl", "psg")  # run on the first --srl-lines lines: they are the slow ones
 SENNA_BINARIES = ("senna-linux64", "senna")
 ONE_THREAD = {
     name: "1"
@@ -225,10 +228,10 @@ def bench_senna_cli(
     senna_dir: Path = typer.Argument(..., help="SENNA's folder: the binary, hash/ and data/ (senna_c's setup.sh makes one)."),
     text: Path = typer.Argument(..., help="One sentence a line, tokens split by spaces (or a corpus file: --format)."),
     model: str = typer.Option("training/senna", "--model", "-m", help="Our pipeline (spacy.load name or folder)."),
-    tasks: str = typer.Option("pos,chk,ner,srl", "--tasks", help="Comma-separated: pos, chk, ner, srl."),
+    tasks: str = typer.Option("pos,chk,ner,srl", "--tasks", help="Comma-separated: pos, chk, ner, srl, psg."),
     repeat: int = typer.Option(3, "--repeat", "-r", min=1, help="Runs of each; the fastest counts."),
     cpu: int = typer.Option(1, "--cpu", help="The core every program is pinned to (-1: not pinned)."),
-    srl_lines: int = typer.Option(1000, "--srl-lines", min=1, help="-srl runs on the first N lines."),
+    srl_lines: int = typer.Option(1000, "--srl-lines", min=1, help="-srl and -psg run on the first N lines."),
     pythonpath: Optional[List[Path]] = typer.Option(None, "--pythonpath", help="Also time our drop-in with this checkout first on PYTHONPATH (repeatable)."),
     console_script: bool = typer.Option(True, "--console-script/--no-console-script", help="Also time the installed `senna` script."),
     in_process_input: Optional[Path] = typer.Option(None, "--in-process", help="Add the `bench` command's in-process words/s on this file (raw text or a corpus, e.g. WSJ .tsv.gz: pre-tokenised)."),
@@ -265,7 +268,7 @@ def bench_senna_cli(
         timings = []
         runs = programs(senna, model, pythonpath or [], console_script)
         for task in names:
-            task_text = work / "srl.txt" if task == "srl" else full_text
+            task_text = work / "srl.txt" if task in SHORT_TASKS else full_text
             for timing in time_task(runs, task, task_text, work / "one.txt", work, repeat, pinned):
                 typer.echo(
                     f"{timing.program:>24} -{task}: {timing.words_per_s or 0:>9,} words/s, "

@@ -1,6 +1,7 @@
-"""Embeddings of annotation set by earlier components: the POS tag, or the chunk tag (IOBES).
+"""Embeddings of annotation set by earlier components: the POS tag, the chunk tag (IOBES), or
+the parse tree's first level (PT0, IOBES).
 
-SENNA feeds its chunker the POS tags and its SRL network the chunk tags predicted by earlier
+SENNA feeds its chunker the POS tags and its SRL network the PT0 tags predicted by earlier
 stages. The values are hashed into a fixed number of rows, so no vocabulary has to be known
 in advance; row 0 stands for a token with no value.
 """
@@ -13,12 +14,11 @@ from thinc.api import Model, uniform_init
 from thinc.types import Floats2d, Ints1d
 
 from ..lexicon import value_rows
-from ..tags import spans_to_tags
-from ..tasks import BY_FEATURE, CHUNKS_KEY
+from ..tasks import BY_FEATURE, CHUNK, CHUNKS_KEY, Annotation, with_key
 
 InT = List[Doc]
 OutT = List[Floats2d]
-ATTRIBUTES = tuple(BY_FEATURE)  # the annotation of the POS and chunking tasks: "tag", "chunk"
+ATTRIBUTES = tuple(BY_FEATURE)  # the annotation of the POS, chunking and parsing tasks: "tag", "chunk", "pt0"
 
 
 def feature_ref(attr: str) -> str:
@@ -30,6 +30,21 @@ def embedded_features(model: Model) -> List[str]:
     """The annotation of earlier components that a model embeds ('tag', 'chunk'), found by ref."""
     nodes = list(model.walk())
     return [attr for attr in ATTRIBUTES if any(node.has_ref(feature_ref(attr)) for node in nodes)]
+
+
+def feature_layers(model: Model) -> List[Model]:
+    """The layers of a model that embed earlier components' annotation, found by ref."""
+    found: List[Model] = []
+    for node in model.walk():
+        for attr in ATTRIBUTES:
+            if node.has_ref(feature_ref(attr)) and node.get_ref(feature_ref(attr)) not in found:
+                found.append(node.get_ref(feature_ref(attr)))
+    return found
+
+
+def layer_annotation(layer: Model) -> Annotation:
+    """The annotation that a SennaAttrEmbed layer reads."""
+    return feature_annotation(layer.attrs["attr"], layer.attrs["chunks_key"])
 
 
 def SennaAttrEmbed(attr: str, width: int = 5, n_rows: int = 512, chunks_key: str = CHUNKS_KEY) -> Model[InT, OutT]:
@@ -71,7 +86,12 @@ def attr_rows(doc: Doc, attr: str, n_rows: int, chunks_key: str = CHUNKS_KEY) ->
     if attr == "tag":
         hashes = doc.to_array(TAG).astype("uint64")
     else:
-        spans = [(s.start, s.end, s.label_) for s in doc.spans.get(chunks_key, [])]
-        tags = spans_to_tags(spans, len(doc), "iobes") if chunks_key in doc.spans else [""] * len(doc)
+        tags = feature_annotation(attr, chunks_key).feature_tags(doc)
         hashes = numpy.array([doc.vocab.strings.add(t) if t else 0 for t in tags], dtype="uint64")
     return value_rows(hashes, n_rows)
+
+
+def feature_annotation(attr: str, chunks_key: str = CHUNKS_KEY) -> Annotation:
+    """Where the annotation that token feature `attr` embeds is read (the chunker's own key)."""
+    annotation = BY_FEATURE[attr].annotation
+    return with_key(annotation, key=chunks_key) if attr == CHUNK.feature else annotation

@@ -138,3 +138,93 @@ def unit_scores_backward(d_units: numpy.ndarray, rows: numpy.ndarray, unit_start
     d_words = numpy.zeros((n_words, n_tags), dtype="float32")
     numpy.add.at(d_words, (numpy.arange(n_words)[:, None], rows), d_gathered)
     return d_words
+
+
+WINDOW_REF = "level_window"  # LevelParser.v1 sets these two when its network is a plain window network
+HIDDEN_REF = "level_hidden"
+
+
+class LevelScorer:
+    """Inference over a batch of docs level after level (SennaParser.parse): unit tag scores
+    as the `senna_levels` layer gives them, with what does not change between levels done
+    once. The word vectors are computed once, not once a level; and for a plain window
+    network (LevelParser.v1's refs `level_window` and `level_hidden`), the first hidden layer
+    W [x(i-2); h(i-2); ...; x(i+2); h(i+2)] + b is split into its word part, a product per
+    doc, and its history part, a product per history tag (a few hundred rows), which each
+    level adds up by gathering. The scores are the layer's up to float rounding."""
+
+    def __init__(self, model: Model, docs: Sequence[Doc]) -> None:
+        levels = model.get_ref("levels")
+        tok2vec, self.network = levels.layers
+        self.ops = levels.ops
+        self.H = self.ops.to_numpy(levels.get_param("H"))
+        self.vectors = [self.ops.to_numpy(v) for v in tok2vec.predict(list(docs))]
+        self.split = model.has_ref(WINDOW_REF) and model.has_ref(HIDDEN_REF)
+        if self.split:
+            self._prepare_split(model)
+
+    def _prepare_split(self, model: Model) -> None:
+        window, hidden = model.get_ref(WINDOW_REF), model.get_ref(HIDDEN_REF)
+        self.size = window.attrs["window_size"]
+        W, self.b = self.ops.to_numpy(hidden.get_param("W")), self.ops.to_numpy(hidden.get_param("b"))
+        pad = self.ops.to_numpy(window.get_param("pad"))
+        n_hidden = W.shape[0]
+        n_word = self.vectors[0].shape[1] if self.vectors else pad.shape[0] - self.H.shape[1]
+        per_position = W.reshape((n_hidden, self.size, -1))  # (hidden, window position, input)
+        W_word = numpy.ascontiguousarray(per_position[:, :, :n_word].transpose((2, 1, 0)).reshape((n_word, -1)))
+        W_history = numpy.ascontiguousarray(per_position[:, :, n_word:].transpose((2, 1, 0)).reshape((-1, self.size * n_hidden)))
+        # row 0: the padding vector's part; row r + 1: word r of the doc / history tag r
+        self.word_tables = [
+            (numpy.vstack([pad[None, :n_word], vectors]) @ W_word).reshape((-1, self.size, n_hidden)) for vectors in self.vectors
+        ]
+        self.history_table = (numpy.vstack([pad[None, n_word:], self.H]) @ W_history).reshape((-1, self.size, n_hidden))
+        self.activation = hidden.attrs
+        self.after_hidden = [layer for layer in _after_first(model.get_ref(HIDDEN_REF), self.network)]
+
+    def __call__(self, items: Sequence[LevelItem]) -> OutT:
+        """Unit tag scores (n_units, n_tags) per item."""
+        if not items:
+            return []
+        word_scores = self._split_scores(items) if self.split else self._network_scores(items)
+        return [self.ops.asarray2f(unit_scores(s, item.unit_starts)[0]) for s, item in zip(word_scores, items)]
+
+    def _network_scores(self, items: Sequence[LevelItem]) -> List[numpy.ndarray]:
+        inputs = [numpy.hstack([self.vectors[item.doc], self.H[item.history]]) for item in items]
+        return [self.ops.to_numpy(s) for s in self.network.predict([self.ops.asarray2f(x) for x in inputs])]
+
+    def _split_scores(self, items: Sequence[LevelItem]) -> List[numpy.ndarray]:
+        lengths = [len(item.history) for item in items]
+        pre = numpy.empty((sum(lengths), self.b.shape[0]), dtype="float32")
+        offset = 0
+        for item, n in zip(items, lengths):
+            rows = _window_positions(n, self.size)  # 0: padding, r + 1: word r
+            history_rows = numpy.concatenate([[0], numpy.asarray(item.history, dtype="int64") + 1])[rows]
+            word_table = self.word_tables[item.doc]
+            summed = pre[offset:offset + n]
+            summed[...] = self.b
+            for position in range(self.size):
+                summed += word_table[rows[:, position], position]
+                summed += self.history_table[history_rows[:, position], position]
+            offset += n
+        attrs = self.activation
+        outputs = self.ops.clipped_linear(pre, attrs["slope"], attrs["offset"], attrs["min_val"], attrs["max_val"], inplace=True)
+        for layer in self.after_hidden:
+            outputs = layer.predict(outputs)
+        outputs = self.ops.to_numpy(outputs)
+        return numpy.split(outputs, numpy.cumsum(lengths)[:-1]) if len(items) > 1 else [outputs]
+
+
+@lru_cache(maxsize=256)
+def _window_positions(n_words: int, size: int) -> numpy.ndarray:
+    """(n_words, size): row r + 1 for word r in each window position, 0 past either end."""
+    offsets = numpy.arange(size) - size // 2
+    neighbour = numpy.arange(n_words)[:, None] + offsets[None, :]
+    return numpy.where((neighbour >= 0) & (neighbour < n_words), neighbour + 1, 0)
+
+
+def _after_first(hidden: Model, network: Model) -> List[Model]:
+    """The layers that follow the first hidden layer in the window network's per-token chain."""
+    for node in network.walk():
+        if node.layers and node.layers[0] is hidden:
+            return list(node.layers[1:])
+    raise ValueError("the window network has no chain starting with its hidden layer")

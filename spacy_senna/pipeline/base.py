@@ -6,7 +6,7 @@ and how decoded tags are written onto a doc. This class does the rest: label inv
 feature vocabulary, loss (sentence-level log-likelihood or word-level softmax), decoding, and
 the usual spaCy component API (`update` is TrainablePipe's).
 """
-from typing import Callable, Dict, Iterable, List, Optional, Sequence
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy
 from spacy.errors import Errors
@@ -19,10 +19,10 @@ from thinc.api import Model
 from thinc.types import Floats2d, Ints1d
 
 from ..layers import distinct_window
-from ..layers.attr_embed import embedded_features
+from ..layers.attr_embed import embedded_features, feature_layers, layer_annotation
 from ..layers.crf import sll_loss, viterbi_decode
 from ..layers.embed import embed_layers, prepare_tables
-from ..tasks import Annotation, MissingTag, Task
+from ..tasks import BY_FEATURE, Annotation, MissingTag, Task
 from .sentences import join_sentences, split_docs
 
 
@@ -46,7 +46,7 @@ class SennaSequencePipe(TrainablePipe):
         self.scorer = scorer
         self.annotation = annotation or self.task.annotation
         self.cfg: Dict = {"labels": []}
-        self._tag_ids: Optional[Dict[str, int]] = None
+        self._tag_ids: Optional[Tuple[tuple, Dict[str, int]]] = None  # (the labels, their tag ids)
 
     # -- labels -----------------------------------------------------------------------
     @property
@@ -64,9 +64,12 @@ class SennaSequencePipe(TrainablePipe):
 
     @property
     def tag_ids(self) -> Dict[str, int]:
-        if self._tag_ids is None or len(self._tag_ids) != len(self.tag_names):
-            self._tag_ids = {tag: i for i, tag in enumerate(self.tag_names)}
-        return self._tag_ids
+        """Each tag name's class id, built again only when the labels change (training looks up
+        every gold tag: building the parser's 441 tag names each time was much of its step)."""
+        labels = self.labels
+        if self._tag_ids is None or self._tag_ids[0] != labels:
+            self._tag_ids = (labels, {tag: i for i, tag in enumerate(self.tag_names)})
+        return self._tag_ids[1]
 
     def add_label(self, label: str) -> int:
         if not isinstance(label, str):
@@ -186,9 +189,16 @@ def reads_tags(model: Model) -> bool:
 
 
 def check_tags(name: str, model: Model, docs: List[Doc]) -> None:
-    """A clear error, not silently worse output, when a model that reads `token.tag_` gets a doc without tags."""
-    if reads_tags(model) and any(len(doc) and not doc.has_annotation("TAG") for doc in docs):
-        raise ValueError(f"[{name}] its model reads token.tag_ but a doc has no POS tags: put a senna_tagger before {name}")
+    """A clear error, not silently worse output, when a model that embeds an earlier
+    component's annotation (POS tags, chunks, the tree's first level) gets a doc without it."""
+    for layer in feature_layers(model):
+        annotation = layer_annotation(layer)
+        if any(len(doc) and not annotation.has(doc) for doc in docs):
+            task = BY_FEATURE[layer.attrs["attr"]]
+            raise ValueError(
+                f"[{name}] its model reads {annotation.where} but a doc has no {task.title} annotation: "
+                f"put a {task.factory} before {name}"
+            )
 
 
 def check_loss(name: str, loss: float) -> None:

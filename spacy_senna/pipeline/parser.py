@@ -14,6 +14,7 @@ most 2n levels.
 The tree goes to `doc.spans["constituents"]` (constituency.py: its Span extensions and the
 SENNA column).
 """
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
@@ -24,10 +25,10 @@ from spacy.training import Example, validate_examples, validate_get_examples
 from spacy.vocab import Vocab
 from thinc.api import Model, set_dropout_rate
 
-from ..constituents import Constituent, NotATreeError, level_constituents, next_unit_starts, split_chains
-from ..constituents import tree_levels, unit_history
+from ..constituents import Constituent, Level, NotATreeError, level_constituents, next_unit_starts, split_chains
+from ..constituents import top_label, tree_levels, unit_history
 from ..layers.crf import sll_loss, viterbi_decode
-from ..layers.levels import LevelBatch, LevelItem
+from ..layers.levels import LevelBatch, LevelItem, LevelScorer
 from ..scoring import score_constituents
 from ..tasks import PSG, same_tokens, with_key
 from .base import SennaSequencePipe, check_loss, check_tags
@@ -44,6 +45,7 @@ Tree = List[Constituent]  # merged constituents (a unary chain is one, labelled 
         "model": DEFAULT_PARSER_MODEL,
         "spans_key": PSG.annotation.key,
         "max_levels": 0,
+        "min_label_count": 1,
         "scorer": {"@scorers": "spacy_senna.parser_scorer.v1"},
     },
     default_score_weights={
@@ -54,9 +56,17 @@ Tree = List[Constituent]  # merged constituents (a unary chain is one, labelled 
     },
 )
 def make_parser(
-    nlp: Language, name: str, model: Model, spans_key: str, max_levels: int, scorer: Optional[Callable]
+    nlp: Language,
+    name: str,
+    model: Model,
+    spans_key: str,
+    max_levels: int,
+    min_label_count: int,
+    scorer: Optional[Callable],
 ) -> "SennaParser":
-    return SennaParser(nlp.vocab, model, name, spans_key=spans_key, max_levels=max_levels, scorer=scorer)
+    return SennaParser(
+        nlp.vocab, model, name, spans_key=spans_key, max_levels=max_levels, min_label_count=min_label_count, scorer=scorer
+    )
 
 
 @dataclass
@@ -82,7 +92,12 @@ class _Parse:
 
 
 class SennaParser(SennaSequencePipe):
-    """Assigns a constituency tree to `doc.spans[spans_key]`, one sentence at a time."""
+    """Assigns a constituency tree to `doc.spans[spans_key]`, one sentence at a time.
+
+    A unary chain label (S#VP) seen fewer than `min_label_count` times in the training trees
+    is not in the tag set: it is trained as its top label (S; its lower constituents are not
+    learnt), which keeps the tags (1 + 4 per label) and the SLL's cost down;
+    scripts/parser_label_folding.py prints what each threshold costs on dev, at best."""
 
     task = PSG
 
@@ -94,13 +109,17 @@ class SennaParser(SennaSequencePipe):
         *,
         spans_key: str = PSG.annotation.key,
         max_levels: int = 0,
+        min_label_count: int = 1,
         scorer=score_constituents,
     ):
         super().__init__(vocab, model, name, scorer=scorer, annotation=with_key(PSG.annotation, key=spans_key))
         if max_levels < 0:
             raise ValueError(f"[{name}] max_levels must be 0 (no limit but 2n) or more, got {max_levels}")
+        if not isinstance(min_label_count, int) or min_label_count < 1:
+            raise ValueError(f"[{name}] min_label_count must be 1 (every label) or more, got {min_label_count!r}")
         self.cfg["spans_key"] = spans_key
         self.cfg["max_levels"] = max_levels
+        self.cfg["min_label_count"] = min_label_count
 
     @property
     def spans_key(self) -> str:
@@ -135,10 +154,10 @@ class SennaParser(SennaSequencePipe):
         single = numpy.array([name.startswith("S-") for name in names], dtype="bool")
         sll = self.model.get_ref("sll")
         active = [i for i, doc in enumerate(sentences) if len(doc)]
+        scorer = LevelScorer(self.model, sentences)  # the word vectors and products, once for all levels
         while active:
-            items = [LevelItem(k, self._history_ids(parses[i]), numpy.array(parses[i].unit_starts)) for k, i in enumerate(active)]
-            batch = LevelBatch([sentences[i] for i in active], items)
-            scores = [self.model.ops.to_numpy(s) for s in self.model.predict(batch)]
+            items = [LevelItem(i, self._history_ids(parses[i]), numpy.array(parses[i].unit_starts)) for i in active]
+            scores = [self.model.ops.to_numpy(s) for s in scorer(items)]
             for k, i in enumerate(active):  # no constituent over one unit that is one already
                 scores[k][numpy.ix_(parses[i].constituent_units(), single)] = -numpy.inf
             still = []
@@ -175,9 +194,11 @@ class SennaParser(SennaSequencePipe):
         if not same_tokens(example):
             spans = example.get_aligned_spans_y2x(spans)
         try:
-            return tree_levels(len(example.predicted), [(s.start, s.end, s.label_) for s in spans])
+            levels = tree_levels(len(example.predicted), [(s.start, s.end, s.label_) for s in spans])
         except NotATreeError as err:
             raise ValueError(f"[{self.name}] the reference of {reference.text[:60]!r} is not a tree: {err}") from None
+        known = set(self.labels)
+        return [Level(level.unit_starts, tuple(_folded_tag(tag, known) for tag in level.tags)) for level in levels]
 
     def teacher_batch(self, examples: Sequence[Example]) -> Tuple[LevelBatch, List[numpy.ndarray]]:
         """Every gold level of the examples as one batch (its history from the gold levels
@@ -197,17 +218,17 @@ class SennaParser(SennaSequencePipe):
             for level in levels:
                 history = numpy.array([ids[tag] for tag in unit_history(n_words, level.unit_starts, below)], dtype="int32")
                 items.append(LevelItem(doc_index, history, numpy.array(level.unit_starts)))
-                gold.append(numpy.array([self._tag_id(tag, example) for tag in level.tags], dtype="int64"))
+                gold.append(numpy.array([self._tag_id(tag, ids, example) for tag in level.tags], dtype="int64"))
                 below.extend(level_constituents(n_words, level.unit_starts, level.tags))
         return LevelBatch(docs, items), gold
 
-    def _tag_id(self, tag: str, example: Example) -> int:
-        if tag not in self.tag_ids:
+    def _tag_id(self, tag: str, ids: Dict[str, int], example: Example) -> int:
+        if tag not in ids:
             raise ValueError(
                 f"[{self.name}] gold tag {tag!r} (in {example.reference.text[:60]!r}) is not among the "
                 f"component's {len(self.labels)} labels"
             )
-        return self.tag_ids[tag]
+        return ids[tag]
 
     def update(self, examples: Iterable[Example], *, drop: float = 0.0, sgd=None, losses: Optional[Dict[str, float]] = None) -> Dict[str, float]:
         if losses is None:
@@ -240,6 +261,13 @@ class SennaParser(SennaSequencePipe):
         n_units = max(1, sum(len(tags) for tags in gold))
         return loss / n_units, [d / n_units for d in d_scores]
 
+    def labels_from_examples(self, examples: List[Example]) -> List[str]:
+        """The merged labels of the training trees, less the chains seen fewer than
+        `min_label_count` times (their top labels stand in for them)."""
+        counts = Counter(label for eg in examples for label in self.example_labels(eg))
+        threshold = self.cfg.get("min_label_count", 1)
+        return sorted({label if count >= threshold else top_label(label) for label, count in counts.items()})
+
     def initialize(self, get_examples: Callable[[], Iterable[Example]], *, nlp: Optional[Language] = None, labels: Optional[Sequence[str]] = None) -> None:
         """Labels (merged, S#VP) and the feature vocabulary from the training trees; then the model."""
         validate_get_examples(get_examples, "SennaParser.initialize")
@@ -250,3 +278,13 @@ class SennaParser(SennaSequencePipe):
         if not batch.items:
             raise ValueError(f"[{self.name}] none of the first training examples has a tree in {self.annotation.where}")
         self.model.initialize(X=batch)
+
+
+def _folded_tag(tag: str, labels: Set[str]) -> str:
+    """A level tag whose chain label is not among `labels` as the tag of its top label."""
+    if tag == "O":
+        return tag
+    prefix, label = tag.split("-", 1)
+    if label in labels or top_label(label) not in labels:
+        return tag  # an unknown label that is no chain of a known one is named by _tag_id
+    return f"{prefix}-{top_label(label)}"

@@ -20,7 +20,7 @@ from ..srl_format import srl_key
 from ..tags import iobes_phrases
 from ..tasks import SRL
 from ..util import ensure_token_extension
-from .base import SennaSequencePipe, _softmax_loss, check_loss
+from .base import SennaSequencePipe, _softmax_loss, check_loss, check_tags
 from .defaults import DEFAULT_SRL_MODEL
 from .sentences import join_sentences, sentence_pieces, split_docs
 
@@ -175,6 +175,7 @@ class SennaSRL(SennaSequencePipe):
         """Per doc, a (predicate, first token of its sentence piece, tag ids over that piece)
         for each predicate; each piece (a sentence, cut at `max_sentence_length`) runs alone."""
         docs = list(docs)
+        check_tags(self.name, self.model, docs)
         pieces: List[Doc] = []
         piece_predicates: List[Ints1d] = []
         owners: List[Tuple[int, int]] = []  # (doc number, first token) of each piece
