@@ -1,10 +1,11 @@
-"""The window network's inference arithmetic in numpy, without spaCy or Thinc: the windows of
-a batch of sequences, the first hidden layer per distinct token vector, the character
-convolution's max over a word and HardTanh. The Thinc layers (layers/window.py,
-layers/distinct_window.py, layers/char_embed.py) and the `senna` drop-in's lean path
+"""The networks' inference arithmetic in numpy, without spaCy or Thinc: the windows of a
+batch of sequences, the first hidden layer per distinct token vector, the character
+convolution's max over a word, HardTanh, and the SRL sentence network's distance features
+with max over time. The Thinc layers (layers/window.py, layers/distinct_window.py,
+layers/char_embed.py, layers/sentence.py) and the `senna` drop-in's lean path
 (dropin/lean.py) both run these, so the two give the same numbers.
 """
-from typing import Callable, Iterable, List, Optional
+from typing import Callable, Dict, Iterable, List, Optional, Sequence
 
 import numpy
 
@@ -12,6 +13,9 @@ from .kernels import compiled
 
 MAX_DISTINCT_SHARE = 0.6  # above this share of distinct token vectors, the plain product is faster
 _BLOCK_WORDS = 256  # words per block of the character convolution's max
+SLOT_OFFSETS = (-1, 0, 1)  # the sentence network's convolution window, around token i
+_MAX_BLOCK = 2_000_000  # floats in the (predicates, n, words, nO) sums of one step at inference
+_MAX_CACHED = 2_000_000  # floats of whole word-distance parts kept within a batch at inference
 
 
 def dot_transposed(x: numpy.ndarray, W: numpy.ndarray) -> numpy.ndarray:
@@ -137,3 +141,101 @@ def split_rows(array: numpy.ndarray, lengths: Iterable[int]) -> List[numpy.ndarr
     lengths = [int(length) for length in lengths]
     ends = numpy.cumsum(lengths).tolist() if lengths else []
     return [array[end - length : end] for end, length in zip(ends, lengths)]
+
+
+# -- the SRL sentence network (layers/sentence.py explains the decomposition) ----------------
+def slot_tables(E: numpy.ndarray, W: numpy.ndarray) -> numpy.ndarray:
+    """G[k] = E @ W[k]: the convolution output of each clipped distance in window slot k."""
+    return numpy.einsum("dw,kwo->kdo", E, W)
+
+
+def clipped_distance_rows(distances: numpy.ndarray, max_distance: int) -> numpy.ndarray:
+    """The distance embedding's row of each distance, clipped to [-max_distance, max_distance]."""
+    return numpy.clip(distances, -max_distance, max_distance) + max_distance
+
+
+def offset_table(G: numpy.ndarray, max_distance: int) -> numpy.ndarray:
+    """T[d] = sum_k G[k][clip(d + offset_k)] for d in [-(max_distance + 1), max_distance + 1]:
+    the distance part of a token whose neighbours are all inside the sentence, by offset d
+    from its target (beyond that range every slot is clipped, so T is constant there)."""
+    reach = max_distance + 1
+    offsets = numpy.arange(-reach, reach + 1)
+    return sum(G[k][clipped_distance_rows(offsets + shift, max_distance)] for k, shift in enumerate(SLOT_OFFSETS))
+
+
+def distance_part(G: numpy.ndarray, T: numpy.ndarray, targets: numpy.ndarray, n: int, max_distance: int) -> numpy.ndarray:
+    """D[i, t] = sum_k [i + offset_k inside] * G[k][clip(i + offset_k - targets[t])]: (n, T, nO).
+
+    One gather from the offset table T; the first and last tokens then lose the slot that
+    falls outside the sentence."""
+    reach = max_distance + 1
+    offsets = numpy.arange(n)[:, None] - targets[None, :]
+    total = T[numpy.clip(offsets, -reach, reach) + reach]
+    total[0] -= G[0][clipped_distance_rows(-1 - targets, max_distance)]
+    total[n - 1] -= G[-1][clipped_distance_rows(n - targets, max_distance)]
+    return total
+
+
+def max_over_time(
+    base: numpy.ndarray, G: numpy.ndarray, T: numpy.ndarray, max_distance: int, cache: Dict[int, numpy.ndarray]
+) -> numpy.ndarray:
+    """out[q, w] = max over i of base[q, i] + Dw[i, w], for all predicates at once, a block
+    of words at a time so that the (P, n_i, block, nO) sums stay under _MAX_BLOCK floats.
+    `cache` keeps the word parts of short sentences (they depend on the length only)."""
+    n_preds, n, n_out = base.shape
+    out = numpy.empty_like(base)
+    block = max(1, _MAX_BLOCK // (n_preds * n * n_out))
+    whole = None
+    if n * n * n_out <= _MAX_CACHED:
+        if n not in cache:
+            if sum(part.size for part in cache.values()) > _MAX_CACHED:
+                cache.clear()
+            cache[n] = distance_part(G, T, numpy.arange(n), n, max_distance)
+        whole = cache[n]
+    for first in range(0, n, block):
+        words = slice(first, min(n, first + block))
+        if whole is not None:
+            word_part = whole[:, words]
+        else:
+            word_part = distance_part(G, T, numpy.arange(n)[words], n, max_distance)  # (n_i, block, nO)
+        numpy.max(word_part[None] + base[:, :, None, :], axis=1, out=out[:, words])
+    return out
+
+
+def row_bounded_chunks(lengths: Sequence[int], n_predicates: Sequence[int], max_rows: int) -> Iterable:
+    """(start, end) ranges of sentences whose (predicate, word) rows add up to at most
+    `max_rows` (or one sentence): the SRL network's arrays have one row per (predicate, word)."""
+    start, rows = 0, 0
+    for i, (length, count) in enumerate(zip(lengths, n_predicates)):
+        sentence_rows = length * count
+        if rows and rows + sentence_rows > max_rows:
+            yield start, i
+            start, rows = i, 0
+        rows += sentence_rows
+    if start < len(lengths):
+        yield start, len(lengths)
+
+
+class SentenceDistances:
+    """The sentence network's distance features and max over time at inference, from its
+    distance embeddings E and slot weights W (word and predicate): one (n, nO) array per
+    (sentence, predicate), from each sentence's convolution C (n, nO) and predicates."""
+
+    def __init__(self, E_word, W_word, E_pred, W_pred, max_distance: int) -> None:
+        self.max_distance = max_distance
+        self.G_word, self.G_pred = slot_tables(E_word, W_word), slot_tables(E_pred, W_pred)
+        self.T_word, self.T_pred = offset_table(self.G_word, max_distance), offset_table(self.G_pred, max_distance)
+        self._word_parts: Dict[int, numpy.ndarray] = {}
+
+    def pred_base(self, C: numpy.ndarray, predicates: numpy.ndarray) -> numpy.ndarray:
+        """(P, n, nO): C[i] + Dp[i, p_q] for each predicate q."""
+        pred_part = distance_part(self.G_pred, self.T_pred, numpy.asarray(predicates), C.shape[0], self.max_distance)
+        return C[None] + pred_part.transpose((1, 0, 2))
+
+    def __call__(self, convolved: Sequence[numpy.ndarray], predicates: Sequence[numpy.ndarray]) -> List[numpy.ndarray]:
+        outputs: List[numpy.ndarray] = []
+        for C, preds in zip(convolved, predicates):
+            if len(preds):
+                base = self.pred_base(C, preds)
+                outputs.extend(max_over_time(base, self.G_word, self.T_word, self.max_distance, self._word_parts))
+        return outputs

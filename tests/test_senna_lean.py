@@ -114,6 +114,38 @@ def test_lean_path_by_batch_size(small_pipeline, batch_size):
 @pytest.mark.parametrize("flags", [["-pos"], ["-chk"], ["-ner"], ["-pos", "-chk", "-ner"]])
 def test_lean_path_on_wsj_dev(flags):
     """300 WSJ dev sentences through the `all` workflow's pipeline: the same bytes."""
+    data = wsj_dev_text(300)
+    expected = tag_with(REAL_PIPELINE, flags, data, "spacy")
+    assert tag_with(REAL_PIPELINE, flags, data, "lean") == expected
+
+
+# SRL's edges besides EDGE_LINES: no verb, a verb alone, a whitespace token in a sentence with
+# verbs, verbs in several sentences of a line, and a sentence cut at max_sentence_length (200)
+SRL_EDGE_LINES = [
+    "the red dog",
+    "runs",
+    "John \u3000 ate the apple and left .",
+    "He said it . She has been sleeping ; they were told to go !",
+    " ".join(["He", "said", "it", "was", "good", "and"] * 60) + " .",
+]
+SRL_FLAG_SETS = [["-posvbs", "-srl"], ["-pos", "-chk", "-posvbs", "-srl"], ["-srl", "-posvbs", "-iobtags"], ["-posvbs", "-srl", "-brackettags", "-offsettags"]]
+
+
+@pytest.mark.skipif(not (REAL_PIPELINE / "config.cfg").is_file() or not WSJ_DEV.is_file(), reason="needs training/senna and WSJ dev")
+@pytest.mark.parametrize("flags", SRL_FLAG_SETS)
+def test_lean_srl_on_wsj_dev_and_edges(flags):
+    """-posvbs -srl: the POS tagger, the chunker (both embedded by the SRL network) and the
+    sentence network per predicate, the same bytes as the spaCy path."""
+    edges = ("\n".join(EDGE_LINES + SRL_EDGE_LINES) + "\n").encode("utf8", "surrogateescape")
+    for data in (wsj_dev_text(300), edges):
+        expected = tag_with(REAL_PIPELINE, flags, data, "spacy")
+        assert tag_with(REAL_PIPELINE, flags, data, "lean") == expected
+    columns = [line.split("\t") for line in expected.decode("utf8", "surrogateescape").splitlines()]
+    assert any(len(row) > 3 for row in columns)  # lines with several predicates' columns
+
+
+def wsj_dev_text(n_sentences: int) -> bytes:
+    """The first WSJ dev sentences, one a line."""
     sentences, words = [], []
     with gzip.open(WSJ_DEV, "rt", encoding="utf8") as lines:
         for line in lines:
@@ -121,19 +153,28 @@ def test_lean_path_on_wsj_dev(flags):
                 if words:
                     sentences.append(" ".join(words))
                     words = []
-                    if len(sentences) == 300:
+                    if len(sentences) == n_sentences:
                         break
                 continue
             words.append(line.split("\t")[0])
-    data = ("\n".join(sentences) + "\n").encode("utf8")
-    expected = tag_with(REAL_PIPELINE, flags, data, "spacy")
-    assert tag_with(REAL_PIPELINE, flags, data, "lean") == expected
+    return ("\n".join(sentences) + "\n").encode("utf8")
 
 
 def test_lean_path_imports_neither_spacy_nor_thinc(small_pipeline):
     tag_with(small_pipeline, ["-chk"], b"x\n", "spacy")  # the export
+    assert_lean_imports(small_pipeline, ["-pos", "-chk"])
+
+
+@pytest.mark.skipif(not (REAL_PIPELINE / "config.cfg").is_file(), reason="needs training/senna")
+def test_lean_srl_imports_neither_spacy_nor_thinc():
+    tag_with(REAL_PIPELINE, ["-posvbs", "-srl"], b"x\n", "spacy")  # the export
+    assert_lean_imports(REAL_PIPELINE, ["-pos", "-posvbs", "-srl"])
+
+
+def assert_lean_imports(model: Path, flags) -> None:
+    """The drop-in run on one line imports the lean path and none of spaCy, Thinc, torch."""
     done = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "spacy_senna", "tag", "--model", str(small_pipeline), "-usrtokens", "-pos", "-chk"],
+        [sys.executable, "-X", "importtime", "-m", "spacy_senna", "tag", "--model", str(model), "-usrtokens", *flags],
         input=b"The cat chased the dog .\n",
         capture_output=True,
         env={**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])},
@@ -209,7 +250,10 @@ def test_corrupt_index_is_refused(own_pipeline):
 
 def test_options_the_lean_path_does_not_run(small_pipeline):
     assert lean.why_not(parse_args(["-pos"])) is not None  # spaCy's tokenizer
-    assert lean.why_not(parse_args(["-usrtokens", "-srl"])) is not None
+    assert lean.why_not(parse_args(["-usrtokens", "-srl"])) is not None  # the predicate detector
+    assert lean.why_not(parse_args(["-usrtokens", "-pos", "-posvbs"])) is not None  # -posvbs ignored: a note
+    assert lean.why_not(parse_args(["-usrtokens", "-srl", "-usrvbs", "verbs.txt"])) is not None
+    assert lean.why_not(parse_args(["-usrtokens", "-srl", "-posvbs"])) is None
     assert lean.why_not(parse_args(["-usrtokens"])) is not None  # every task of the pipeline
     assert lean.why_not(parse_args(["-usrtokens", "-pos", "-ner"])) is None
     stdout, stderr = io.BytesIO(), io.StringIO()

@@ -109,7 +109,8 @@ def test_predict_in_row_bounded_chunks(trained, monkeypatch):
     texts = [words for words, _ in SRL_DATA] * 3
     whole = [frames(doc) for doc in trained.pipe([Doc(trained.vocab, words=w) for w in texts])]
     monkeypatch.setattr(srl_module, "PREDICT_MAX_ROWS", 6)
-    chunks = list(srl_module._row_bounded_chunks(*_docs_and_predicates(trained, texts), 6))
+    docs, predicates = _docs_and_predicates(trained, texts)
+    chunks = list(srl_module.row_bounded_chunks([len(doc) for doc in docs], [len(p) for p in predicates], 6))
     assert len(chunks) > 3 and chunks[0][0] == 0 and chunks[-1][1] == len(texts)
     assert all(end == next_start for (_, end), (next_start, _) in zip(chunks, chunks[1:]))
     split = [frames(doc) for doc in trained.pipe([Doc(trained.vocab, words=w) for w in texts])]

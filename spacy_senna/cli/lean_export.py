@@ -3,8 +3,12 @@ loaded pipeline by the spaCy path: per window tagger, the arrays its network com
 and the steps it takes, found by walking its Thinc model; and an index of which components
 each window task needs (tag_load.needed_components, the spaCy path's own plan).
 
-A model with a layer the lean path has no step for (a gazetteer, a chunk-tag feature,
-dilated context layers, BLIS or GPU ops...) is not exported: its flags keep the spaCy path.
+The SRL component (SentenceTagger.v1) is exported too: its word convolution's steps, the
+sentence network's distance embeddings and slot weights, and the steps after the max over time
+(the lean path runs it with -posvbs only: the predicate detector stays on the spaCy path).
+
+A model with a layer the lean path has no step for (a gazetteer, dilated context layers,
+BLIS or GPU ops...) is not exported: its flags keep the spaCy path.
 """
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Tuple
@@ -17,7 +21,9 @@ from thinc.api import Model, NumpyOps
 
 from ..dropin import lean
 from ..layers.distinct_window import distinct_window_chain
-from ..tasks import BY_FLAG, TASKS
+from ..pipeline.srl import PREDICT_MAX_ROWS
+from ..tags import SPACE_TAG
+from ..tasks import BY_FLAG, SRL, TASKS
 from .tag_load import SENNA_FACTORIES, needed_components
 
 Arrays = Dict[str, numpy.ndarray]
@@ -46,7 +52,8 @@ def export_pipeline(nlp: Language, pipeline: Path, log: Callable[[str], None]) -
             if _is_current(folder / f"{name}.npz", pipeline):
                 continue
             try:
-                manifest, arrays = component_export(nlp, name)
+                export = srl_export if factories[name] == SRL.factory else component_export
+                manifest, arrays = export(nlp, name)
             except Unsupported as err:
                 log(f"no fast-path export of {name}: {err}")
                 continue
@@ -77,8 +84,8 @@ def pipeline_plan(nlp: Language, pipeline: Path) -> Tuple[Dict[str, List[str]], 
     factories = {name: config["components"][name].get("factory", "") for name in names}
     flags: Dict[str, List[str]] = {}
     sentencizers: Dict[str, List[str]] = {}
-    for flag in lean.WINDOW_FLAGS:
-        needed = needed_components(config, [flag], posvbs=False) if any(
+    for flag in lean.LEAN_FLAGS:
+        needed = needed_components(config, [flag], posvbs=flag == SRL.flag) if any(
             factory == BY_FLAG[flag].factory for factory in factories.values()
         ) else None
         if not needed:
@@ -87,7 +94,9 @@ def pipeline_plan(nlp: Language, pipeline: Path) -> Tuple[Dict[str, List[str]], 
         if any(factories[name] != lean.SENTENCIZER for name in others):
             continue
         senna = [name for name in needed if factories[name] in SENNA_FACTORIES]
-        if any(factories[name] not in {BY_FLAG[f].factory for f in lean.WINDOW_FLAGS} for name in senna):
+        if any(factories[name] not in {BY_FLAG[f].factory for f in lean.WINDOW_FLAGS} for name in senna[:-1]):
+            continue
+        if factories[senna[-1]] not in {BY_FLAG[flag].factory for flag in lean.WINDOW_FLAGS} | {SRL.factory}:
             continue
         if config["components"][needed[-1]].get("extension"):  # a second tag set, not SENNA's column
             continue
@@ -111,14 +120,7 @@ def component_export(nlp: Language, name: str) -> Tuple[Dict[str, Any], Arrays]:
         raise Unsupported(f"{factory} is not one of SENNA's window taggers")
     model = pipe.model
     steps, arrays = flatten(model, distinct_window_chain(model))
-    reads: Dict[str, str] = {}
-    if any(part["kind"] == "tag" for step in steps if step["op"] == "embed" for part in step["parts"]):
-        names = list(nlp.config["nlp"]["pipeline"])
-        earlier = names[: names.index(name)]
-        taggers = [other for other in earlier if nlp.config["components"][other].get("factory") == BY_FLAG["pos"].factory]
-        if not taggers:
-            raise Unsupported("it embeds POS tags but no senna_tagger runs before it")
-        reads["tag"] = taggers[-1]
+    reads = feature_providers(nlp, name, steps)
     if pipe.tag_names != (lean.iobes_tag_names(pipe.labels) if pipe.annotation.phrases else list(pipe.labels)):
         raise Unsupported("its output classes are not its labels or their IOBES tags")
     manifest = {
@@ -132,15 +134,84 @@ def component_export(nlp: Language, name: str) -> Tuple[Dict[str, Any], Arrays]:
     return manifest, arrays
 
 
+def feature_providers(nlp: Language, name: str, steps: List[Dict[str, Any]]) -> Dict[str, str]:
+    """The component whose tags each embedded token feature ("tag", "chunk") reads: the last
+    senna_tagger / senna_chunker before `name` (Unsupported if there is none)."""
+    embedded = [part for step in steps if step["op"] == "embed" for part in step["parts"] if part["kind"] in FEATURE_FLAGS]
+    names = list(nlp.config["nlp"]["pipeline"])
+    earlier = names[: names.index(name)]
+    reads: Dict[str, str] = {}
+    for part in embedded:
+        factory = BY_FLAG[FEATURE_FLAGS[part["kind"]]].factory
+        providers = [other for other in earlier if nlp.config["components"][other].get("factory") == factory]
+        if not providers or providers[-1] not in nlp.pipe_names:
+            raise Unsupported(f"it embeds {part['kind']} tags but no loaded {factory} runs before it")
+        reads[part["kind"]] = providers[-1]
+        if part["kind"] == "chunk":
+            chunker = nlp.get_pipe(providers[-1])
+            if BY_FLAG["chk"].annotation_of(chunker).key != part["chunks_key"]:
+                raise Unsupported(f"its chunk feature reads doc.spans[{part['chunks_key']!r}], not {providers[-1]}'s")
+            part["tag_keys"] = {tag: int(nlp.vocab.strings.add(tag)) for tag in lean.iobes_tag_names(chunker.labels)}
+    return reads
+
+
+FEATURE_FLAGS = {"tag": "pos", "chunk": "chk"}  # the embedded token features, by the task that sets them
+
+
+def srl_export(nlp: Language, name: str) -> Tuple[Dict[str, Any], Arrays]:
+    """The manifest and arrays of SENNA's SRL component (SentenceTagger.v1): the word
+    convolution's steps, the sentence network's tables and the steps after it."""
+    pipe = nlp.get_pipe(name)
+    model = pipe.model
+    network = model.layers[0] if model.name == "srl_with_predicate_detector" else model
+    layers = network.layers if network._func.__module__ == "thinc.layers.chain" else []
+    names = [layer.name for layer in layers]
+    if len(layers) not in (3, 4) or not names[0].startswith("with_predicates(") or names[1] != "senna_sentence":
+        raise Unsupported(f"not SENNA's sentence network ({names})")
+    convolution_steps, arrays = flatten(layers[0].layers[0], None)
+    if [step["op"] for step in convolution_steps] != ["embed", "window", "affine"]:
+        raise Unsupported(f"its word convolution has steps {[step['op'] for step in convolution_steps]}")
+    tail_steps, tail_arrays = walk_steps(layers[2:], None, first=len(convolution_steps) + 1)
+    kinds = [step["op"] for step in tail_steps]
+    if not kinds or "embed" in kinds or "window" in kinds or "sll" in kinds[:-1]:
+        raise Unsupported(f"steps {kinds} after the max over time")
+    sentence = layers[1]
+    arrays.update(tail_arrays)
+    arrays.update({f"op{len(convolution_steps)}.{key}": numpy.ascontiguousarray(sentence.get_param(key)) for key in ("E_word", "W_word", "E_pred", "W_pred")})
+    reads = feature_providers(nlp, name, convolution_steps)
+    if "tag" not in reads:
+        raise Unsupported("-posvbs reads the POS tags, which it does not embed")
+    manifest = {
+        "labels": list(pipe.labels),
+        "phrases": True,
+        "tag_keys": [],
+        "reads": reads,
+        "ops": convolution_steps + [{"op": "sentence", "max_distance": int(sentence.attrs["max_distance"])}] + tail_steps,
+        "max_sentence_length": int(pipe.max_sentence_length),
+        "max_rows": PREDICT_MAX_ROWS,
+        "space_tag_key": int(nlp.vocab.strings.add(SPACE_TAG)),
+    }
+    return manifest, arrays
+
+
 def flatten(model: Model, distinct_chain: Optional[Model]) -> Tuple[List[Dict[str, Any]], Arrays]:
     """The model's inference as the lean path's steps (embed, window, affine, clip, sll) with
     their arrays under op<i>."""
+    steps, arrays = walk_steps([model], distinct_chain)
+    kinds = [step["op"] for step in steps]
+    if not kinds or kinds[0] != "embed" or "embed" in kinds[1:] or "sll" in kinds[:-1]:
+        raise Unsupported(f"steps {kinds}: one embedding first, Viterbi (if any) last")
+    return steps, arrays
+
+
+def walk_steps(models: List[Model], distinct_chain: Optional[Model], first: int = 0) -> Tuple[List[Dict[str, Any]], Arrays]:
+    """The models' inference, one after the other, as steps numbered from `first`."""
     steps: List[Dict[str, Any]] = []
     arrays: Arrays = {}
 
     def add(step: Dict[str, Any], **params: numpy.ndarray) -> None:
         for key, value in params.items():
-            arrays[f"op{len(steps)}.{key}"] = numpy.ascontiguousarray(value)
+            arrays[f"op{first + len(steps)}.{key}"] = numpy.ascontiguousarray(value)
         steps.append(step)
 
     def walk(node: Model) -> None:
@@ -184,14 +255,12 @@ def flatten(model: Model, distinct_chain: Optional[Model]) -> Tuple[List[Dict[st
         else:
             raise Unsupported(f"no lean step for layer {node.name}")
 
-    walk(model)
-    kinds = [step["op"] for step in steps]
-    if not kinds or kinds[0] != "embed" or "embed" in kinds[1:] or "sll" in kinds[:-1]:
-        raise Unsupported(f"steps {kinds}: one embedding first, Viterbi (if any) last")
+    for model in models:
+        walk(model)
     return steps, arrays
 
 
-EMBED_PARTS = ("senna_embed", "senna_char_embed", "senna_attr_embed(tag)")
+EMBED_PARTS = ("senna_embed", "senna_char_embed", "senna_attr_embed(tag)", "senna_attr_embed(chunk)")
 
 
 def embed_part(node: Model) -> Tuple[Dict[str, Any], Arrays]:
@@ -207,4 +276,6 @@ def embed_part(node: Model) -> Tuple[Dict[str, Any], Arrays]:
         return spec, {name: node.get_param(name) for name in ("E", "W", "b")}
     if node.name == "senna_attr_embed(tag)":
         return {"kind": "tag", "n_rows": node.get_dim("nV")}, {"E": node.get_param("E")}
+    if node.name == "senna_attr_embed(chunk)":
+        return {"kind": "chunk", "n_rows": node.get_dim("nV"), "chunks_key": node.attrs["chunks_key"]}, {"E": node.get_param("E")}
     raise Unsupported(f"no lean step for the lookup layer {node.name}")

@@ -14,10 +14,13 @@ $XDG_CACHE_HOME/spacy-senna, else ~/.cache/spacy-senna), one folder per pipeline
 An export records the size, modification time and CRC-32 of the pipeline files it was made
 from and its format version; one that does not match them, or that cannot be read (numpy's
 zip files check each member's CRC-32), is never used: the drop-in says so on one line and
-runs the spaCy path, which writes it anew. What the lean path does not do (the spaCy
-tokenizer, i.e. no -usrtokens; -srl, -psg, -posvbs, -usrvbs; components other than SENNA's
-window taggers and a sentencizer; SPACY_SENNA_KERNELS=0; no compiled kernels) is done by the
-spaCy path, as before.
+runs the spaCy path, which writes it anew. -srl runs with -posvbs: the predicates
+are the tokens whose POS tag starts with V, as the spaCy path marks them, and the SRL
+component's sentence network runs through inference.py's SentenceDistances, which its Thinc
+layer (layers/sentence.py) calls too. What the lean path does not do (the spaCy tokenizer,
+i.e. no -usrtokens; -psg; -srl without -posvbs (the predicate detector), -usrvbs; components
+other than SENNA's taggers and a sentencizer; SPACY_SENNA_KERNELS=0; no compiled kernels)
+is done by the spaCy path, as before.
 """
 import json
 import os
@@ -30,17 +33,20 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 import numpy
 
 from ..decoding import best_paths
-from ..inference import char_windows, clipped_linear, distinct_window_affine, dot_transposed, max_over_characters
-from ..inference import split_rows, windows
+from ..inference import SentenceDistances, char_windows, clipped_linear, distinct_window_affine, dot_transposed
+from ..inference import max_over_characters, row_bounded_chunks, split_rows, windows
 from ..kernels import compiled
 from ..lexicon import WordTables, char_matrix, string_hashes, value_rows, word_char_rows
-from ..tags import NO_TAG, SPACE_TAG, decoded_phrases, iobes_tag_names
+from ..tags import NO_TAG, SPACE_TAG, decoded_phrases, iobes_phrases, iobes_tag_names, spans_to_tags
 from .args import DEFAULT_MODEL, TASK_FLAGS, TagOptions
-from .io import BLANK, Sentence, clean_text, phrase_tags, sentence_lines, split_user_tokens, tag_cells, token_columns
+from .io import BLANK, Sentence, clean_text, non_overlapping, phrase_tags, sentence_lines, split_user_tokens
+from .io import tag_cells, token_columns, with_verb
 
 FORMAT = 1  # the export's layout; a file of another version is not read
 CACHE_ENV = "SPACY_SENNA_CACHE"
 WINDOW_FLAGS = ("pos", "chk", "ner")  # the tasks of the window network, which the lean path runs
+SRL_FLAG = "srl"  # the sentence network's task, which the lean path runs with -posvbs
+LEAN_FLAGS = (*WINDOW_FLAGS, SRL_FLAG)
 INDEX = "index.json"
 MANIFEST = "manifest"  # the member of a component's .npz holding its JSON description
 SENTENCIZER = "sentencizer"  # the one non-SENNA component the lean path runs (spaCy's rules)
@@ -202,7 +208,7 @@ class LeanTables:
         self.W = [arrays[f"{prefix}{name}"] for name in ("W_word", "W_caps", "W_suffix")]
         self._cache: Dict[int, Tuple[int, int, int]] = {}
 
-    def __call__(self, texts: List[str], orths: numpy.ndarray, tag_rows) -> numpy.ndarray:
+    def __call__(self, texts: List[str], orths: numpy.ndarray, feature_rows) -> numpy.ndarray:
         """Each distinct word looked up once, cached by orth key, as FeatureTables.docs_features."""
         if len(self._cache) > _MAX_CACHE:
             self._cache.clear()
@@ -228,7 +234,7 @@ class LeanChars:
         self.window, self.max_chars, self.n_rows = spec["window_size"], spec["max_chars"], spec["n_rows"]
         self._rows: Dict[int, bytes] = {}
 
-    def __call__(self, texts: List[str], orths: numpy.ndarray, tag_rows) -> numpy.ndarray:
+    def __call__(self, texts: List[str], orths: numpy.ndarray, feature_rows) -> numpy.ndarray:
         """The distinct words in orth key order, as the Thinc layer has them (char_embed.py)."""
         unique, first, token_word = numpy.unique(orths, return_index=True, return_inverse=True)
         if len(self._rows) > _MAX_CACHE:
@@ -245,17 +251,20 @@ class LeanChars:
 
 
 class LeanTagFeature:
-    """The embedding of the POS tags an earlier component gave (rows by the tag's hash)."""
+    """The embedding of the POS or chunk tags an earlier component gave (rows by the tag's
+    StringStore key: `tag_keys`, for the chunk tags, from their names)."""
 
     def __init__(self, arrays, prefix: str, spec: Dict) -> None:
         self.E = arrays[f"{prefix}E"]
+        self.kind: str = spec["kind"]
         self.n_rows = spec["n_rows"]
+        self.tag_keys: Dict[str, int] = dict(spec.get("tag_keys", {}))
 
-    def __call__(self, texts: List[str], orths: numpy.ndarray, tag_rows) -> numpy.ndarray:
-        return self.E[tag_rows]
+    def __call__(self, texts: List[str], orths: numpy.ndarray, feature_rows: Dict[str, numpy.ndarray]) -> numpy.ndarray:
+        return self.E[feature_rows[self.kind]]
 
 
-PARTS = {"tables": LeanTables, "chars": LeanChars, "tag": LeanTagFeature}
+PARTS = {"tables": LeanTables, "chars": LeanChars, "tag": LeanTagFeature, "chunk": LeanTagFeature}
 
 
 class LeanComponent:
@@ -284,11 +293,15 @@ class LeanComponent:
         if changed is not None:
             raise ExportError(f"the fast-path export of {pipeline} is out of date ({changed} changed)")
         parts = [part for op in self.ops if op["op"] == "embed" for part in op["parts"]]
-        self.tag_feature = next((part for part in parts if isinstance(part, LeanTagFeature)), None)
-        if self.tag_feature is not None and "tag" not in self.reads:
-            raise ExportError(f"the fast-path export {path} embeds POS tags but names no tagger")
+        self.features = {part.kind: part for part in parts if isinstance(part, LeanTagFeature)}
+        if any(kind not in self.reads for kind in self.features):
+            raise ExportError(f"the fast-path export {path} embeds tags but names no component that sets them")
+        self.is_srl = any(op["op"] == "sentence" for op in self.ops)
+        self.max_sentence_length = int(manifest.get("max_sentence_length", 0))
+        self.max_rows = int(manifest.get("max_rows", 0))
+        self.space_tag_key = int(manifest.get("space_tag_key", 0))
         self.tag_names = iobes_tag_names(self.labels) if self.phrases else list(self.labels)
-        if len(self.tag_keys) != len(self.tag_names) + 1:
+        if not self.is_srl and len(self.tag_keys) != len(self.tag_names) + 1:
             raise ExportError(f"the fast-path export {path} has {len(self.tag_keys) - 1} tag keys for {len(self.tag_names)} tags")
 
     @staticmethod
@@ -300,28 +313,36 @@ class LeanComponent:
         elif kind in ("window", "affine", "sll"):
             for name in {"window": ("pad",), "affine": ("W", "b"), "sll": ("transitions", "start")}[kind]:
                 found[name] = arrays[f"{prefix}{name}"]
+        elif kind == "sentence":
+            tables = [arrays[f"{prefix}{name}"] for name in ("E_word", "W_word", "E_pred", "W_pred")]
+            found["distances"] = SentenceDistances(*tables, int(op["max_distance"]))
         elif kind != "clip":
             raise ValueError(f"unknown op {kind!r}")
         return found
 
     def predict(
-        self, sequences: List[List[str]], orths: List[numpy.ndarray], tag_rows: Optional[List[numpy.ndarray]]
+        self,
+        sequences: List[List[str]],
+        orths: List[numpy.ndarray],
+        feature_rows: Dict[str, List[numpy.ndarray]],
+        predicates: Optional[List[numpy.ndarray]] = None,
     ) -> List[numpy.ndarray]:
         """Tag ids of each sequence of token texts, given their orth keys (`orth_keys`) and
-        (`tag_rows`) the rows of an earlier POS tagger's tags, for a model that embeds them."""
+        (`feature_rows`) the rows of earlier components' tags, for a model that embeds them;
+        for SRL, of each (sequence, predicate), predicates in order within each sequence."""
         if not any(sequences):
             return [numpy.zeros((len(s),), dtype="int32") for s in sequences]
         lengths = numpy.array([len(s) for s in sequences], dtype="int32")
         texts = [text for sequence in sequences for text in sequence]
         flat_orths = numpy.concatenate(orths)
-        flat_tag_rows = numpy.concatenate(tag_rows) if tag_rows else None
+        flat_rows = {kind: numpy.concatenate(rows) for kind, rows in feature_rows.items()}
         X = None
         pending_distinct = False
         decoded = None
         for i, op in enumerate(self.ops):
             kind = op["op"]
             if kind == "embed":
-                vectors = [part(texts, flat_orths, flat_tag_rows) for part in op["parts"]]
+                vectors = [part(texts, flat_orths, flat_rows) for part in op["parts"]]
                 X = numpy.hstack(vectors) if len(vectors) > 1 else vectors[0]
             elif kind == "window":
                 if op.get("distinct"):
@@ -341,6 +362,10 @@ class LeanComponent:
                 X += op["b"]
             elif kind == "clip":
                 X = clipped_linear(X, op["slope"], op["offset"], op["min_val"], op["max_val"])
+            elif kind == "sentence":  # one (n, nO) row block per (sequence, predicate), as with_array joins them
+                outputs = op["distances"](split_rows(X, lengths), predicates)
+                lengths = numpy.array([len(rows) for rows in outputs], dtype="int32")
+                X = numpy.concatenate(outputs)
             elif kind == "sll":
                 decoded = best_paths(split_rows(X, lengths), op["transitions"], op["start"], op["iobes_labels"])
         if decoded is None:
@@ -416,16 +441,22 @@ class LeanRun:
         self.orths = split_rows(orth_keys([word for words in texts for word in words], self.symbols), lengths)
         bounds: List[List[Tuple[int, int]]] = [[(0, len(words))] for words in texts]
         tags: Dict[str, List[numpy.ndarray]] = {}
+        frames: List[Dict[int, Tuple[int, numpy.ndarray]]] = []
         for name, step in self.steps:
-            if isinstance(step, LeanComponent):
+            if isinstance(step, LeanComponent) and step.is_srl:
+                frames = self._run_srl(step, texts, bounds, tags)
+            elif isinstance(step, LeanComponent):
                 tags[name] = self._run_component(step, texts, bounds, tags)
             else:
                 bounds = [_bounds(sentence_starts(words, step), len(words)) for words in texts]
-        cells = [self._cells(component, tags[component.name]) for component in self.outputs]
+        cells = [
+            self._srl_columns(component, sentences, frames) if component.is_srl else [[column] for column in self._cells(component, tags[component.name])]
+            for component in self.outputs
+        ]
         out: List[str] = []
         for i, (sentence, words) in enumerate(zip(sentences, texts)):
             columns = token_columns(sentence, self.opts.notokentags, self.opts.offsettags)
-            columns.extend(column[i] for column in cells)
+            columns.extend(column for per_line in cells for column in per_line[i])
             out.extend(sentence_lines(columns, len(words)))
             out.append("")
             self.n_sentences += 1
@@ -441,16 +472,78 @@ class LeanRun:
                 if kept:
                     pieces.append((line, kept))
         sequences = [[texts[line][j] for j in kept] for line, kept in pieces]
-        tag_rows = None
-        if component.tag_feature is not None:
-            provider = self._component(component.reads["tag"])
-            rows_of = value_rows(provider.tag_keys, component.tag_feature.n_rows)
-            tag_rows = [rows_of[tags[provider.name][line][kept]] for line, kept in pieces]
+        feature_rows = {}
+        for kind, feature in component.features.items():  # the chunker's POS tags
+            provider = self._component(component.reads[kind])
+            rows_of = value_rows(provider.tag_keys, feature.n_rows)
+            feature_rows[kind] = [rows_of[tags[provider.name][line][kept]] for line, kept in pieces]
         orths = [self.orths[line][kept] for line, kept in pieces]
-        decoded = component.predict(sequences, orths, tag_rows) if sequences else []
+        decoded = component.predict(sequences, orths, feature_rows) if sequences else []
         per_line = split_rows(numpy.full((sum(map(len, texts)),), NO_TAG, dtype="int32"), map(len, texts))
         for (line, kept), ids in zip(pieces, decoded):
             per_line[line][kept] = ids
+        return per_line
+
+    def _run_srl(self, component: LeanComponent, texts, bounds, tags) -> List[Dict[int, Tuple[int, numpy.ndarray]]]:
+        """Per line, {predicate: (first token of its sentence piece, tag ids over the piece)}:
+        the predicates are the tokens whose POS tag starts with V (-posvbs); each sentence,
+        cut at max_sentence_length, runs alone, as SennaSRL.predict runs them."""
+        tagger = self._component(component.reads["tag"])
+        tag_names = [*tagger.tag_names, SPACE_TAG]  # NO_TAG (-1): a whitespace token, spaCy's _SP
+        tag_keys = tagger.tag_keys.copy()
+        tag_keys[-1] = component.space_tag_key
+        chunk_feature = component.features.get("chunk")
+        chunker = self._component(component.reads["chunk"]) if chunk_feature is not None else None
+        chunk_phrases = decoded_phrases(tags[chunker.name], len(chunker.labels)) if chunker is not None else []
+        tag_feature = component.features.get("tag")
+        sequences, orths, predicates, owners = [], [], [], []
+        feature_rows: Dict[str, List[numpy.ndarray]] = {kind: [] for kind in component.features}
+        for line, (words, line_bounds) in enumerate(zip(texts, bounds)):
+            line_tags = tags[tagger.name][line]
+            line_predicates = [j for j, tag_id in enumerate(line_tags.tolist()) if tag_names[tag_id].startswith("V")]
+            if not line_predicates:
+                continue
+            for start, end in _pieces(line_bounds, component.max_sentence_length):
+                inside = [index - start for index in line_predicates if start <= index < end]
+                if not inside:
+                    continue
+                sequences.append(words[start:end])
+                orths.append(self.orths[line][start:end])
+                predicates.append(numpy.array(inside, dtype="int32"))
+                owners.append((line, start))
+                if tag_feature is not None:
+                    feature_rows["tag"].append(value_rows(tag_keys[line_tags[start:end]], tag_feature.n_rows))
+                if chunk_feature is not None:
+                    labels = chunker.labels
+                    spans = [(s - start, e - start, labels[k]) for s, e, k in chunk_phrases[line] if s >= start and e <= end]
+                    keys = [chunk_feature.tag_keys[tag] for tag in spans_to_tags(spans, end - start, "iobes")]
+                    feature_rows["chunk"].append(value_rows(numpy.array(keys, dtype="uint64"), chunk_feature.n_rows))
+        decoded: List[numpy.ndarray] = []
+        lengths = [len(sequence) for sequence in sequences]
+        for first, end in row_bounded_chunks(lengths, [len(p) for p in predicates], component.max_rows):
+            rows = {kind: values[first:end] for kind, values in feature_rows.items()}
+            decoded.extend(component.predict(sequences[first:end], orths[first:end], rows, predicates[first:end]))
+        frames: List[Dict[int, Tuple[int, numpy.ndarray]]] = [{} for _ in texts]
+        found = iter(decoded)
+        for (line, start), inside in zip(owners, predicates):
+            for index in inside.tolist():
+                frames[line][start + index] = (start, next(found))
+        return frames
+
+    def _srl_columns(self, component: LeanComponent, sentences: List[Sentence], frames) -> List[List[List[str]]]:
+        """Per line, SENNA's SRL columns: the predicates' words, then one column of arguments
+        per predicate (cli/senna_io.py's task_columns)."""
+        per_line = []
+        n_labels = len(component.labels)
+        for sentence, line_frames in zip(sentences, frames):
+            length = len(sentence.words)
+            columns = [[f"{word if i in line_frames else '-':>15}" for i, word in enumerate(sentence.words)]]
+            for index in sorted(line_frames):
+                start, ids = line_frames[index]
+                starts, ends, labels = iobes_phrases(ids, n_labels)
+                spans = [(start + s, start + e, component.labels[k]) for s, e, k in zip(starts.tolist(), ends.tolist(), labels.tolist())]
+                columns.append(tag_cells(phrase_tags(with_verb(non_overlapping(spans), index), length, self.opts.scheme)))
+            per_line.append(columns)
         return per_line
 
     def _component(self, name: str) -> LeanComponent:
@@ -473,17 +566,29 @@ def _bounds(starts: List[int], length: int) -> List[Tuple[int, int]]:
     return list(zip(starts, starts[1:] + [length]))
 
 
+def _pieces(bounds: List[Tuple[int, int]], max_length: int) -> List[Tuple[int, int]]:
+    """The sentences cut into pieces of at most `max_length` tokens (0: no limit), as
+    pipeline/sentences.py's sentence_bounds cuts them."""
+    if max_length <= 0:
+        return bounds
+    return [(s, min(end, s + max_length)) for start, end in bounds for s in range(start, end, max_length)]
+
+
 def why_not(opts: TagOptions) -> Optional[str]:
     """Why the options need the spaCy path (None: the lean path can run them)."""
     if not opts.usrtokens:
         return "no -usrtokens (tokens come from spaCy's tokenizer)"
     if not opts.tasks:
         return "no task flag (every task of the pipeline)"
-    other = [flag for flag in opts.tasks if flag not in WINDOW_FLAGS]
+    other = [flag for flag in opts.tasks if flag not in LEAN_FLAGS]
     if other:
-        return f"-{other[0]} is not a window task"
-    if opts.posvbs or opts.usrvbs is not None:
-        return "-posvbs/-usrvbs"
+        return f"-{other[0]} is not a window task or -srl"
+    if opts.usrvbs is not None:
+        return "-usrvbs"
+    if SRL_FLAG in opts.tasks and not opts.posvbs:
+        return "-srl without -posvbs (the predicate detector)"
+    if opts.posvbs and SRL_FLAG not in opts.tasks:
+        return "-posvbs without -srl"
     if compiled() is None:
         return "the compiled kernels are not built, or SPACY_SENNA_KERNELS=0"
     return None

@@ -17,17 +17,17 @@ stays bounded for long sentences.
 Input: (C per sentence, predicate positions per sentence). Output: one (n, nO) array per
 (sentence, predicate), sentences in order and predicates in order within each.
 """
-from typing import Callable, Dict, List, Optional, Tuple
+from typing import Callable, List, Optional, Tuple
 
 import numpy
 from thinc.api import Model, glorot_uniform_init, uniform_init
 from thinc.types import Floats2d, Ints1d
 
+from ..inference import SLOT_OFFSETS, SentenceDistances, clipped_distance_rows, distance_part
+
 InT = Tuple[List[Floats2d], List[Ints1d]]
 OutT = List[Floats2d]
-SLOT_OFFSETS = (-1, 0, 1)
-_MAX_BLOCK = 2_000_000  # floats in the (predicates, n, words, nO) sums of one step at inference
-_MAX_CACHED = 2_000_000  # floats of whole word-distance parts kept within a batch at inference
+PARAMS = ("E_word", "W_word", "E_pred", "W_pred")  # SentenceDistances' arguments, in order
 
 
 def SennaSentence(
@@ -58,24 +58,19 @@ def init(model: Model[InT, OutT], X: Optional[InT] = None, Y=None) -> None:
 def forward(model: Model[InT, OutT], inputs: InT, is_train: bool) -> Tuple[OutT, Callable]:
     convolved, predicates = inputs
     max_distance = model.attrs["max_distance"]
-    tables = {which: _slot_tables(model, which) for which in ("word", "pred")}
-    offset_tables = {which: _offset_table(G, max_distance) for which, G in tables.items()}
+    distances = SentenceDistances(*(model.ops.to_numpy(model.get_param(name)) for name in PARAMS), max_distance)
+    tables = {"word": distances.G_word, "pred": distances.G_pred}
     outputs: List[Floats2d] = []
     argmaxes: List[numpy.ndarray] = []
-    word_parts: Dict[int, numpy.ndarray] = {}
-    for C, preds in zip(convolved, predicates):
+    if not is_train:  # all predicates of a sentence together (inference.py, as the drop-in runs it)
+        outputs = distances([model.ops.to_numpy(C) for C in convolved], predicates)
+    for C, preds in zip(convolved, predicates) if is_train else ():  # one predicate at a time, with argmaxes
         if len(preds) == 0:
             continue
         C = model.ops.to_numpy(C)
         n = C.shape[0]
-        pred_part = _distance_part(
-            tables["pred"], offset_tables["pred"], numpy.asarray(preds), n, max_distance
-        )  # (n_i, P, nO)
-        base = C[None] + pred_part.transpose((1, 0, 2))  # (P, n_i, nO): C[i] + Dp[i, p_q]
-        if not is_train:
-            outputs.extend(_max_over_time(base, tables["word"], offset_tables["word"], max_distance, word_parts))
-            continue
-        word_part = _distance_part(tables["word"], offset_tables["word"], numpy.arange(n), n, max_distance)
+        base = distances.pred_base(C, preds)  # (P, n_i, nO): C[i] + Dp[i, p_q]
+        word_part = distance_part(distances.G_word, distances.T_word, numpy.arange(n), n, max_distance)
         for q in range(len(preds)):
             # h[i, w] = C[i] + Dw[i, w] + Dp[i, p]; max over i for every word w
             h = word_part + base[q][:, None, :]
@@ -108,39 +103,6 @@ def forward(model: Model[InT, OutT], inputs: InT, is_train: bool) -> Tuple[OutT,
     return [model.ops.asarray2f(o.astype("float32", copy=False)) for o in outputs], backprop
 
 
-def _max_over_time(
-    base: numpy.ndarray, G: numpy.ndarray, T: numpy.ndarray, max_distance: int, cache: Dict[int, numpy.ndarray]
-) -> numpy.ndarray:
-    """Inference: out[q, w] = max over i of base[q, i] + Dw[i, w], for all predicates at once,
-    a block of words at a time so that the (P, n_i, block, nO) sums stay under _MAX_BLOCK floats.
-    `cache` keeps the word parts of short sentences (they depend on the length only)."""
-    n_preds, n, n_out = base.shape
-    out = numpy.empty_like(base)
-    block = max(1, _MAX_BLOCK // (n_preds * n * n_out))
-    whole = None
-    if n * n * n_out <= _MAX_CACHED:
-        if n not in cache:
-            if sum(part.size for part in cache.values()) > _MAX_CACHED:
-                cache.clear()
-            cache[n] = _distance_part(G, T, numpy.arange(n), n, max_distance)
-        whole = cache[n]
-    for first in range(0, n, block):
-        words = slice(first, min(n, first + block))
-        if whole is not None:
-            word_part = whole[:, words]
-        else:
-            word_part = _distance_part(G, T, numpy.arange(n)[words], n, max_distance)  # (n_i, block, nO)
-        numpy.max(word_part[None] + base[:, :, None, :], axis=1, out=out[:, words])
-    return out
-
-
-def _slot_tables(model: Model, which: str) -> numpy.ndarray:
-    """G[k] = E @ W[k]: the convolution output of each clipped distance in window slot k."""
-    E = model.ops.to_numpy(model.get_param(f"E_{which}"))
-    W = model.ops.to_numpy(model.get_param(f"W_{which}"))
-    return numpy.einsum("dw,kwo->kdo", E, W)
-
-
 def _backprop_slot_tables(model: Model, which: str, d_G: numpy.ndarray) -> None:
     E = model.ops.to_numpy(model.get_param(f"E_{which}"))
     W = model.ops.to_numpy(model.get_param(f"W_{which}"))
@@ -154,34 +116,8 @@ def _slot_rows(positions: numpy.ndarray, targets: numpy.ndarray, n: int, max_dis
     for k, offset in enumerate(SLOT_OFFSETS):
         neighbour = positions + offset
         inside = (neighbour >= 0) & (neighbour < n)
-        rows = _clipped_row(neighbour - targets, max_distance)
+        rows = clipped_distance_rows(neighbour - targets, max_distance)
         yield k, rows, inside
-
-
-def _offset_table(G: numpy.ndarray, max_distance: int) -> numpy.ndarray:
-    """T[d] = sum_k G[k][clip(d + offset_k)] for d in [-(max_distance + 1), max_distance + 1]:
-    the distance part of a token whose neighbours are all inside the sentence, by offset d
-    from its target (beyond that range every slot is clipped, so T is constant there)."""
-    reach = max_distance + 1
-    offsets = numpy.arange(-reach, reach + 1)
-    return sum(G[k][_clipped_row(offsets + shift, max_distance)] for k, shift in enumerate(SLOT_OFFSETS))
-
-
-def _clipped_row(distances: numpy.ndarray, max_distance: int) -> numpy.ndarray:
-    return numpy.clip(distances, -max_distance, max_distance) + max_distance
-
-
-def _distance_part(G: numpy.ndarray, T: numpy.ndarray, targets: numpy.ndarray, n: int, max_distance: int) -> numpy.ndarray:
-    """D[i, t] = sum_k [i + offset_k inside] * G[k][clip(i + offset_k - targets[t])]: (n, T, nO).
-
-    One gather from the offset table T; the first and last tokens then lose the slot that
-    falls outside the sentence."""
-    reach = max_distance + 1
-    offsets = numpy.arange(n)[:, None] - targets[None, :]
-    total = T[numpy.clip(offsets, -reach, reach) + reach]
-    total[0] -= G[0][_clipped_row(-1 - targets, max_distance)]
-    total[n - 1] -= G[-1][_clipped_row(n - targets, max_distance)]
-    return total
 
 
 def _scatter_distance(d_G, best, targets, dY, n: int, max_distance: int) -> None:

@@ -5,7 +5,7 @@ arguments (labels as in the data: A0, A1, AM-TMP, C-A1, R-A0, ... and V for the 
 `group.attrs = {"predicate": i, "lemma": ...}`; `doc._.srl` lists the frames.
 """
 from collections import Counter
-from typing import Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Tuple, Union
+from typing import Callable, Dict, Iterable, List, Mapping, Optional, Tuple, Union
 
 import numpy
 from spacy.language import Language
@@ -15,6 +15,7 @@ from spacy.vocab import Vocab
 from thinc.api import Model, set_dropout_rate
 from thinc.types import Floats2d, Ints1d
 
+from ..inference import row_bounded_chunks
 from ..layers.crf import sll_loss
 from ..srl_format import srl_key
 from ..tags import iobes_phrases
@@ -189,7 +190,7 @@ class SennaSRL(SennaSequencePipe):
                     piece_predicates.append((inside - start).astype("int32"))
                     owners.append((d, start))
         tag_ids: List[Ints1d] = []
-        for first, end in _row_bounded_chunks(pieces, piece_predicates, PREDICT_MAX_ROWS):
+        for first, end in row_bounded_chunks([len(piece) for piece in pieces], [len(p) for p in piece_predicates], PREDICT_MAX_ROWS):
             tag_ids.extend(self.decode(self.model.predict((pieces[first:end], piece_predicates[first:end]))))
         frames: List[List[Frame]] = [[] for _ in docs]
         decoded = iter(tag_ids)
@@ -331,17 +332,3 @@ def _pos_predicates(doc: Doc) -> Ints1d:
     if len(doc) and not doc.has_annotation("TAG"):
         raise ValueError("[senna_srl] predicates = 'pos' reads token.tag_ but a doc has no POS tags: put a senna_tagger before it")
     return numpy.array([t.i for t in doc if t.tag_.startswith("VB")], dtype="int32")
-
-
-def _row_bounded_chunks(docs: List[Doc], predicates: List[Ints1d], max_rows: int) -> Iterator[Tuple[int, int]]:
-    """(start, end) doc ranges whose (predicate, word) rows add up to at most `max_rows` (or
-    one doc): the network's intermediate arrays have one row per (predicate, word)."""
-    start, rows = 0, 0
-    for i, (doc, doc_predicates) in enumerate(zip(docs, predicates)):
-        doc_rows = len(doc) * len(doc_predicates)
-        if rows and rows + doc_rows > max_rows:
-            yield start, i
-            start, rows = i, 0
-        rows += doc_rows
-    if start < len(docs):
-        yield start, len(docs)
