@@ -128,14 +128,22 @@ SRL_EDGE_LINES = [
     "He said it . She has been sleeping ; they were told to go !",
     " ".join(["He", "said", "it", "was", "good", "and"] * 60) + " .",
 ]
-SRL_FLAG_SETS = [["-posvbs", "-srl"], ["-pos", "-chk", "-posvbs", "-srl"], ["-srl", "-posvbs", "-iobtags"], ["-posvbs", "-srl", "-brackettags", "-offsettags"]]
+SRL_FLAG_SETS = [
+    ["-posvbs", "-srl"],
+    ["-pos", "-chk", "-posvbs", "-srl"],
+    ["-srl", "-posvbs", "-iobtags"],
+    ["-posvbs", "-srl", "-brackettags", "-offsettags"],
+    ["-srl"],  # the predicate detector's predicates
+    ["-pos", "-srl", "-iobtags"],
+]
 
 
 @pytest.mark.skipif(not (REAL_PIPELINE / "config.cfg").is_file() or not WSJ_DEV.is_file(), reason="needs training/senna and WSJ dev")
 @pytest.mark.parametrize("flags", SRL_FLAG_SETS)
 def test_lean_srl_on_wsj_dev_and_edges(flags):
-    """-posvbs -srl: the POS tagger, the chunker (both embedded by the SRL network) and the
-    sentence network per predicate, the same bytes as the spaCy path."""
+    """-srl: the POS tagger, the chunker (both embedded by the SRL network), the predicates
+    (-posvbs: the V* tags, else the predicate detector's) and the sentence network per
+    predicate, the same bytes as the spaCy path."""
     edges = ("\n".join(EDGE_LINES + SRL_EDGE_LINES) + "\n").encode("utf8", "surrogateescape")
     for data in (wsj_dev_text(300), edges):
         expected = tag_with(REAL_PIPELINE, flags, data, "spacy")
@@ -250,7 +258,7 @@ def test_corrupt_index_is_refused(own_pipeline):
 
 def test_options_the_lean_path_does_not_run(small_pipeline):
     assert lean.why_not(parse_args(["-pos"])) is not None  # spaCy's tokenizer
-    assert lean.why_not(parse_args(["-usrtokens", "-srl"])) is not None  # the predicate detector
+    assert lean.why_not(parse_args(["-usrtokens", "-srl"])) is None  # the predicate detector's predicates
     assert lean.why_not(parse_args(["-usrtokens", "-pos", "-posvbs"])) is not None  # -posvbs ignored: a note
     assert lean.why_not(parse_args(["-usrtokens", "-srl", "-usrvbs", "verbs.txt"])) is not None
     assert lean.why_not(parse_args(["-usrtokens", "-srl", "-posvbs"])) is None

@@ -181,6 +181,18 @@ def srl_export(nlp: Language, name: str) -> Tuple[Dict[str, Any], Arrays]:
     reads = feature_providers(nlp, name, convolution_steps)
     if "tag" not in reads:
         raise Unsupported("-posvbs reads the POS tags, which it does not embed")
+    detector_steps: List[Dict[str, Any]] = []
+    configured = nlp.config["components"][name].get("predicates", "auto")  # -posvbs sets pipe.predicates to "given"
+    if model.has_ref("predicate_detector") and configured in ("auto", "model"):
+        detector = model.get_ref("predicate_detector")
+        try:
+            detector_steps, detector_arrays = flatten(detector, distinct_window_chain(detector))
+        except Unsupported:
+            detector_steps = []  # its own predicates stay on the spaCy path
+        else:
+            if detector_steps[-1]["op"] == "sll":
+                detector_steps = []
+            arrays.update({f"detector.{key}": value for key, value in detector_arrays.items()})
     manifest = {
         "labels": list(pipe.labels),
         "phrases": True,
@@ -190,6 +202,7 @@ def srl_export(nlp: Language, name: str) -> Tuple[Dict[str, Any], Arrays]:
         "max_sentence_length": int(pipe.max_sentence_length),
         "max_rows": PREDICT_MAX_ROWS,
         "space_tag_key": int(nlp.vocab.strings.add(SPACE_TAG)),
+        "detector_ops": detector_steps,  # the predicate detector (argmax, 1: a predicate), if it runs
     }
     return manifest, arrays
 

@@ -14,13 +14,13 @@ $XDG_CACHE_HOME/spacy-senna, else ~/.cache/spacy-senna), one folder per pipeline
 An export records the size, modification time and CRC-32 of the pipeline files it was made
 from and its format version; one that does not match them, or that cannot be read (numpy's
 zip files check each member's CRC-32), is never used: the drop-in says so on one line and
-runs the spaCy path, which writes it anew. -srl runs with -posvbs: the predicates
-are the tokens whose POS tag starts with V, as the spaCy path marks them, and the SRL
-component's sentence network runs through inference.py's SentenceDistances, which its Thinc
-layer (layers/sentence.py) calls too. What the lean path does not do (the spaCy tokenizer,
-i.e. no -usrtokens; -psg; -srl without -posvbs (the predicate detector), -usrvbs; components
-other than SENNA's taggers and a sentencizer; SPACY_SENNA_KERNELS=0; no compiled kernels)
-is done by the spaCy path, as before.
+runs the spaCy path, which writes it anew. -srl runs too: the predicates are,
+with -posvbs, the tokens whose POS tag starts with V, as the spaCy path marks them, else the
+SRL component's predicate detector's; its sentence network runs through inference.py's
+SentenceDistances, which its Thinc layer (layers/sentence.py) calls too. What the lean path
+does not do (the spaCy tokenizer, i.e. no -usrtokens; -psg; -usrvbs; components other than
+SENNA's taggers and a sentencizer; SPACY_SENNA_KERNELS=0; no compiled kernels) is done by
+the spaCy path, as before.
 """
 import json
 import os
@@ -42,10 +42,10 @@ from .args import DEFAULT_MODEL, TASK_FLAGS, TagOptions
 from .io import BLANK, Sentence, clean_text, non_overlapping, phrase_tags, sentence_lines, split_user_tokens
 from .io import tag_cells, token_columns, with_verb
 
-FORMAT = 1  # the export's layout; a file of another version is not read
+FORMAT = 2  # the export's layout (2: SRL and the chunk-tag feature); a file of another version is not read
 CACHE_ENV = "SPACY_SENNA_CACHE"
 WINDOW_FLAGS = ("pos", "chk", "ner")  # the tasks of the window network, which the lean path runs
-SRL_FLAG = "srl"  # the sentence network's task, which the lean path runs with -posvbs
+SRL_FLAG = "srl"  # the sentence network's task
 LEAN_FLAGS = (*WINDOW_FLAGS, SRL_FLAG)
 INDEX = "index.json"
 MANIFEST = "manifest"  # the member of a component's .npz holding its JSON description
@@ -285,6 +285,8 @@ class LeanComponent:
             # the tags' StringStore keys, then 0 for NO_TAG (-1): no value
             self.tag_keys = numpy.array([*manifest["tag_keys"], 0], dtype="uint64")
             self.ops = [self._op(op, arrays, f"op{i}.") for i, op in enumerate(manifest["ops"])]
+            # SRL's predicate detector: a window network whose argmax 1 marks a predicate
+            self.detector_ops = [self._op(op, arrays, f"detector.op{i}.") for i, op in enumerate(manifest.get("detector_ops", []))]
             changed = changed_file(pipeline, manifest["sources"], self.name)
         except ExportError:
             raise
@@ -326,10 +328,13 @@ class LeanComponent:
         orths: List[numpy.ndarray],
         feature_rows: Dict[str, List[numpy.ndarray]],
         predicates: Optional[List[numpy.ndarray]] = None,
+        ops: Optional[List[Dict]] = None,
     ) -> List[numpy.ndarray]:
         """Tag ids of each sequence of token texts, given their orth keys (`orth_keys`) and
         (`feature_rows`) the rows of earlier components' tags, for a model that embeds them;
-        for SRL, of each (sequence, predicate), predicates in order within each sequence."""
+        for SRL, of each (sequence, predicate), predicates in order within each sequence.
+        `ops`: other steps than the component's (its predicate detector's)."""
+        ops = self.ops if ops is None else ops
         if not any(sequences):
             return [numpy.zeros((len(s),), dtype="int32") for s in sequences]
         lengths = numpy.array([len(s) for s in sequences], dtype="int32")
@@ -339,14 +344,14 @@ class LeanComponent:
         X = None
         pending_distinct = False
         decoded = None
-        for i, op in enumerate(self.ops):
+        for i, op in enumerate(ops):
             kind = op["op"]
             if kind == "embed":
                 vectors = [part(texts, flat_orths, flat_rows) for part in op["parts"]]
                 X = numpy.hstack(vectors) if len(vectors) > 1 else vectors[0]
             elif kind == "window":
                 if op.get("distinct"):
-                    affine = self.ops[i + 1]
+                    affine = ops[i + 1]
                     summed = distinct_window_affine(
                         numpy.ascontiguousarray(X, dtype="float32"), lengths, op["pad"], op["size"], affine["W"], affine["b"]
                     )
@@ -498,9 +503,13 @@ class LeanRun:
         tag_feature = component.features.get("tag")
         sequences, orths, predicates, owners = [], [], [], []
         feature_rows: Dict[str, List[numpy.ndarray]] = {kind: [] for kind in component.features}
+        detected = None if self.opts.posvbs else self._detect_predicates(component, texts, bounds)
         for line, (words, line_bounds) in enumerate(zip(texts, bounds)):
             line_tags = tags[tagger.name][line]
-            line_predicates = [j for j, tag_id in enumerate(line_tags.tolist()) if tag_names[tag_id].startswith("V")]
+            if detected is not None:
+                line_predicates = detected[line]
+            else:
+                line_predicates = [j for j, tag_id in enumerate(line_tags.tolist()) if tag_names[tag_id].startswith("V")]
             if not line_predicates:
                 continue
             for start, end in _pieces(line_bounds, component.max_sentence_length):
@@ -529,6 +538,23 @@ class LeanRun:
             for index in inside.tolist():
                 frames[line][start + index] = (start, next(found))
         return frames
+
+    def _detect_predicates(self, component: LeanComponent, texts, bounds) -> List[List[int]]:
+        """Per line, the tokens the SRL component's predicate detector marks (argmax 1), each
+        sentence tagged alone, whitespace tokens left out, as SennaSRL._detect_predicates."""
+        pieces = [
+            (line, [j for j in range(start, end) if not words[j].isspace()])
+            for line, (words, line_bounds) in enumerate(zip(texts, bounds))
+            for start, end in line_bounds
+        ]
+        pieces = [(line, kept) for line, kept in pieces if kept]
+        sequences = [[texts[line][j] for j in kept] for line, kept in pieces]
+        orths = [self.orths[line][kept] for line, kept in pieces]
+        found: List[List[int]] = [[] for _ in texts]
+        if sequences:
+            for (line, kept), ids in zip(pieces, component.predict(sequences, orths, {}, ops=component.detector_ops)):
+                found[line].extend(kept[j] for j in numpy.flatnonzero(ids == 1).tolist())
+        return [sorted(indices) for indices in found]
 
     def _srl_columns(self, component: LeanComponent, sentences: List[Sentence], frames) -> List[List[List[str]]]:
         """Per line, SENNA's SRL columns: the predicates' words, then one column of arguments
@@ -585,8 +611,6 @@ def why_not(opts: TagOptions) -> Optional[str]:
         return f"-{other[0]} is not a window task or -srl"
     if opts.usrvbs is not None:
         return "-usrvbs"
-    if SRL_FLAG in opts.tasks and not opts.posvbs:
-        return "-srl without -posvbs (the predicate detector)"
     if opts.posvbs and SRL_FLAG not in opts.tasks:
         return "-posvbs without -srl"
     if compiled() is None:
@@ -627,6 +651,9 @@ def load_run(opts: TagOptions, log: Log) -> Optional[LeanRun]:
         steps.append((name, LeanComponent(path, pipeline)))
     for flag in opts.tasks:
         providers[flag] = next(step for name, step in steps if name == index["flags"][flag][-1])
+    if SRL_FLAG in opts.tasks and not opts.posvbs and not providers[SRL_FLAG].detector_ops:
+        log("spaCy path: -srl without -posvbs, and no predicate detector in the fast-path export")
+        return None
     return LeanRun(opts, steps, providers, index["symbols"])
 
 
