@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from spacy_senna.cli.bench_senna import Program, Timing, count_output, text_lines, time_task, with_ratios
+from spacy_senna.cli.bench_senna import Program, Timing, count_output, run_once, text_lines, time_task, with_ratios
 
 FAKE_SENNA = """#!/bin/sh
 # SENNA's output shape: the token, a tab, a tag; an empty line after each sentence
@@ -99,3 +99,14 @@ def test_cli_errors_are_one_line(tmp_path):
         )
         assert done.returncode == 1, done.stderr
         assert message in done.stderr and "Traceback" not in done.stderr
+
+
+def test_peak_rss_is_the_programs_own(fake_senna, tmp_path):
+    """Linux carries a process's peak RSS across exec: a program started straight from this
+    (large) process would report at least this process's peak, not its own."""
+    ballast = bytearray(400 * 2**20)
+    ballast[::4096] = b"x" * len(ballast[::4096])  # resident
+    text = tmp_path / "text.txt"
+    text.write_text("The cat sat .\n", encoding="utf8")
+    run = run_once(Program("fake", [str(fake_senna)], dict(os.environ)), ["-pos"], text, tmp_path / "out.txt", cpu=None)
+    assert 0 < run.maxrss_mb < 100 and len(ballast)

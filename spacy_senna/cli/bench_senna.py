@@ -3,8 +3,8 @@
 Each program is run as a SENNA user runs it: the whole process, one sentence a line on stdin
 with `-usrtokens`, pinned to one core (`taskset -c CPU`, one BLAS thread), --repeat times,
 keeping the fastest run; and again on the text's first line, whose time is the load time.
-Words/s exclude the load: tokens out / (wall(text) - wall(one line)). Peak RSS is the child's
-own (wait4); words/cpu-s use the child's user + system time instead of wall time, steadier on
+Words/s exclude the load: tokens out / (wall(text) - wall(one line)). Peak RSS is the program's
+own (wait4, in a small process that forks it: see LAUNCHER); words/cpu-s use the child's user + system time instead of wall time, steadier on
 a core other work shares. The programs take turns within each of the --repeat rounds. Tasks as
 SENNA spells them: -pos, -chk, -ner, -srl (with -posvbs) and -psg (the last two on the first
 --srl-lines lines; -psg is not in the default --tasks: it needs a MODEL with a senna_parser);
@@ -107,26 +107,54 @@ def find_senna(senna_dir: Path) -> Path:
     fail(f"no SENNA binary ({' or '.join(SENNA_BINARIES)}) in {senna_dir}: make the folder with senna_c's setup.sh")
 
 
+# Runs argv in a process forked from this small one, and writes "exit code, CPU seconds, peak
+# RSS KiB" of it (wait4) to the fd it is given. Linux carries a process's peak RSS across exec,
+# and a child of this benchmark starts as a copy of it (vfork): read directly, a program's peak
+# would be at least the benchmark's own (a loaded pipeline's, with --in-process).
+LAUNCHER = """
+import os, sys
+fd = int(sys.argv[1])
+argv = sys.argv[2:]
+pid = os.fork()
+if pid == 0:
+    os.close(fd)
+    try:
+        os.execvp(argv[0], argv)
+    finally:
+        os._exit(127)
+_, status, usage = os.wait4(pid, 0)
+os.write(fd, ("%d %r %d" % (os.waitstatus_to_exitcode(status), usage.ru_utime + usage.ru_stime, usage.ru_maxrss)).encode())
+"""
+
+
 def run_once(program: Program, flags: Sequence[str], text: Path, output: Path, cpu: Optional[int]) -> Run:
-    """One run with stdout to `output`: wall and CPU seconds and peak RSS of the child (wait4);
-    fails on a non-zero exit."""
+    """One run with stdout to `output`: wall and CPU seconds and peak RSS of the program itself
+    (wait4 in LAUNCHER); fails on a non-zero exit."""
     argv = [*program.argv, *flags]
     if cpu is not None:
         argv = ["taskset", "-c", str(cpu), *argv]
+    read_end, write_end = os.pipe()
     with text.open("rb") as stdin, output.open("wb") as stdout:
         started = time.perf_counter()
         # cwd: the output's folder, so that `python -m` imports spacy_senna from the program's
         # environment (PYTHONPATH), not from the folder the benchmark was started in
         child = subprocess.Popen(
-            argv, stdin=stdin, stdout=stdout, stderr=subprocess.PIPE, env=program.env, cwd=output.parent
+            [sys.executable, "-S", "-c", LAUNCHER, str(write_end), *argv],
+            stdin=stdin, stdout=stdout, stderr=subprocess.PIPE, env=program.env, cwd=output.parent,
+            pass_fds=(write_end,),
         )
+        os.close(write_end)
         errors = child.stderr.read().decode("utf8", "replace").strip() if child.stderr else ""
-        _, status, usage = os.wait4(child.pid, 0)
+        child.wait()
         wall = time.perf_counter() - started
-    child.returncode = os.waitstatus_to_exitcode(status)
-    if child.returncode != 0:
-        fail(f"{program.name} {' '.join(flags)} exited with {child.returncode}: {errors.splitlines()[-1] if errors else ''}")
-    return Run(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)
+    with os.fdopen(read_end, "rb") as report:
+        fields = report.read().decode("ascii").split()
+    if child.returncode != 0 or len(fields) != 3:
+        fail(f"{program.name} {' '.join(flags)}: the launcher failed ({child.returncode}): {errors.splitlines()[-1] if errors else ''}")
+    exit_code, cpu_s, maxrss_kb = int(fields[0]), float(fields[1]), int(fields[2])
+    if exit_code != 0:
+        fail(f"{program.name} {' '.join(flags)} exited with {exit_code}: {errors.splitlines()[-1] if errors else ''}")
+    return Run(wall, cpu_s, maxrss_kb / 1024)
 
 
 def count_output(path: Path, srl: bool):
