@@ -63,6 +63,14 @@ def distinct_rows(rows: numpy.ndarray):
     return distinct, inverse.reshape((-1,))
 
 
+def position_weights(W: numpy.ndarray, size: int, start: int = 0, stop: Optional[int] = None) -> numpy.ndarray:
+    """The first layer's W_k of each window position k, side by side, for the input columns
+    start:stop of each position: (stop - start, size * n_hidden), column k * n_hidden + h."""
+    n_hidden = W.shape[0]
+    per_position = W.reshape((n_hidden, size, -1))[:, :, start:stop]
+    return numpy.ascontiguousarray(per_position.transpose((2, 1, 0)).reshape((per_position.shape[2], size * n_hidden)))
+
+
 def distinct_window_affine(
     flat: numpy.ndarray, lengths: numpy.ndarray, pad: numpy.ndarray, size: int, W: numpy.ndarray, b: numpy.ndarray
 ) -> Optional[numpy.ndarray]:
@@ -74,8 +82,7 @@ def distinct_window_affine(
     if len(distinct) > MAX_DISTINCT_SHARE * n_tokens:
         return None
     n_hidden = W.shape[0]
-    # W_k of each window position k, side by side: (width, size * n_hidden)
-    per_position = numpy.ascontiguousarray(W.reshape((n_hidden, size, width)).transpose((2, 1, 0)).reshape((width, -1)))
+    per_position = position_weights(W, size)
     table = numpy.empty((len(distinct) + 1, size, n_hidden), dtype="float32")
     table[0] = (pad.reshape((1, width)) @ per_position).reshape((size, n_hidden))
     numpy.matmul(distinct, per_position, out=table[1:].reshape((-1, size * n_hidden)))

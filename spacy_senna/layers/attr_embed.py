@@ -28,8 +28,8 @@ def feature_ref(attr: str) -> str:
 
 def embedded_features(model: Model) -> List[str]:
     """The annotation of earlier components that a model embeds ('tag', 'chunk'), found by ref."""
-    nodes = list(model.walk())
-    return [attr for attr in ATTRIBUTES if any(node.has_ref(feature_ref(attr)) for node in nodes)]
+    found = {layer.attrs["attr"] for layer in feature_layers(model)}
+    return [attr for attr in ATTRIBUTES if attr in found]
 
 
 def feature_layers(model: Model) -> List[Model]:

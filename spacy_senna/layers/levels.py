@@ -21,6 +21,8 @@ from spacy.tokens import Doc
 from thinc.api import Model, uniform_init
 from thinc.types import Floats2d, Ints1d
 
+from ..inference import position_weights, window_rows
+
 OutT = List[Floats2d]
 FIRST, INNER, LAST, SINGLE = range(4)  # a word's place in its unit
 
@@ -170,9 +172,8 @@ class LevelScorer:
         pad = self.ops.to_numpy(window.get_param("pad"))
         n_hidden = W.shape[0]
         n_word = self.vectors[0].shape[1] if self.vectors else pad.shape[0] - self.H.shape[1]
-        per_position = W.reshape((n_hidden, self.size, -1))  # (hidden, window position, input)
-        W_word = numpy.ascontiguousarray(per_position[:, :, :n_word].transpose((2, 1, 0)).reshape((n_word, -1)))
-        W_history = numpy.ascontiguousarray(per_position[:, :, n_word:].transpose((2, 1, 0)).reshape((-1, self.size * n_hidden)))
+        W_word = position_weights(W, self.size, 0, n_word)
+        W_history = position_weights(W, self.size, n_word)
         # row 0: the padding vector's part; row r + 1: word r of the doc / history tag r
         self.word_tables = [
             (numpy.vstack([pad[None, :n_word], vectors]) @ W_word).reshape((-1, self.size, n_hidden)) for vectors in self.vectors
@@ -197,7 +198,7 @@ class LevelScorer:
         pre = numpy.empty((sum(lengths), self.b.shape[0]), dtype="float32")
         offset = 0
         for item, n in zip(items, lengths):
-            rows = _window_positions(n, self.size)  # 0: padding, r + 1: word r
+            rows = window_rows(numpy.array([n]), self.size)  # 0: padding, r + 1: word r
             history_rows = numpy.concatenate([[0], numpy.asarray(item.history, dtype="int64") + 1])[rows]
             word_table = self.word_tables[item.doc]
             summed = pre[offset:offset + n]
@@ -212,14 +213,6 @@ class LevelScorer:
             outputs = layer.predict(outputs)
         outputs = self.ops.to_numpy(outputs)
         return numpy.split(outputs, numpy.cumsum(lengths)[:-1]) if len(items) > 1 else [outputs]
-
-
-@lru_cache(maxsize=256)
-def _window_positions(n_words: int, size: int) -> numpy.ndarray:
-    """(n_words, size): row r + 1 for word r in each window position, 0 past either end."""
-    offsets = numpy.arange(size) - size // 2
-    neighbour = numpy.arange(n_words)[:, None] + offsets[None, :]
-    return numpy.where((neighbour >= 0) & (neighbour < n_words), neighbour + 1, 0)
 
 
 def _after_first(hidden: Model, network: Model) -> List[Model]:

@@ -19,7 +19,7 @@ from thinc.api import Model
 from thinc.types import Floats2d, Ints1d
 
 from ..layers import distinct_window
-from ..layers.attr_embed import embedded_features, feature_layers, layer_annotation
+from ..layers.attr_embed import feature_layers, layer_annotation
 from ..layers.crf import sll_loss, viterbi_decode
 from ..layers.embed import embed_layers, prepare_tables
 from ..tasks import BY_FEATURE, Annotation, MissingTag, Task
@@ -181,11 +181,6 @@ class SennaSequencePipe(TrainablePipe):
             self.model.get_ref("sll").set_dim("nO", n_tags)
             if self.annotation.phrases:  # decode and train over valid IOBES paths only
                 self.model.get_ref("sll").attrs["iobes_labels"] = len(self.labels)
-
-
-def reads_tags(model: Model) -> bool:
-    """Whether the model embeds the POS tags set by an earlier component (`token_features = ["tag"]`)."""
-    return "tag" in embedded_features(model)
 
 
 def check_tags(name: str, model: Model, docs: List[Doc]) -> None:
