@@ -22,6 +22,10 @@ from results import TASKS, read_json  # noqa: E402
 from spacy_senna.glove import GLOVE_META  # noqa: E402
 
 PAPER = "Collobert et al. (2011), Natural Language Processing (Almost) from Scratch, JMLR 12"
+PARSER = (
+    "Collobert (2011, AISTATS)'s level-by-level constituency parser (WSJ 02-20 trees; the tree in "
+    "doc.spans['constituents'], with span._.parse_string, ._.parent, ._.children as in benepar)"
+)
 CODE = {
     "name": "spacy-senna (the components' code)",
     "url": "",
@@ -29,13 +33,21 @@ CODE = {
     "author": "spacy-senna contributors",
 }
 
+PTB_TREES = {
+    "name": "Penn Treebank-3, Wall Street Journal sections 02-20 (parse trees: the parser)",
+    "url": "https://catalog.ldc.upenn.edu/LDC99T42",
+    "license": "LDC User Agreement for Non-Members",
+    "author": "Marcus, Santorini, Marcinkiewicz, Taylor",
+}
+
 SETUPS: Dict[str, Dict[str, Any]] = {
     "full": {
         "description": (
-            "SENNA's four taggers for spaCy, after " + PAPER + ": a part-of-speech tagger (WSJ), "
+            "SENNA's five tasks for spaCy, after " + PAPER + ": a part-of-speech tagger (WSJ), "
             "a chunker (CoNLL-2000) reading that tagger's tags, a named entity recogniser "
-            "(CoNLL-2003) and a semantic role labeller (CoNLL-2005, one span group srl:<i> per "
-            "predicate, predicates found by its own detector), after spaCy's sentencizer. Each "
+            "(CoNLL-2003), a semantic role labeller (CoNLL-2005, one span group srl:<i> per "
+            "predicate, reading the tagger's and the chunker's tags) and " + PARSER + ", after "
+            "spaCy's sentencizer. Each "
             "word table started from GloVe 6B 50d (public domain) and was fine-tuned; the tagger "
             "was trained jointly with a Brown-corpus tagger (dropped from the pipeline). No SENNA "
             "resources are included. Needs the spacy-senna package."
@@ -52,6 +64,7 @@ SETUPS: Dict[str, Dict[str, Any]] = {
                 "license": "LDC User Agreement for Non-Members",
                 "author": "Marcus, Santorini, Marcinkiewicz, Taylor",
             },
+            PTB_TREES,
             {
                 "name": "CoNLL-2000 shared task: chunking (WSJ sections 15-18)",
                 "url": "https://www.clips.uantwerpen.be/conll2000/chunking/",
@@ -126,14 +139,17 @@ CONLL_2005 = {
     "author": "Carreras and Marquez",
 }
 SETUPS["full"]["sources"] = SETUPS["full"]["sources"][:-1] + [CONLL_2005, GLOVE_META, CODE]
-# The four-task multi-task pipeline has no Brown task.
-SETUPS["core"]["sources"] = [source for source in SETUPS["full"]["sources"] if "Brown" not in source["name"]]
+# The four-task multi-task pipeline has no Brown task and no parser.
+SETUPS["core"]["sources"] = [source for source in SETUPS["full"]["sources"] if "Brown" not in source["name"] and source is not PTB_TREES]
 
 
 def task_scores(metrics: Dict[str, Any], task_key: str) -> Dict[str, Any]:
-    """The scores of one task from an evaluate JSON: tag_acc, spans_chunks_*, ents_* or
-    spans_srl_* (SRL with the gold predicates, whose predicate scores are 1.0 by definition)."""
-    prefixes = {"pos": ("tag_acc",), "chunk": ("spans_chunks_",), "ner": ("ents_",), "srl": ("spans_srl_",)}
+    """The scores of one task from an evaluate JSON: tag_acc, spans_chunks_*, ents_*,
+    spans_srl_* (SRL with the gold predicates, whose predicate scores are 1.0 by definition)
+    or constituents_* (the parser's EVALB scores)."""
+    prefixes = {
+        "pos": ("tag_acc",), "chunk": ("spans_chunks_",), "ner": ("ents_",), "srl": ("spans_srl_",), "psg": ("constituents_",),
+    }
     return {key: value for key, value in metrics.items() if key.startswith(prefixes[task_key])}
 
 

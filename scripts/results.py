@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
-from spacy_senna.tasks import CHUNK, NER, POS, SRL
+from spacy_senna.tasks import CHUNK, NER, POS, PSG, SRL
 
 START = "<!-- results:start -->"
 END = "<!-- results:end -->"
@@ -30,8 +30,8 @@ class Task:
     metric: str  # score key in the JSON written by `spacy_senna evaluate`
     dev: str
     test: str
-    paper_random: float  # Collobert et al. (2011), window/sentence network, random init
-    paper_senna: float  # ... with language-model embeddings and task features (SENNA)
+    paper_random: Optional[float]  # Collobert et al. (2011), window/sentence network, random init
+    paper_senna: Optional[float]  # ... with language-model embeddings and task features (SENNA)
 
 
 TASKS = [
@@ -42,6 +42,8 @@ TASKS = [
     ),
     Task(NER.name, "NER (CoNLL-2003)", "F1", NER.main_score, "testa", "testb", 81.47, 89.59),
     Task(SRL.name, "SRL (CoNLL-2005)", "F1", SRL.main_score, "devel 24", "test WSJ 23", 70.99, 75.49),
+    # the JMLR paper has no parsing figures (the parser is Collobert 2011, AISTATS)
+    Task(PSG.name, "Parsing (WSJ)", "EVALB F1", PSG.main_score, "sec. 21", "sec. 23", None, None),
 ]
 
 
@@ -85,8 +87,8 @@ def render_table(metrics_dir: Path) -> str:
             (
                 task.name,
                 task.metric_name,
-                f"{task.paper_random:.2f}",
-                f"{task.paper_senna:.2f}",
+                fmt(task.paper_random),
+                fmt(task.paper_senna),
                 f"{fmt(scores[task.key]['dev'])} ({task.dev})" if scores[task.key]["dev"] is not None else MISSING,
                 f"{fmt(scores[task.key]['test'])} ({task.test})" if scores[task.key]["test"] is not None else MISSING,
             )

@@ -51,8 +51,8 @@ def test_workflows_name_defined_commands(project):
         assert set(steps) <= commands, f"workflow {name} names undefined commands"
     assert project["workflows"]["all"] == [
         "copy-assets", "glove-assets", "import-glove", "convert", "convert-brown", "train-pos",
-        "train-pos-00-14", "train-chunk", "train-ner", "train-srl", "evaluate", "evaluate-srl",
-        "package", "bench", "results",
+        "train-pos-00-14", "train-chunk", "train-ner", "train-srl", "convert-parse", "train-parser",
+        "evaluate", "evaluate-srl", "evaluate-parser", "package", "bench", "results",
     ]
 
 
@@ -220,6 +220,7 @@ def metrics_dir(tmp_path) -> Path:
         {"ents_p": 0.8, "ents_r": 0.82, "ents_f": 0.8099, "ents_per_type": {"PER": {"p": 1, "r": 1, "f": 1}}},
     )
     srsly.write_json(metrics / "ner.test.json", {"ents_f": 0.7512})
+    srsly.write_json(metrics / "psg.json", {"constituents_p": 0.85, "constituents_r": 0.83, "constituents_f": 0.8411, "tag_acc": 0.97})
     srsly.write_json(
         metrics / "bench.json",
         {"words_per_second": {"tokenizer": 200000.0, "pipeline": 12345.6}, "n_words": 131768, "peak_rss_mb": 300.2},
@@ -236,6 +237,7 @@ def test_results_table(metrics_dir):
     assert "| Chunking (CoNLL-2000) | F1 | 90.33 | 94.32 | 90.50 (last 1,000 train sentences) | – |" in lines
     assert "| NER (CoNLL-2003) | F1 | 81.47 | 89.59 | 80.99 (testa) | 75.12 (testb) |" in lines
     assert "| SRL (CoNLL-2005) | F1 | 70.99 | 75.49 | – | – |" in lines
+    assert "| Parsing (WSJ) | EVALB F1 | – | – | 84.11 (sec. 21) | – |" in lines
     assert "pipeline 12,346" in table and "131,768 words" in table
 
 
@@ -273,6 +275,8 @@ def test_make_meta(metrics_dir):
     assert meta["performance"]["ents_per_type"]["PER"]["f"] == 1
     assert "token_acc" not in meta["performance"] and "speed" not in meta["performance"]
     assert meta["performance_test"] == {"ents_f": 0.7512}
+    assert meta["performance"]["constituents_f"] == 0.8411
+    assert any("parse trees" in source["name"] for source in meta["sources"])
     assert {s["name"].split(",")[0] for s in meta["sources"]} >= {"Penn Treebank-3"}
     assert meta["license"].startswith("Research")
     demo = make_meta.make_meta("demo", metrics_dir, "senna_demo", "0.1.0")
