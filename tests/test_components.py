@@ -144,6 +144,63 @@ def test_serialize_component_alone(trained, tmp_path):
     assert annotations(doc)[2] == annotations(trained("Angela Merkel visited Zurich."))[2]
 
 
+def test_word_table_in_its_own_file_mapped_on_load(trained, tmp_path):
+    """to_disk writes each word table beside `model` (which no longer holds it); from_disk maps
+    it into memory (copy-on-write), with the same predictions."""
+    import numpy
+
+    from spacy_senna.layers.embed import WORD_TABLE, word_table_layers
+
+    expected = _predictions(trained, TEXTS)
+    trained.to_disk(tmp_path / "model")
+    folder = tmp_path / "model" / "senna_ner"
+    table = word_table_layers(trained.get_pipe("senna_ner").model)[0].get_param(WORD_TABLE)
+    assert numpy.array_equal(numpy.load(folder / "word_table0.npy"), table)
+    assert len(trained.get_pipe("senna_ner").model.to_bytes()) - (folder / "model").stat().st_size >= table.nbytes
+    loaded = spacy.load(tmp_path / "model")
+    for name in FACTORIES:
+        (layer,) = word_table_layers(loaded.get_pipe(name).model)
+        assert isinstance(layer.get_param(WORD_TABLE), numpy.memmap)
+    assert _predictions(loaded, TEXTS) == expected
+    # saved over the folder it was loaded from (in-place tools do that): the mapped old
+    # files stay readable, and the new ones load
+    loaded.to_disk(tmp_path / "model")
+    assert _predictions(loaded, TEXTS) == expected
+    assert _predictions(spacy.load(tmp_path / "model"), TEXTS) == expected
+    assert not list(folder.glob("*.partial"))
+
+
+def test_word_table_written_inside_model_still_loads(trained, tmp_path):
+    """A component folder from before the separate table file (the table inside `model`)."""
+    ner = trained.get_pipe("senna_ner")
+    ner.to_disk(tmp_path / "ner")
+    (tmp_path / "ner" / "word_table0.npy").unlink()
+    ner.model.to_disk(tmp_path / "ner" / "model")
+    loaded = spacy.blank("en").add_pipe("senna_ner").from_disk(tmp_path / "ner")
+    assert annotations(loaded(Doc(loaded.vocab, words=["Angela", "Merkel", "visited", "Zurich", "."])))[2] == annotations(
+        ner(Doc(ner.vocab, words=["Angela", "Merkel", "visited", "Zurich", "."]))
+    )[2]
+
+
+@pytest.mark.parametrize("damage", ["missing", "garbage", "wrong-shape"])
+def test_word_table_file_damaged(trained, tmp_path, damage):
+    import numpy
+
+    trained.get_pipe("senna_ner").to_disk(tmp_path / "ner")
+    path = tmp_path / "ner" / "word_table0.npy"
+    if damage == "missing":
+        path.unlink()
+        message = "word_table0.npy is missing"
+    elif damage == "garbage":
+        path.write_bytes(b"not numpy")
+        message = "word_table0.npy is not a readable .npy word table"
+    else:
+        numpy.save(path, numpy.zeros((3, 2), dtype="float32"))
+        message = r"word_table0.npy holds a float32 array of shape \(3, 2\)"
+    with pytest.raises(ValueError, match=message):
+        spacy.blank("en").add_pipe("senna_ner").from_disk(tmp_path / "ner")
+
+
 @pytest.mark.parametrize(
     "words",
     [[], ["Zurich"], ["\n", "Apple", " ", "is", "\t"], ["☃", "𝔘", "日本", "x" * 300]],

@@ -1,11 +1,16 @@
 """SENNA's lookup tables: word, capitalisation and suffix embeddings, concatenated per token."""
+import os
+from contextlib import contextmanager
 from functools import partial
-from typing import Callable, List, Optional, Tuple
+from pathlib import Path
+from typing import Callable, Iterator, List, Optional, Tuple
+
+import numpy
 
 from spacy.language import Language
 from spacy.tokens import Doc
 from spacy.vocab import Vocab
-from thinc.api import Model, uniform_init
+from thinc.api import Model, NumpyOps, uniform_init
 from thinc.types import Floats2d, Ints2d
 
 from ..features import FeatureTables
@@ -13,8 +18,10 @@ from ..lexicon import N_CAPS, PADDING, UNKNOWN, UNKNOWN_ID
 
 InT = List[Doc]
 OutT = List[Floats2d]
-TABLES = ("W_word", "W_caps", "W_suffix")
+WORD_TABLE = "W_word"
+TABLES = (WORD_TABLE, "W_caps", "W_suffix")
 TABLES_REF = "tables"  # the ref that SennaEmbed.v1 sets on this layer, for the layers that need it
+WORD_TABLE_FILE = "word_table{}.npy"  # in a component's folder, beside `model`: the k-th layer's
 
 
 def SennaFeatureEmbed(
@@ -198,10 +205,10 @@ def _allocate_tables(model: Model, tables: FeatureTables, init_W: Callable) -> N
 def half_word_table(model: Model) -> int:
     """Store the layer's word table as float16 (half its memory; inference only); returns the
     bytes saved. Rows are widened back to float32 as they are looked up."""
-    W = model.get_param("W_word")
+    W = model.get_param(WORD_TABLE)
     if W.dtype == "float16":
         return 0
-    model.set_param("W_word", W.astype("float16"))
+    model.set_param(WORD_TABLE, W.astype("float16"))
     return W.nbytes // 2
 
 
@@ -224,3 +231,69 @@ def pipeline_embed_layers(nlp: Language) -> List[Model]:
         if isinstance(model, Model):
             layers.update((layer.id, layer) for layer in embed_layers(model))
     return list(layers.values())
+
+
+# -- the word tables on disk ------------------------------------------------------------------
+# A component's `to_disk` writes each of its word tables (the bulk of its weights) to its own
+# .npy file beside `model`, and `from_disk` maps it into memory (numpy copy-on-write): only the
+# rows that the texts use are read from disk and take memory, and loading makes no copies of
+# it (thinc's `from_bytes` holds the file's bytes, msgpack's arrays and a copy at once).
+
+
+def word_table_layers(model: Model) -> List[Model]:
+    """The model's SENNA lookup-table layers that hold a word table."""
+    return [layer for layer in embed_layers(model) if layer.has_param(WORD_TABLE)]
+
+
+@contextmanager
+def word_tables_set_aside(model: Model) -> Iterator[List[numpy.ndarray]]:
+    """The model's word tables, each replaced by its first 0 rows while the block runs (so that
+    `model.to_bytes` leaves them out), then put back."""
+    layers = word_table_layers(model)
+    tables = [layer.get_param(WORD_TABLE) for layer in layers]
+    try:
+        for layer, table in zip(layers, tables):
+            layer.set_param(WORD_TABLE, table[:0])
+        yield [layer.ops.to_numpy(table) for layer, table in zip(layers, tables)]
+    finally:
+        for layer, table in zip(layers, tables):
+            layer.set_param(WORD_TABLE, table)
+
+
+def save_word_tables(tables: List[numpy.ndarray], folder: Path) -> None:
+    """Write the tables as WORD_TABLE_FILE files, each through a new file renamed over the old
+    one, so that a process that has the old one mapped (the pipeline saved over the folder it
+    was loaded from) keeps reading it; files of tables beyond these are removed."""
+    for k, table in enumerate(tables):
+        target = folder / WORD_TABLE_FILE.format(k)
+        partial_file = target.with_name(target.name + ".partial")
+        with partial_file.open("wb") as file_:
+            numpy.save(file_, numpy.ascontiguousarray(table), allow_pickle=False)
+        os.replace(partial_file, target)
+    k = len(tables)
+    while (folder / WORD_TABLE_FILE.format(k)).exists():
+        (folder / WORD_TABLE_FILE.format(k)).unlink()
+        k += 1
+
+
+def load_word_tables(model: Model, folder: Path, component: str) -> None:
+    """Put the WORD_TABLE_FILE tables of `folder` into the model's word-table layers that came
+    out of `model` without rows (a folder written before this layout holds them in `model`)."""
+    for k, layer in enumerate(word_table_layers(model)):
+        stub = layer.get_param(WORD_TABLE)
+        if stub.shape[0] > 0:
+            continue
+        path = folder / WORD_TABLE_FILE.format(k)
+        if not path.is_file():
+            raise ValueError(f"{component}: {path} is missing (the word table of {folder / 'model'})")
+        try:
+            table = numpy.load(path, mmap_mode="c", allow_pickle=False)
+        except (OSError, ValueError) as err:
+            raise ValueError(f"{component}: {path} is not a readable .npy word table ({err})") from None
+        expected = (layer.get_dim("nV_word"), stub.shape[1])
+        if table.ndim != 2 or table.shape != expected or table.dtype not in ("float16", "float32"):
+            raise ValueError(
+                f"{component}: {path} holds a {table.dtype} array of shape {table.shape}, "
+                f"not the word table of {expected[0]} x {expected[1]} floats"
+            )
+        layer.set_param(WORD_TABLE, table if isinstance(layer.ops, NumpyOps) else layer.ops.asarray(table))

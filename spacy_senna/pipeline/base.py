@@ -14,6 +14,7 @@ from spacy.language import Language
 from spacy.pipeline import TrainablePipe
 from spacy.tokens import Doc
 from spacy.training import Example, validate_examples, validate_get_examples
+from spacy.util import ensure_path
 from spacy.vocab import Vocab
 from thinc.api import Model
 from thinc.types import Floats2d, Ints1d
@@ -21,7 +22,7 @@ from thinc.types import Floats2d, Ints1d
 from ..layers import distinct_window
 from ..layers.attr_embed import feature_layers, layer_annotation
 from ..layers.crf import sll_loss, viterbi_decode
-from ..layers.embed import embed_layers, prepare_tables
+from ..layers.embed import embed_layers, load_word_tables, prepare_tables, save_word_tables, word_tables_set_aside
 from ..tasks import BY_FEATURE, Annotation, MissingTag, Task
 from .sentences import join_sentences, split_docs
 
@@ -47,6 +48,24 @@ class SennaSequencePipe(TrainablePipe):
         self.annotation = annotation or self.task.annotation
         self.cfg: Dict = {"labels": []}
         self._tag_ids: Optional[Tuple[tuple, Dict[str, int]]] = None  # (the labels, their tag ids)
+
+    # -- serialization: TrainablePipe's, with the word tables in files of their own ----------
+    def to_disk(self, path, *, exclude=tuple()) -> None:
+        """TrainablePipe's, except that each word table goes to its own .npy file beside
+        `model` (layers/embed.py), which `from_disk` maps into memory."""
+        path = ensure_path(path)
+        if "model" in exclude:
+            return super().to_disk(path, exclude=exclude)
+        with word_tables_set_aside(self.model) as tables:
+            super().to_disk(path, exclude=exclude)
+        save_word_tables(tables, path)
+
+    def from_disk(self, path, *, exclude=tuple()) -> "SennaSequencePipe":
+        path = ensure_path(path)
+        super().from_disk(path, exclude=exclude)
+        if "model" not in exclude:
+            load_word_tables(self.model, path, self.name)
+        return self
 
     # -- labels -----------------------------------------------------------------------
     @property
