@@ -120,15 +120,20 @@ FEATURE_ROWS = [
     ("POS", "random init, SENNA's features (2-character suffix)", "pos_suffix2", POS.main_score, None),
     ("POS", "random init, 3-character suffix", "pos_s3_nochar", POS.main_score, "pos_suffix2"),
     ("POS", "+ character convolution, hidden-layer dropout (configs/pos.cfg)", "pos_single", POS.main_score, "pos_s3_nochar"),
-    ("POS", "+ Brown-tag task sharing tables and hidden layer (configs/pos_brown.cfg)", "pos", POS.main_score, "pos_single"),
+    (
+        "POS", "+ Brown-tag task sharing tables and hidden layer, GloVe word table (configs/pos_brown.cfg; shipped)",
+        "pos", POS.main_score, "pos_single",
+    ),
     ("POS", "configs/pos.cfg, vocabulary = pre-training word list", "pos_wordlist", POS.main_score, None),
     ("POS", "+ word table pre-trained (ranking LM)", "pos_pretrained", POS.main_score, "pos_wordlist"),
-    ("Chunking", "random init", "chunk", CHUNK.main_score, None),
-    ("Chunking", "+ predicted POS tag feature", "chunk_pos", CHUNK.main_score, "chunk"),
-    ("NER", "random init", "ner", NER.main_score, None),
+    ("Chunking", "random init, predicted POS tag feature (configs/chunk_pos.cfg)", "chunk_pos", CHUNK.main_score, None),
+    ("Chunking", "+ GloVe word table (shipped)", "chunk", CHUNK.main_score, "chunk_pos"),
+    ("NER", "GloVe word table (configs/ner.cfg; shipped)", "ner", NER.main_score, None),
     ("NER", "+ gazetteer feature (SENNA's lists)", "ner_gazetteer", NER.main_score, "ner"),
     ("NER", "random init, vocabulary = pre-training word list", "ner_wordlist", NER.main_score, None),
     ("NER", "+ word table pre-trained (ranking LM)", "ner_pretrained", NER.main_score, "ner_wordlist"),
+    ("SRL", "GloVe x 0.1, predicted POS and chunk tags (configs/srl_chunk.cfg; shipped), gold predicates", "srl", SRL.main_score, None),
+    ("Parsing", "window network, 141 IOBES tags (configs/parser.cfg; shipped)", "psg", PSG.main_score, None),
 ]
 
 
