@@ -129,7 +129,7 @@ class LevelScorer:
         window, hidden = model.get_ref(WINDOW_REF), model.get_ref(HIDDEN_REF)
         params = [self.ops.to_numpy(p) for p in (window.get_param("pad"), hidden.get_param("W"), hidden.get_param("b"))]
         self.first_layer = SplitWindowLayer(self.vectors, self.H, *params, window.attrs["window_size"], hidden.attrs)
-        self.after_hidden = _after_first(hidden, self.network)
+        self.after_hidden = layers_after(hidden, self.network)
 
     def __call__(self, items: Sequence[LevelItem]) -> OutT:
         """Unit tag scores (n_units, n_tags) per item."""
@@ -150,7 +150,7 @@ class LevelScorer:
         return split_rows(outputs, [len(item.history) for item in items])
 
 
-def _after_first(hidden: Model, network: Model) -> List[Model]:
+def layers_after(hidden: Model, network: Model) -> List[Model]:
     """The layers that follow the first hidden layer in the window network's per-token chain."""
     for node in network.walk():
         if node.layers and node.layers[0] is hidden:
