@@ -1,5 +1,6 @@
-"""The drop-in's lean path: SENNA's window tasks (-pos, -chk, -ner) with numpy and the compiled
-kernels only, from an export of the pipeline's components, without importing spaCy or Thinc.
+"""The drop-in's lean path: SENNA's tasks (-pos, -chk, -ner, -srl, -psg) with numpy and the
+compiled kernels only, from an export of the pipeline's components, without importing spaCy or
+Thinc.
 
 `import spacy` alone takes longer than SENNA's whole start, so the drop-in keeps, per
 pipeline folder, a numpy export of what its window taggers compute with: the word, caps,
