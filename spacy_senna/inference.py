@@ -1,9 +1,10 @@
 """The networks' inference arithmetic in numpy, without spaCy or Thinc: the windows of a
 batch of sequences, the first hidden layer per distinct token vector, the character
-convolution's max over a word, HardTanh, and the SRL sentence network's distance features
-with max over time. The Thinc layers (layers/window.py, layers/distinct_window.py,
-layers/char_embed.py, layers/sentence.py) and the `senna` drop-in's lean path
-(dropin/lean.py) both run these, so the two give the same numbers.
+convolution's max over a word, HardTanh, the SRL sentence network's distance features with
+max over time, and x @ W.T by BLIS as the parser's Thinc layers compute it. The Thinc layers
+(layers/window.py, layers/distinct_window.py, layers/char_embed.py, layers/sentence.py) and
+the `senna` drop-in's lean path (dropin/lean.py) both run these, so the two give the same
+numbers.
 """
 from typing import Callable, Dict, Iterable, List, Optional, Sequence
 
@@ -21,6 +22,18 @@ _MAX_CACHED = 2_000_000  # floats of whole word-distance parts kept within a bat
 def dot_transposed(x: numpy.ndarray, W: numpy.ndarray) -> numpy.ndarray:
     """x @ W.T, as Thinc's NumpyOps.gemm(x, W, trans2=True) computes it without BLIS."""
     return numpy.dot(x, W.T)
+
+
+def blis_dot_transposed(x: numpy.ndarray, W: numpy.ndarray) -> numpy.ndarray:
+    """x @ W.T by BLIS, as Thinc's NumpyOps(use_blis=True).gemm(x, W, trans2=True) computes it
+    (the parser's layers run on such ops): float32, C-contiguous operands."""
+    from blis.py import gemm  # a dependency of Thinc, but not Thinc: imported only when needed
+
+    return gemm(_contiguous(x), _contiguous(W), trans1=False, trans2=True, beta=0.0)
+
+
+def _contiguous(x: numpy.ndarray) -> numpy.ndarray:
+    return x if x.flags["C_CONTIGUOUS"] else numpy.ascontiguousarray(x)
 
 
 def window_rows(lengths, width: int, dilation: int = 1, xp=numpy):

@@ -194,8 +194,14 @@ def test_task_order_and_iob(model_dir, nlp3):
 
 
 def _loaded(args, model):
-    """The components the drop-in loaded for these flags (its -verbose note)."""
-    _, err = tag(["--model", str(model), "-usrtokens", "-verbose", *args], "Apple buys it .\n")
+    """The components the drop-in's spaCy path loaded for these flags (its -verbose note); an
+    empty cache folder keeps the lean path, which loads none, from running instead."""
+    from unittest import mock
+
+    from spacy_senna.dropin.lean import CACHE_ENV
+
+    with tempfile.TemporaryDirectory() as cache, mock.patch.dict(os.environ, {CACHE_ENV: cache}):
+        _, err = tag(["--model", str(model), "-usrtokens", "-verbose", *args], "Apple buys it .\n")
     line = next(line for line in err.splitlines() if line.startswith("[senna] loaded"))
     return line.split("(", 1)[1].split(")", 1)[0].split(", ")
 

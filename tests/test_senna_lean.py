@@ -15,8 +15,10 @@ from pathlib import Path
 import numpy
 import pytest
 import spacy
+import srsly
 from spacy.strings import hash_string
 from spacy.tokens import Doc
+from spacy.training import Example
 
 from spacy_senna.cli.tag import load_spacy_run
 from spacy_senna.dropin import lean
@@ -27,6 +29,7 @@ from spacy_senna.lexicon import string_hashes
 from spacy_senna.tags import NO_TAG, decoded_phrases, iobes_phrases
 
 from .test_components import make_examples, train
+from .test_parser import TREES
 
 ROOT = Path(__file__).resolve().parents[1]
 REAL_PIPELINE = ROOT / "training" / "senna"
@@ -262,7 +265,9 @@ def test_options_the_lean_path_does_not_run(small_pipeline):
     assert lean.why_not(parse_args(["-usrtokens", "-pos", "-posvbs"])) is not None  # -posvbs ignored: a note
     assert lean.why_not(parse_args(["-usrtokens", "-srl", "-usrvbs", "verbs.txt"])) is not None
     assert lean.why_not(parse_args(["-usrtokens", "-srl", "-posvbs"])) is None
-    assert lean.why_not(parse_args(["-usrtokens"])) is not None  # every task of the pipeline
+    assert lean.why_not(parse_args(["-usrtokens"])) is None  # every task of the pipeline, if the export has them
+    assert lean.why_not(parse_args(["-usrtokens", "-psg", "-pos"])) is None
+    assert lean.why_not(parse_args(["-usrtokens", "-psg", "-posvbs"])) is not None
     assert lean.why_not(parse_args(["-usrtokens", "-pos", "-ner"])) is None
     stdout, stderr = io.BytesIO(), io.StringIO()
     assert main(["--model", str(small_pipeline), "-pos", "-verbose"], io.BytesIO(b"The dog .\n"), stdout, stderr) == 0
@@ -314,3 +319,125 @@ def test_split_user_tokens(line):
     assert sentence.words == [m.group() for m in matches]
     assert sentence.offsets == [(m.start(), m.end()) for m in matches]
     assert sentence.spaces == [m.end() < len(line) for m in matches]
+
+
+# -- -psg: the parser's levels (level_inference.py) without spaCy --------------------------
+# The parser's edges besides EDGE_LINES and SRL_EDGE_LINES: one-token lines, punctuation only,
+# whitespace tokens around a sentence, several sentences, a long sentence with no full stop
+PSG_EDGE_LINES = [
+    "Go",
+    ".",
+    "",
+    "\u3000 It is . \u3000",
+    "The cat sat on the mat . Look up ! It is .",
+    " ".join(["the", "big", "cat", "that", "sat", "on", "the", "mat", "and"] * 25) + " slept",
+]
+PSG_FLAG_SETS = [["-psg"], ["-pos", "-psg"], ["-posvbs", "-srl", "-psg"], ["-chk", "-ner", "-psg", "-iobtags"], []]
+
+
+def psg_edge_text() -> bytes:
+    return ("\n".join(EDGE_LINES + SRL_EDGE_LINES + PSG_EDGE_LINES) + "\n").encode("utf8", "surrogateescape")
+
+
+@pytest.mark.skipif(not (REAL_PIPELINE / "config.cfg").is_file() or not WSJ_DEV.is_file(), reason="needs training/senna and WSJ dev")
+@pytest.mark.parametrize("flags", PSG_FLAG_SETS, ids=lambda flags: " ".join(flags) or "every-task")
+def test_lean_psg_on_wsj_dev_and_edges(flags):
+    """-psg alone and with the other tasks (none: every task, the tree last): the tagger, the
+    parser's levels and SENNA's column, the same bytes as the spaCy path."""
+    for data in (wsj_dev_text(300), psg_edge_text()):
+        expected = tag_with(REAL_PIPELINE, flags, data, "spacy")
+        assert tag_with(REAL_PIPELINE, flags, data, "lean") == expected
+    psg = [line.rsplit("\t", 1)[-1] for line in expected.decode("utf8", "surrogateescape").splitlines() if line]
+    assert psg[0].startswith("(S1(") and sum(cell.count("(") for cell in psg) > 3 * expected.count(b"\n\n")
+
+
+@pytest.fixture(scope="module")
+def parser_pipeline(small_pipeline, tmp_path_factory):
+    """The small pipeline with a parser (plain window network, reading the POS tags) after
+    its taggers, trained for a few updates on TREES."""
+    nlp = spacy.load(small_pipeline)
+    parser = nlp.add_pipe("senna_parser", config={"model": {"hidden_width": 40, "tok2vec": {"token_features": ["tag"]}}})
+    train_parser(nlp, parser)
+    path = tmp_path_factory.mktemp("lean_parser") / "pipeline"
+    nlp.to_disk(path)
+    return path
+
+
+def train_parser(nlp, parser, n_iter: int = 40) -> None:
+    """Train the parser alone on TREES, the POS tags on the predicted docs too."""
+    from thinc.api import fix_random_seed
+
+    from spacy_senna.constituency import set_constituents
+
+    fix_random_seed(0)
+
+    examples = []
+    for words, tags, constituents in TREES:
+        reference = Doc(nlp.vocab, words=words, tags=tags)
+        set_constituents(reference, constituents)
+        examples.append(Example(Doc(nlp.vocab, words=words, tags=tags), reference))
+    parser.initialize(lambda: examples, nlp=nlp)
+    optimizer = parser.create_optimizer()
+    for _ in range(n_iter):
+        parser.update(examples, sgd=optimizer)
+
+
+@pytest.mark.parametrize("flags", [["-psg"], ["-pos", "-psg"], ["-chk", "-psg", "-brackettags"], []], ids=lambda f: " ".join(f) or "every-task")
+def test_lean_psg_prints_the_spacy_paths_bytes(parser_pipeline, flags):
+    data = psg_edge_text()
+    expected = tag_with(parser_pipeline, flags, data, "spacy")
+    assert tag_with(parser_pipeline, flags, data, "lean") == expected
+    rows = [line.split("\t") for line in expected.decode("utf8", "surrogateescape").splitlines() if line]
+    assert rows[0][-1].startswith("(S1")  # the tree column, last, with constituents below the roots
+    assert sum(row[-1].count("(") for row in rows) > 2 * expected.count(b"\n\n")
+    tasks = [flag for flag in flags if flag != "-brackettags"] or ["-pos", "-chk", "-ner", "-psg"]
+    assert len(rows[0]) == 1 + len(tasks)
+
+
+def test_lean_psg_keeps_max_levels(parser_pipeline, tmp_path):
+    """The parser's max_levels (its cfg) is the lean path's too."""
+    path = tmp_path / "pipeline"
+    shutil.copytree(parser_pipeline, path)
+    full = tag_with(path, ["-psg"], psg_edge_text(), "spacy")
+    cfg = srsly.read_json(path / "senna_parser" / "cfg")
+    srsly.write_json(path / "senna_parser" / "cfg", {**cfg, "max_levels": 1})
+    expected = tag_with(path, ["-psg"], psg_edge_text(), "spacy")
+    assert expected != full
+    assert tag_with(path, ["-psg"], psg_edge_text(), "lean") == expected
+
+
+@pytest.mark.parametrize("model", [{"network": "sentence", "conv_width": 20}, {"context_dilations": [2]}], ids=["sentence", "dilations"])
+def test_parser_the_lean_path_cannot_run(small_pipeline, tmp_path, model):
+    """A parser the export has no steps for: one line says so, the spaCy path prints -psg;
+    the taggers still run on the lean path."""
+    nlp = spacy.load(small_pipeline)
+    parser = nlp.add_pipe("senna_parser", config={"model": {"hidden_width": 20, "tok2vec": {"token_features": ["tag"]}, **model}})
+    train_parser(nlp, parser, n_iter=2)
+    path = tmp_path / "pipeline"
+    nlp.to_disk(path)
+    data = psg_edge_text()
+    args = ["--model", str(path), "-usrtokens", "-psg", "-verbose"]
+    outputs, logs = [], []
+    for _ in range(2):
+        stdout, stderr = io.BytesIO(), io.StringIO()
+        assert main(args, io.BytesIO(data), stdout, stderr) == 0, stderr.getvalue()
+        outputs.append(stdout.getvalue())
+        logs.append(stderr.getvalue().splitlines())
+    refusal = "no fast-path export of senna_parser: its level network is not a plain window network"
+    assert [line for line in logs[0] if "senna_parser:" in line] == [f"[senna] {refusal} (network = \"window\", window_size > 1, a hidden layer, no context_dilations)"]
+    assert [line for line in logs[1] if line.startswith("[senna] spaCy path")] == [f"[senna] spaCy path: {refusal} (network = \"window\", window_size > 1, a hidden layer, no context_dilations)"]
+    assert outputs[0] == outputs[1] == tag_with(path, ["-psg"], data, "spacy", export=False)
+    assert tag_with(path, ["-pos"], data, "lean") == tag_with(path, ["-pos"], data, "spacy", export=False)
+
+
+def test_lean_psg_imports_neither_spacy_nor_thinc(parser_pipeline):
+    tag_with(parser_pipeline, ["-psg"], b"x\n", "spacy")  # the export
+    assert_lean_imports(parser_pipeline, ["-psg"])
+    assert_lean_imports(parser_pipeline, [])  # every task
+
+
+@pytest.mark.skipif(not (REAL_PIPELINE / "config.cfg").is_file(), reason="needs training/senna")
+def test_lean_psg_on_the_real_pipeline_imports_neither_spacy_nor_thinc():
+    tag_with(REAL_PIPELINE, [], b"x\n", "spacy")  # the export of every component
+    assert_lean_imports(REAL_PIPELINE, ["-psg"])
+    assert_lean_imports(REAL_PIPELINE, [])

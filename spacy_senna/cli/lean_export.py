@@ -4,11 +4,15 @@ and the steps it takes, found by walking its Thinc model; and an index of which 
 each window task needs (tag_load.needed_components, the spaCy path's own plan).
 
 The SRL component (SentenceTagger.v1) is exported too: its word convolution's steps, the
-sentence network's distance embeddings and slot weights, and the steps after the max over time
-(the lean path runs it with -posvbs only: the predicate detector stays on the spaCy path).
+sentence network's distance embeddings and slot weights, the steps after the max over time, and
+its predicate detector's steps. So is the parser (LevelParser.v1) with a plain window network,
+the one LevelScorer splits (level_inference.py): its embedding, history table, window padding,
+first layer, the layers after it (whose products run by BLIS, as the parser's own Thinc layers
+compute them) and its SLL.
 
-A model with a layer the lean path has no step for (a gazetteer, dilated context layers,
-BLIS or GPU ops...) is not exported: its flags keep the spaCy path.
+A model with a layer the lean path has no step for (a gazetteer, dilated context layers, the
+parser's sentence network, BLIS or GPU ops in a tagger...) is not exported: its flags keep the
+spaCy path, and the index records why, which the lean path says.
 """
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Tuple
@@ -21,9 +25,10 @@ from thinc.api import Model, NumpyOps
 
 from ..dropin import lean
 from ..layers.distinct_window import distinct_window_chain
+from ..layers.levels import HIDDEN_REF, WINDOW_REF, layers_after
 from ..pipeline.srl import PREDICT_MAX_ROWS
 from ..tags import SPACE_TAG
-from ..tasks import BY_FLAG, SRL, TASKS
+from ..tasks import BY_FLAG, PSG, SRL, TASKS
 from .tag_load import SENNA_FACTORIES, needed_components
 
 Arrays = Dict[str, numpy.ndarray]
@@ -34,31 +39,33 @@ class Unsupported(ValueError):
 
 
 def export_pipeline(nlp: Language, pipeline: Path, log: Callable[[str], None]) -> List[str]:
-    """Write the index and the export of each loaded window tagger that has none that is
-    current; returns the components written. Nothing is written for a pipeline the lean path
-    cannot run; a cache folder that cannot be written is a note, not an error."""
+    """Write the export of each loaded component the lean path needs that has none that is
+    current, then the index (with the reason of each component it cannot run); returns the
+    components written. Nothing is written for a pipeline the lean path cannot run; a cache
+    folder that cannot be written is a note, not an error."""
     try:
-        index_flags, factories, sentencizers = pipeline_plan(nlp, pipeline)
+        index_flags, factories, sentencizers, every_flag = pipeline_plan(nlp, pipeline)
     except Unsupported as err:
         log(f"no fast-path export: {err}")
         return []
-    written = []
+    written: List[str] = []
+    refused: Dict[str, str] = {}
     try:
-        lean.write_index(pipeline, index_flags, factories, sentencizers, dict(IDS))
         folder = lean.cache_folder(pipeline)
-        for name in {name for names in index_flags.values() for name in names}:
+        for name in sorted({name for names in index_flags.values() for name in names}):
             if factories[name] == lean.SENTENCIZER or name not in nlp.pipe_names:
                 continue
             if _is_current(folder / f"{name}.npz", pipeline):
                 continue
             try:
-                export = srl_export if factories[name] == SRL.factory else component_export
-                manifest, arrays = export(nlp, name)
+                manifest, arrays = EXPORTS.get(factories[name], component_export)(nlp, name)
             except Unsupported as err:
                 log(f"no fast-path export of {name}: {err}")
+                refused[name] = str(err)
                 continue
             lean.write_component(pipeline, name, manifest, arrays)
             written.append(name)
+        lean.write_index(pipeline, index_flags, factories, sentencizers, dict(IDS), every_flag, refused)
     except OSError as err:
         log(f"cannot write the fast-path export to {lean.cache_folder(pipeline)}: {err.strerror or err}")
     if written:
@@ -76,12 +83,17 @@ def _is_current(path: Path, pipeline: Path) -> bool:
     return True
 
 
-def pipeline_plan(nlp: Language, pipeline: Path) -> Tuple[Dict[str, List[str]], Dict[str, str], Dict[str, List[str]]]:
-    """Per window task flag whose components the lean path can run, the components it needs
-    (in pipeline order); each component's factory; each needed sentencizer's punctuation."""
+Plan = Tuple[Dict[str, List[str]], Dict[str, str], Dict[str, List[str]], Optional[List[str]]]
+
+
+def pipeline_plan(nlp: Language, pipeline: Path) -> Plan:
+    """Per task flag whose components the lean path can run, the components it needs (in
+    pipeline order); each component's factory; each needed sentencizer's punctuation; the
+    flags of a run with no task flag (`every_task_flag`)."""
     config = load_config(pipeline / "config.cfg")  # the whole pipeline's, not just what is loaded
     names: List[str] = list(config["nlp"]["pipeline"])
     factories = {name: config["components"][name].get("factory", "") for name in names}
+    window_factories = {BY_FLAG[flag].factory for flag in lean.WINDOW_FLAGS}
     flags: Dict[str, List[str]] = {}
     sentencizers: Dict[str, List[str]] = {}
     for flag in lean.LEAN_FLAGS:
@@ -94,9 +106,9 @@ def pipeline_plan(nlp: Language, pipeline: Path) -> Tuple[Dict[str, List[str]], 
         if any(factories[name] != lean.SENTENCIZER for name in others):
             continue
         senna = [name for name in needed if factories[name] in SENNA_FACTORIES]
-        if any(factories[name] not in {BY_FLAG[f].factory for f in lean.WINDOW_FLAGS} for name in senna[:-1]):
+        if any(factories[name] not in window_factories for name in senna[:-1]):
             continue
-        if factories[senna[-1]] not in {BY_FLAG[flag].factory for flag in lean.WINDOW_FLAGS} | {SRL.factory}:
+        if factories[senna[-1]] not in window_factories | {SRL.factory, PSG.factory}:
             continue
         if config["components"][needed[-1]].get("extension"):  # a second tag set, not SENNA's column
             continue
@@ -107,8 +119,22 @@ def pipeline_plan(nlp: Language, pipeline: Path) -> Tuple[Dict[str, List[str]], 
         else:
             flags[flag] = needed
     if not flags:
-        raise Unsupported("no window task (-pos -chk -ner) with only SENNA taggers and a sentencizer")
-    return flags, factories, sentencizers
+        raise Unsupported("no task (-pos -chk -ner -srl -psg) with only SENNA components and a sentencizer")
+    return flags, factories, sentencizers, every_task_flag(config, factories)
+
+
+def every_task_flag(config: Dict[str, Any], factories: Dict[str, str]) -> Optional[List[str]]:
+    """The tasks a run with no task flag prints (SennaTagRun: each task of the pipeline, in
+    SENNA's order), where the config tells them for sure: every component SENNA's or a
+    sentencizer, no task done twice, none disabled, no second tag set; else None."""
+    if config["nlp"].get("disabled"):
+        return None
+    if any(factory not in SENNA_FACTORIES and factory != lean.SENTENCIZER for factory in factories.values()):
+        return None
+    senna = [factory for factory in factories.values() if factory in SENNA_FACTORIES]
+    if len(senna) != len(set(senna)) or any(config["components"][name].get("extension") for name in factories):
+        return None
+    return [task.flag for task in TASKS if task.factory in senna]
 
 
 def component_export(nlp: Language, name: str) -> Tuple[Dict[str, Any], Arrays]:
@@ -207,6 +233,53 @@ def srl_export(nlp: Language, name: str) -> Tuple[Dict[str, Any], Arrays]:
     return manifest, arrays
 
 
+def parser_export(nlp: Language, name: str) -> Tuple[Dict[str, Any], Arrays]:
+    """The manifest and arrays of senna_parser with a plain window network, the one
+    LevelScorer splits (LevelParser.v1's refs level_window and level_hidden): its embedding,
+    a `levels` step (history table, window padding and size, first layer), the layers after
+    the first (BLIS products, as its Thinc layers run them) and the SLL."""
+    pipe = nlp.get_pipe(name)
+    model = pipe.model
+    if not all(model.has_ref(ref) for ref in (WINDOW_REF, HIDDEN_REF, "levels", "sll")):
+        raise Unsupported("its level network is not a plain window network (network = \"window\", window_size > 1, a hidden layer, no context_dilations)")
+    if any(type(node.ops) is not NumpyOps for node in model.walk()):
+        raise Unsupported("its layers do not run on numpy")
+    levels, window, hidden, sll = (model.get_ref(ref) for ref in ("levels", WINDOW_REF, HIDDEN_REF, "sll"))
+    tok2vec, network = levels.layers
+    if not network.layers or network.layers[0] is not window or window.attrs.get("dilation", 1) != 1 or hidden._func.__module__ != "thinc.layers.clipped_linear":
+        raise Unsupported("its level network is not a window, then a HardTanh layer and the layers after it")
+    embed_steps, arrays = flatten(tok2vec, None)
+    if [step["op"] for step in embed_steps] != ["embed"]:
+        raise Unsupported(f"its tok2vec has steps {[step['op'] for step in embed_steps]}, not one embedding")
+    try:
+        after = layers_after(hidden, network)
+    except ValueError as err:
+        raise Unsupported(str(err)) from None
+    after_steps, after_arrays = walk_steps(after, None, first=2, blis=True)
+    if not after_steps or any(step["op"] not in ("affine", "clip") for step in after_steps):
+        raise Unsupported(f"steps {[step['op'] for step in after_steps]} after its first layer")
+    if pipe.tag_names != lean.iobes_tag_names(pipe.labels):
+        raise Unsupported("its output classes are not the IOBES tags of its labels")
+    arrays.update(after_arrays)
+    level_arrays = {"H": levels.get_param("H"), "pad": window.get_param("pad"), "W": hidden.get_param("W"), "b": hidden.get_param("b")}
+    arrays.update({f"op1.{key}": numpy.ascontiguousarray(value) for key, value in level_arrays.items()})
+    sll_index = 2 + len(after_steps)
+    arrays.update({f"op{sll_index}.{key}": numpy.ascontiguousarray(sll.get_param(key)) for key in ("transitions", "start")})
+    levels_step = {**_clip(hidden), "op": "levels", "size": int(window.attrs["window_size"])}
+    manifest = {
+        "labels": list(pipe.labels),
+        "phrases": True,
+        "tag_keys": [],
+        "reads": feature_providers(nlp, name, embed_steps),
+        "ops": embed_steps + [levels_step] + after_steps + [{"op": "sll", "iobes_labels": int(sll.attrs["iobes_labels"])}],
+        "max_levels": int(pipe.cfg["max_levels"]),
+    }
+    return manifest, arrays
+
+
+EXPORTS = {SRL.factory: srl_export, PSG.factory: parser_export}  # the others: component_export
+
+
 def flatten(model: Model, distinct_chain: Optional[Model]) -> Tuple[List[Dict[str, Any]], Arrays]:
     """The model's inference as the lean path's steps (embed, window, affine, clip, sll) with
     their arrays under op<i>."""
@@ -217,8 +290,11 @@ def flatten(model: Model, distinct_chain: Optional[Model]) -> Tuple[List[Dict[st
     return steps, arrays
 
 
-def walk_steps(models: List[Model], distinct_chain: Optional[Model], first: int = 0) -> Tuple[List[Dict[str, Any]], Arrays]:
-    """The models' inference, one after the other, as steps numbered from `first`."""
+def walk_steps(
+    models: List[Model], distinct_chain: Optional[Model], first: int = 0, blis: bool = False
+) -> Tuple[List[Dict[str, Any]], Arrays]:
+    """The models' inference, one after the other, as steps numbered from `first`; with
+    `blis`, layers on BLIS ops are taken too, their products marked to run by BLIS."""
     steps: List[Dict[str, Any]] = []
     arrays: Arrays = {}
 
@@ -228,7 +304,7 @@ def walk_steps(models: List[Model], distinct_chain: Optional[Model], first: int 
         steps.append(step)
 
     def walk(node: Model) -> None:
-        if type(node.ops) is not NumpyOps or node.ops.use_blis:
+        if type(node.ops) is not NumpyOps or (node.ops.use_blis and not blis):
             raise Unsupported(f"layer {node.name} runs on {type(node.ops).__name__} (BLIS or GPU), not numpy")
         module = node._func.__module__
         if module == "thinc.layers.chain":
@@ -253,10 +329,10 @@ def walk_steps(models: List[Model], distinct_chain: Optional[Model], first: int 
                 raise Unsupported("a dilated window")
             add({"op": "window", "size": node.attrs["window_size"]}, pad=node.get_param("pad"))
         elif module == "thinc.layers.clipped_linear":
-            add({"op": "affine"}, W=node.get_param("W"), b=node.get_param("b"))
-            add({"op": "clip", **{key: float(node.attrs[key]) for key in ("slope", "offset", "min_val", "max_val")}})
+            add(_affine(node), W=node.get_param("W"), b=node.get_param("b"))
+            add(_clip(node))
         elif module == "thinc.layers.linear":
-            add({"op": "affine"}, W=node.get_param("W"), b=node.get_param("b"))
+            add(_affine(node), W=node.get_param("W"), b=node.get_param("b"))
         elif module == "thinc.layers.dropout":
             pass  # nothing at inference
         elif node.name == "sll":
@@ -271,6 +347,16 @@ def walk_steps(models: List[Model], distinct_chain: Optional[Model], first: int 
     for model in models:
         walk(model)
     return steps, arrays
+
+
+def _affine(node: Model) -> Dict[str, Any]:
+    """An affine step; its product by BLIS where the layer's ops use BLIS."""
+    return {"op": "affine", "blis": True} if node.ops.use_blis else {"op": "affine"}
+
+
+def _clip(node: Model) -> Dict[str, Any]:
+    """A clipped_linear layer's activation (HardTanh: slope 1, offset 0, [-1, 1])."""
+    return {"op": "clip", **{key: float(node.attrs[key]) for key in ("slope", "offset", "min_val", "max_val")}}
 
 
 EMBED_PARTS = ("senna_embed", "senna_char_embed", "senna_attr_embed(tag)", "senna_attr_embed(chunk)")

@@ -1,5 +1,6 @@
-"""The drop-in's lean path: SENNA's window tasks (-pos, -chk, -ner) with numpy and the compiled
-kernels only, from an export of the pipeline's components, without importing spaCy or Thinc.
+"""The drop-in's lean path: SENNA's tasks (-pos, -chk, -ner, -srl, -psg) with numpy and the
+compiled kernels only, from an export of the pipeline's components, without importing spaCy or
+Thinc.
 
 `import spacy` alone takes longer than SENNA's whole start, so the drop-in keeps, per
 pipeline folder, a numpy export of what its window taggers compute with: the word, caps,
@@ -17,10 +18,14 @@ zip files check each member's CRC-32), is never used: the drop-in says so on one
 runs the spaCy path, which writes it anew. -srl runs too: the predicates are,
 with -posvbs, the tokens whose POS tag starts with V, as the spaCy path marks them, else the
 SRL component's predicate detector's; its sentence network runs through inference.py's
-SentenceDistances, which its Thinc layer (layers/sentence.py) calls too. What the lean path
-does not do (the spaCy tokenizer, i.e. no -usrtokens; -psg; -usrvbs; components other than
-SENNA's taggers and a sentencizer; SPACY_SENNA_KERNELS=0; no compiled kernels) is done by
-the spaCy path, as before.
+SentenceDistances, which its Thinc layer (layers/sentence.py) calls too. So does -psg, for a
+parser with a plain window network: level_inference.py's level loop, split first layer and
+unit scores, which senna_parser's LevelScorer and SennaParser.parse run too, and the layers
+after the first by BLIS (blis, not Thinc), as the parser's Thinc layers compute them; and a
+run with no task flag, every task of a pipeline of SENNA's components and a sentencizer. What
+the lean path does not do (the spaCy tokenizer, i.e. no -usrtokens; -usrvbs; components other
+than SENNA's and a sentencizer; a layer the export has no step for; SPACY_SENNA_KERNELS=0; no
+compiled kernels) is done by the spaCy path, as before.
 """
 import json
 import os
@@ -32,21 +37,24 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy
 
+from ..constituents import senna_column, split_chains
 from ..decoding import best_paths
-from ..inference import SentenceDistances, char_windows, clipped_linear, distinct_window_affine, dot_transposed
-from ..inference import max_over_characters, row_bounded_chunks, split_rows, windows
+from ..inference import SentenceDistances, blis_dot_transposed, char_windows, clipped_linear, distinct_window_affine
+from ..inference import dot_transposed, max_over_characters, row_bounded_chunks, split_rows, windows
 from ..kernels import compiled
+from ..level_inference import LevelItem, SplitWindowLayer, Tree, parse_levels, unit_scores
 from ..lexicon import WordTables, char_matrix, string_hashes, value_rows, word_char_rows
 from ..tags import NO_TAG, SPACE_TAG, decoded_phrases, iobes_phrases, iobes_tag_names, spans_to_tags
 from .args import DEFAULT_MODEL, TASK_FLAGS, TagOptions
 from .io import BLANK, Sentence, clean_text, non_overlapping, phrase_tags, sentence_lines, split_user_tokens
 from .io import tag_cells, token_columns, with_verb
 
-FORMAT = 2  # the export's layout (2: SRL and the chunk-tag feature); a file of another version is not read
+FORMAT = 3  # the export's layout (2: SRL and the chunk-tag feature; 3: the parser, the no-flag run); a file of another version is not read
 CACHE_ENV = "SPACY_SENNA_CACHE"
 WINDOW_FLAGS = ("pos", "chk", "ner")  # the tasks of the window network, which the lean path runs
 SRL_FLAG = "srl"  # the sentence network's task
-LEAN_FLAGS = (*WINDOW_FLAGS, SRL_FLAG)
+PSG_FLAG = "psg"  # the parser's
+LEAN_FLAGS = (*WINDOW_FLAGS, SRL_FLAG, PSG_FLAG)
 INDEX = "index.json"
 MANIFEST = "manifest"  # the member of a component's .npz holding its JSON description
 SENTENCIZER = "sentencizer"  # the one non-SENNA component the lean path runs (spaCy's rules)
@@ -130,10 +138,13 @@ def write_index(
     factories: Dict[str, str],
     sentencizers: Dict[str, List[str]],
     symbols: Dict[str, int],
+    every_flag: Optional[List[str]] = None,
+    unsupported: Optional[Dict[str, str]] = None,
 ) -> Path:
-    """The pipeline-level part: per window task flag the components it needs (in pipeline
-    order), each component's factory, each sentencizer's punctuation, and spaCy's symbols
-    (strings whose StringStore key is a small id, not their hash: `orth_keys`)."""
+    """The pipeline-level part: per task flag the components it needs (in pipeline order),
+    each component's factory, each sentencizer's punctuation, spaCy's symbols (strings whose
+    StringStore key is a small id, not their hash: `orth_keys`), the flags of a run with no
+    task flag (None: the spaCy path's to tell), and why the lean path cannot run a component."""
     folder = cache_folder(pipeline)
     folder.mkdir(parents=True, exist_ok=True)
     index = {
@@ -144,6 +155,8 @@ def write_index(
         "factories": factories,
         "sentencizers": sentencizers,
         "symbols": symbols,
+        "every_flag": every_flag,
+        "unsupported": unsupported or {},
     }
     return _write_atomic(folder / INDEX, lambda path: path.write_text(json.dumps(index), encoding="utf8"))
 
@@ -194,8 +207,10 @@ def read_index(pipeline: Path) -> Optional[Dict]:
 
 
 def _check_flags(index: Dict) -> None:
-    if not all(isinstance(index[key], dict) for key in ("flags", "factories", "sentencizers", "symbols")):
+    if not all(isinstance(index[key], dict) for key in ("flags", "factories", "sentencizers", "symbols", "unsupported")):
         raise ValueError("flags and factories must be objects")
+    if index["every_flag"] is not None and not all(flag in LEAN_FLAGS for flag in index["every_flag"]):
+        raise ValueError(f"every_flag must list task flags, not {index['every_flag']!r}")
 
 
 class LeanTables:
@@ -299,11 +314,15 @@ class LeanComponent:
         if any(kind not in self.reads for kind in self.features):
             raise ExportError(f"the fast-path export {path} embeds tags but names no component that sets them")
         self.is_srl = any(op["op"] == "sentence" for op in self.ops)
+        self.is_parser = any(op["op"] == "levels" for op in self.ops)
+        if self.is_parser and not _parser_steps(self.ops):
+            raise ExportError(f"the fast-path export {path} has parser steps {[op['op'] for op in self.ops]}")
+        self.max_levels = int(manifest.get("max_levels", 0))
         self.max_sentence_length = int(manifest.get("max_sentence_length", 0))
         self.max_rows = int(manifest.get("max_rows", 0))
         self.space_tag_key = int(manifest.get("space_tag_key", 0))
         self.tag_names = iobes_tag_names(self.labels) if self.phrases else list(self.labels)
-        if not self.is_srl and len(self.tag_keys) != len(self.tag_names) + 1:
+        if not (self.is_srl or self.is_parser) and len(self.tag_keys) != len(self.tag_names) + 1:
             raise ExportError(f"the fast-path export {path} has {len(self.tag_keys) - 1} tag keys for {len(self.tag_names)} tags")
 
     @staticmethod
@@ -312,8 +331,9 @@ class LeanComponent:
         found = dict(op)
         if kind == "embed":
             found["parts"] = [PARTS[part["kind"]](arrays, f"{prefix}{i}.", part) for i, part in enumerate(op["parts"])]
-        elif kind in ("window", "affine", "sll"):
-            for name in {"window": ("pad",), "affine": ("W", "b"), "sll": ("transitions", "start")}[kind]:
+        elif kind in ("window", "affine", "sll", "levels"):
+            names = {"window": ("pad",), "affine": ("W", "b"), "sll": ("transitions", "start"), "levels": ("H", "pad", "W", "b")}
+            for name in names[kind]:
                 found[name] = arrays[f"{prefix}{name}"]
         elif kind == "sentence":
             tables = [arrays[f"{prefix}{name}"] for name in ("E_word", "W_word", "E_pred", "W_pred")]
@@ -347,8 +367,7 @@ class LeanComponent:
         for i, op in enumerate(ops):
             kind = op["op"]
             if kind == "embed":
-                vectors = [part(texts, flat_orths, flat_rows) for part in op["parts"]]
-                X = numpy.hstack(vectors) if len(vectors) > 1 else vectors[0]
+                X = _embedded(op, texts, flat_orths, flat_rows)
             elif kind == "window":
                 if op.get("distinct"):
                     affine = ops[i + 1]
@@ -363,10 +382,9 @@ class LeanComponent:
                 if pending_distinct:
                     pending_distinct = False
                     continue
-                X = dot_transposed(X, op["W"])
-                X += op["b"]
+                X = _dense(op, X)
             elif kind == "clip":
-                X = clipped_linear(X, op["slope"], op["offset"], op["min_val"], op["max_val"])
+                X = _dense(op, X)
             elif kind == "sentence":  # one (n, nO) row block per (sequence, predicate), as with_array joins them
                 outputs = op["distances"](split_rows(X, lengths), predicates)
                 lengths = numpy.array([len(rows) for rows in outputs], dtype="int32")
@@ -376,6 +394,49 @@ class LeanComponent:
         if decoded is None:
             decoded = [scores.argmax(axis=1).astype("int32") for scores in split_rows(X, lengths)]
         return decoded
+
+    def parse(self, sequences: List[List[str]], orths: List[numpy.ndarray], feature_rows: Dict[str, List[numpy.ndarray]]) -> List[Tree]:
+        """The parser's trees (merged constituents) of each sequence of token texts, as
+        SennaParser.parse builds them: the word vectors once, then level by level."""
+        embed, levels, *after, sll = self.ops
+        lengths = [len(sequence) for sequence in sequences]
+        flat_rows = {kind: numpy.concatenate(rows) for kind, rows in feature_rows.items()}
+        texts = [text for sequence in sequences for text in sequence]
+        vectors = _embedded(embed, texts, numpy.concatenate(orths), flat_rows)
+        first_layer = SplitWindowLayer(split_rows(vectors, lengths), levels["H"], levels["pad"], levels["W"], levels["b"], levels["size"], levels)
+
+        def level_scores(items: List[LevelItem]) -> List[numpy.ndarray]:
+            X = first_layer(items)
+            for op in after:
+                X = _dense(op, X)
+            word_scores = split_rows(X, [len(item.history) for item in items])
+            return [unit_scores(scores, item.unit_starts)[0] for scores, item in zip(word_scores, items)]
+
+        def decode(scores: List[numpy.ndarray]) -> List[numpy.ndarray]:
+            return best_paths(scores, sll["transitions"], sll["start"], sll["iobes_labels"])
+
+        return parse_levels(lengths, level_scores, decode, self.tag_names, self.max_levels)
+
+
+def _parser_steps(ops: List[Dict]) -> bool:
+    """Whether the steps are a parser's: an embedding, the levels, affine / clip steps, the SLL."""
+    kinds = [op["op"] for op in ops]
+    return len(kinds) > 3 and kinds[:2] == ["embed", "levels"] and kinds[-1] == "sll" and set(kinds[2:-1]) <= {"affine", "clip"}
+
+
+def _embedded(op: Dict, texts: List[str], orths: numpy.ndarray, feature_rows: Dict[str, numpy.ndarray]) -> numpy.ndarray:
+    """An embedding step's token vectors: its lookups side by side."""
+    vectors = [part(texts, orths, feature_rows) for part in op["parts"]]
+    return numpy.hstack(vectors) if len(vectors) > 1 else vectors[0]
+
+
+def _dense(op: Dict, X: numpy.ndarray) -> numpy.ndarray:
+    """An affine step (its product by BLIS where the layer's ops use BLIS) or a clip step."""
+    if op["op"] == "clip":
+        return clipped_linear(X, op["slope"], op["offset"], op["min_val"], op["max_val"])
+    X = blis_dot_transposed(X, op["W"]) if op.get("blis") else dot_transposed(X, op["W"])
+    X += op["b"]
+    return X
 
 
 # -- the run ----------------------------------------------------------------------------------
@@ -420,15 +481,21 @@ def sentence_starts(texts: Sequence[str], punct_chars: frozenset) -> List[int]:
 
 
 class LeanRun:
-    """The asked window tasks over the components they need, as SennaTagRun runs them."""
+    """The asked tasks over the components they need, as SennaTagRun runs them."""
 
     def __init__(
-        self, opts: TagOptions, steps: List[Tuple[str, object]], providers: Dict[str, LeanComponent], symbols: Dict[str, int]
+        self,
+        opts: TagOptions,
+        steps: List[Tuple[str, object]],
+        providers: Dict[str, LeanComponent],
+        symbols: Dict[str, int],
+        tasks: Sequence[str] = (),
     ) -> None:
         self.opts = opts
         self.symbols = symbols
         self.steps = steps  # (name, punct_chars) for a sentencizer, (name, LeanComponent) for a tagger
-        self.outputs = [providers[flag] for flag in TASK_FLAGS if flag in opts.tasks]
+        tasks = tasks or opts.tasks  # the tasks printed: the asked ones, or every task of the pipeline
+        self.outputs = [providers[flag] for flag in TASK_FLAGS if flag in tasks]
         self.n_sentences = self.n_tokens = 0
 
     def tag_batch(self, lines: Sequence[str]) -> str:
@@ -447,17 +514,17 @@ class LeanRun:
         bounds: List[List[Tuple[int, int]]] = [[(0, len(words))] for words in texts]
         tags: Dict[str, List[numpy.ndarray]] = {}
         frames: List[Dict[int, Tuple[int, numpy.ndarray]]] = []
+        trees: List[Tree] = []
         for name, step in self.steps:
             if isinstance(step, LeanComponent) and step.is_srl:
                 frames = self._run_srl(step, texts, bounds, tags)
+            elif isinstance(step, LeanComponent) and step.is_parser:
+                trees = self._run_parser(step, texts, bounds, tags)
             elif isinstance(step, LeanComponent):
                 tags[name] = self._run_component(step, texts, bounds, tags)
             else:
                 bounds = [_bounds(sentence_starts(words, step), len(words)) for words in texts]
-        cells = [
-            self._srl_columns(component, sentences, frames) if component.is_srl else [[column] for column in self._cells(component, tags[component.name])]
-            for component in self.outputs
-        ]
+        cells = [self._columns(component, sentences, tags, frames, trees) for component in self.outputs]
         out: List[str] = []
         for i, (sentence, words) in enumerate(zip(sentences, texts)):
             columns = token_columns(sentence, self.opts.notokentags, self.opts.offsettags)
@@ -468,8 +535,18 @@ class LeanRun:
             self.n_tokens += len(words)
         return "\n".join(out) + "\n"
 
-    def _run_component(self, component: LeanComponent, texts, bounds, tags) -> List[numpy.ndarray]:
-        """Tag ids per line: each sentence tagged alone, whitespace tokens left out (NO_TAG)."""
+    def _columns(self, component: LeanComponent, sentences: List[Sentence], tags, frames, trees: List[Tree]) -> List[List[List[str]]]:
+        """Per line, a task's columns."""
+        if component.is_srl:
+            return self._srl_columns(component, sentences, frames)
+        if component.is_parser:  # SENNA's -psg column, the line as one sentence (constituency.doc_senna_column)
+            return [[senna_column(len(sentence.words), split_chains(tree))] for sentence, tree in zip(sentences, trees)]
+        return [[column] for column in self._cells(component, tags[component.name])]
+
+    def _sentence_inputs(self, component: LeanComponent, texts, bounds, tags):
+        """The sentences as a component sees them: each alone, whitespace tokens left out, as
+        (line, kept token indices), with their token texts, orth keys and the rows of the
+        earlier components' tags it embeds."""
         pieces: List[Tuple[int, List[int]]] = []
         for line, (words, line_bounds) in enumerate(zip(texts, bounds)):
             for start, end in line_bounds:
@@ -478,15 +555,30 @@ class LeanRun:
                     pieces.append((line, kept))
         sequences = [[texts[line][j] for j in kept] for line, kept in pieces]
         feature_rows = {}
-        for kind, feature in component.features.items():  # the chunker's POS tags
+        for kind, feature in component.features.items():  # the chunker's and the parser's POS tags
             provider = self._component(component.reads[kind])
             rows_of = value_rows(provider.tag_keys, feature.n_rows)
             feature_rows[kind] = [rows_of[tags[provider.name][line][kept]] for line, kept in pieces]
         orths = [self.orths[line][kept] for line, kept in pieces]
+        return pieces, sequences, orths, feature_rows
+
+    def _run_component(self, component: LeanComponent, texts, bounds, tags) -> List[numpy.ndarray]:
+        """Tag ids per line: each sentence tagged alone, whitespace tokens left out (NO_TAG)."""
+        pieces, sequences, orths, feature_rows = self._sentence_inputs(component, texts, bounds, tags)
         decoded = component.predict(sequences, orths, feature_rows) if sequences else []
         per_line = split_rows(numpy.full((sum(map(len, texts)),), NO_TAG, dtype="int32"), map(len, texts))
         for (line, kept), ids in zip(pieces, decoded):
             per_line[line][kept] = ids
+        return per_line
+
+    def _run_parser(self, component: LeanComponent, texts, bounds, tags) -> List[Tree]:
+        """Per line, its sentences' trees (merged constituents, by token of the line), each
+        sentence parsed alone without its whitespace tokens, as SennaParser.predict."""
+        pieces, sequences, orths, feature_rows = self._sentence_inputs(component, texts, bounds, tags)
+        trees = component.parse(sequences, orths, feature_rows) if sequences else []
+        per_line: List[Tree] = [[] for _ in texts]
+        for (line, kept), tree in zip(pieces, trees):
+            per_line[line].extend((kept[start], kept[end - 1] + 1, label) for start, end, label in tree)
         return per_line
 
     def _run_srl(self, component: LeanComponent, texts, bounds, tags) -> List[Dict[int, Tuple[int, numpy.ndarray]]]:
@@ -601,17 +693,16 @@ def _pieces(bounds: List[Tuple[int, int]], max_length: int) -> List[Tuple[int, i
 
 
 def why_not(opts: TagOptions) -> Optional[str]:
-    """Why the options need the spaCy path (None: the lean path can run them)."""
+    """Why the options need the spaCy path (None: the lean path can run them, if the export
+    can: `load_run` tells)."""
     if not opts.usrtokens:
         return "no -usrtokens (tokens come from spaCy's tokenizer)"
-    if not opts.tasks:
-        return "no task flag (every task of the pipeline)"
     other = [flag for flag in opts.tasks if flag not in LEAN_FLAGS]
     if other:
-        return f"-{other[0]} is not a window task or -srl"
+        return f"-{other[0]} is not a task the fast path runs"
     if opts.usrvbs is not None:
         return "-usrvbs"
-    if opts.posvbs and SRL_FLAG not in opts.tasks:
+    if opts.posvbs and opts.tasks and SRL_FLAG not in opts.tasks:
         return "-posvbs without -srl"
     if compiled() is None:
         return "the compiled kernels are not built, or SPACY_SENNA_KERNELS=0"
@@ -628,14 +719,13 @@ def load_run(opts: TagOptions, log: Log) -> Optional[LeanRun]:
     index = read_index(pipeline) if pipeline is not None else None
     if reason is None and index is None:
         reason = "no fast-path export yet (this run writes it)"
+    tasks: List[str] = list(opts.tasks)
     if reason is None:
-        missing = [flag for flag in opts.tasks if flag not in index["flags"]]
-        if missing:
-            reason = f"the export has no -{missing[0]} (the pipeline lacks it, or the spaCy path has not run it yet)"
+        tasks, reason = _tasks(opts, index)
     if reason is not None:
         log(f"spaCy path: {reason}")
         return None
-    needed = [name for name in _in_order(index, opts.tasks)]
+    needed = [name for name in _in_order(index, tasks)]
     steps: List[Tuple[str, object]] = []
     providers: Dict[str, LeanComponent] = {}
     folder = cache_folder(pipeline)
@@ -649,12 +739,29 @@ def load_run(opts: TagOptions, log: Log) -> Optional[LeanRun]:
             log(f"spaCy path: no fast-path export of {name} yet (this run writes it)")
             return None
         steps.append((name, LeanComponent(path, pipeline)))
-    for flag in opts.tasks:
+    for flag in tasks:
         providers[flag] = next(step for name, step in steps if name == index["flags"][flag][-1])
-    if SRL_FLAG in opts.tasks and not opts.posvbs and not providers[SRL_FLAG].detector_ops:
+    if SRL_FLAG in tasks and not opts.posvbs and not providers[SRL_FLAG].detector_ops:
         log("spaCy path: -srl without -posvbs, and no predicate detector in the fast-path export")
         return None
-    return LeanRun(opts, steps, providers, index["symbols"])
+    return LeanRun(opts, steps, providers, index["symbols"], tasks)
+
+
+def _tasks(opts: TagOptions, index: Dict) -> Tuple[List[str], Optional[str]]:
+    """The tasks to print (the asked ones, else every task of the pipeline) and why the
+    export cannot run them (None: it can)."""
+    tasks = list(opts.tasks) if opts.tasks else index["every_flag"]
+    if tasks is None:
+        return [], "no task flag, and the pipeline has components other than SENNA's and a sentencizer (or a disabled one)"
+    missing = [flag for flag in tasks if flag not in index["flags"]]
+    if missing:
+        return tasks, f"the export has no -{missing[0]} (the pipeline lacks it, or the spaCy path has not run it yet)"
+    if opts.posvbs and SRL_FLAG not in tasks:
+        return tasks, "-posvbs without -srl"
+    refused = next((name for name in _in_order(index, tasks) if name in index["unsupported"]), None)
+    if refused is not None:
+        return tasks, f"no fast-path export of {refused}: {index['unsupported'][refused]}"
+    return tasks, None
 
 
 def _in_order(index: Dict, flags: Sequence[str]) -> List[str]:

@@ -10,10 +10,11 @@ the word tags that t means for them (B-X over a unit of three words: B-X, I-X, I
 level labels whole units, never splitting one, while the network sees words. Output: one
 (n_units, n_tags) array per item, for the SLL over units (layers/crf.py).
 
-The tok2vec runs once per doc whatever the number of its levels in the batch.
+The tok2vec runs once per doc whatever the number of its levels in the batch. The unit scores
+and the inference's split first layer are level_inference.py's (no spaCy), which the `senna`
+drop-in's lean path runs too.
 """
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Callable, List, Optional, Sequence, Tuple
 
 import numpy
@@ -21,17 +22,10 @@ from spacy.tokens import Doc
 from thinc.api import Model, uniform_init
 from thinc.types import Floats2d, Ints1d
 
-from ..inference import position_weights, window_rows
+from ..inference import split_rows
+from ..level_inference import LevelItem, SplitWindowLayer, unit_scores
 
 OutT = List[Floats2d]
-FIRST, INNER, LAST, SINGLE = range(4)  # a word's place in its unit
-
-
-@dataclass
-class LevelItem:
-    doc: int  # index into LevelBatch.docs
-    history: Ints1d  # per word, its tag id in the tree so far
-    unit_starts: Ints1d  # first word of each unit (units tile the doc)
 
 
 @dataclass
@@ -97,41 +91,6 @@ def forward(model: Model[LevelBatch, OutT], batch: LevelBatch, is_train: bool) -
     return [ops.asarray2f(scores) for scores, _ in pooled], backprop
 
 
-@lru_cache(maxsize=16)
-def word_tag_table(n_tags: int) -> numpy.ndarray:
-    """(4, n_tags): the word tag that unit tag t gives a word at each place in the unit
-    (first, inner, last, single). Tags: O, then B/I/E/S per label (tags.iobes_tag_names)."""
-    table = numpy.zeros((4, n_tags), dtype="int64")
-    for label in range((n_tags - 1) // 4):
-        b, i, e, s = (1 + 4 * label + k for k in range(4))
-        table[:, b] = (b, i, i, b)
-        table[:, i] = (i, i, i, i)
-        table[:, e] = (i, i, e, e)
-        table[:, s] = (b, i, e, s)
-    return table
-
-
-def word_places(unit_starts: Ints1d, n_words: int) -> numpy.ndarray:
-    """Each word's place in its unit: FIRST, INNER, LAST or SINGLE."""
-    starts = numpy.zeros((n_words,), dtype="bool")
-    starts[numpy.asarray(unit_starts, dtype="int64")] = True
-    ends = numpy.roll(starts, -1)
-    ends[-1] = True
-    places = numpy.full((n_words,), INNER, dtype="int64")
-    places[starts] = FIRST
-    places[ends & ~starts] = LAST
-    places[starts & ends] = SINGLE
-    return places
-
-
-def unit_scores(word_scores: numpy.ndarray, unit_starts: Ints1d) -> Tuple[numpy.ndarray, numpy.ndarray]:
-    """Unit tag scores (n_units, n_tags) from word tag scores, and the gathered word tag rows."""
-    n_words, n_tags = word_scores.shape
-    rows = word_tag_table(n_tags)[word_places(unit_starts, n_words)]  # (n_words, n_tags)
-    gathered = numpy.take_along_axis(word_scores, rows, axis=1)
-    return numpy.add.reduceat(gathered, numpy.asarray(unit_starts, dtype="int64"), axis=0), rows
-
-
 def unit_scores_backward(d_units: numpy.ndarray, rows: numpy.ndarray, unit_starts: Ints1d, n_words: int, n_tags: int) -> numpy.ndarray:
     """The gradient of the word scores from that of the unit scores."""
     starts = numpy.asarray(unit_starts, dtype="int64")
@@ -153,7 +112,8 @@ class LevelScorer:
     network (LevelParser.v1's refs `level_window` and `level_hidden`), the first hidden layer
     W [x(i-2); h(i-2); ...; x(i+2); h(i+2)] + b is split into its word part, a product per
     doc, and its history part, a product per history tag (a few hundred rows), which each
-    level adds up by gathering. The scores are the layer's up to float rounding."""
+    level adds up by gathering (level_inference.SplitWindowLayer). The scores are the layer's
+    up to float rounding."""
 
     def __init__(self, model: Model, docs: Sequence[Doc]) -> None:
         levels = model.get_ref("levels")
@@ -167,20 +127,9 @@ class LevelScorer:
 
     def _prepare_split(self, model: Model) -> None:
         window, hidden = model.get_ref(WINDOW_REF), model.get_ref(HIDDEN_REF)
-        self.size = window.attrs["window_size"]
-        W, self.b = self.ops.to_numpy(hidden.get_param("W")), self.ops.to_numpy(hidden.get_param("b"))
-        pad = self.ops.to_numpy(window.get_param("pad"))
-        n_hidden = W.shape[0]
-        n_word = self.vectors[0].shape[1] if self.vectors else pad.shape[0] - self.H.shape[1]
-        W_word = position_weights(W, self.size, 0, n_word)
-        W_history = position_weights(W, self.size, n_word)
-        # row 0: the padding vector's part; row r + 1: word r of the doc / history tag r
-        self.word_tables = [
-            (numpy.vstack([pad[None, :n_word], vectors]) @ W_word).reshape((-1, self.size, n_hidden)) for vectors in self.vectors
-        ]
-        self.history_table = (numpy.vstack([pad[None, n_word:], self.H]) @ W_history).reshape((-1, self.size, n_hidden))
-        self.activation = hidden.attrs
-        self.after_hidden = [layer for layer in _after_first(model.get_ref(HIDDEN_REF), self.network)]
+        params = [self.ops.to_numpy(p) for p in (window.get_param("pad"), hidden.get_param("W"), hidden.get_param("b"))]
+        self.first_layer = SplitWindowLayer(self.vectors, self.H, *params, window.attrs["window_size"], hidden.attrs)
+        self.after_hidden = layers_after(hidden, self.network)
 
     def __call__(self, items: Sequence[LevelItem]) -> OutT:
         """Unit tag scores (n_units, n_tags) per item."""
@@ -194,28 +143,14 @@ class LevelScorer:
         return [self.ops.to_numpy(s) for s in self.network.predict([self.ops.asarray2f(x) for x in inputs])]
 
     def _split_scores(self, items: Sequence[LevelItem]) -> List[numpy.ndarray]:
-        lengths = [len(item.history) for item in items]
-        pre = numpy.empty((sum(lengths), self.b.shape[0]), dtype="float32")
-        offset = 0
-        for item, n in zip(items, lengths):
-            rows = window_rows(numpy.array([n]), self.size)  # 0: padding, r + 1: word r
-            history_rows = numpy.concatenate([[0], numpy.asarray(item.history, dtype="int64") + 1])[rows]
-            word_table = self.word_tables[item.doc]
-            summed = pre[offset:offset + n]
-            summed[...] = self.b
-            for position in range(self.size):
-                summed += word_table[rows[:, position], position]
-                summed += self.history_table[history_rows[:, position], position]
-            offset += n
-        attrs = self.activation
-        outputs = self.ops.clipped_linear(pre, attrs["slope"], attrs["offset"], attrs["min_val"], attrs["max_val"], inplace=True)
+        outputs = self.first_layer(items)
         for layer in self.after_hidden:
             outputs = layer.predict(outputs)
         outputs = self.ops.to_numpy(outputs)
-        return numpy.split(outputs, numpy.cumsum(lengths)[:-1]) if len(items) > 1 else [outputs]
+        return split_rows(outputs, [len(item.history) for item in items])
 
 
-def _after_first(hidden: Model, network: Model) -> List[Model]:
+def layers_after(hidden: Model, network: Model) -> List[Model]:
     """The layers that follow the first hidden layer in the window network's per-token chain."""
     for node in network.walk():
         if node.layers and node.layers[0] is hidden:

@@ -15,7 +15,6 @@ The tree goes to `doc.spans["constituents"]` (constituency.py: its Span extensio
 SENNA column).
 """
 from collections import Counter
-from dataclasses import dataclass, field
 from typing import Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 import numpy
@@ -25,18 +24,15 @@ from spacy.training import Example, validate_examples, validate_get_examples
 from spacy.vocab import Vocab
 from thinc.api import Model, set_dropout_rate
 
-from ..constituents import Constituent, Level, NotATreeError, level_constituents, next_unit_starts, split_chains
-from ..constituents import top_label, tree_levels, unit_history
+from ..constituents import Level, NotATreeError, level_constituents, split_chains, top_label, tree_levels, unit_history
 from ..layers.crf import sll_loss, viterbi_decode
 from ..layers.levels import LevelBatch, LevelItem, LevelScorer
+from ..level_inference import Tree, parse_levels
 from ..scoring import score_constituents
 from ..tasks import PSG, same_tokens, with_key
 from .base import SennaSequencePipe, check_loss, check_tags
 from .defaults import DEFAULT_PARSER_MODEL
 from .sentences import split_docs
-
-Tree = List[Constituent]  # merged constituents (a unary chain is one, labelled S#VP)
-
 
 @Language.factory(
     "senna_parser",
@@ -67,28 +63,6 @@ def make_parser(
     return SennaParser(
         nlp.vocab, model, name, spans_key=spans_key, max_levels=max_levels, min_label_count=min_label_count, scorer=scorer
     )
-
-
-@dataclass
-class _Parse:
-    """A sentence's tree while it is being built."""
-
-    n_words: int
-    unit_starts: Tuple[int, ...]
-    found: Tree = field(default_factory=list)
-    ranges: Set[Tuple[int, int]] = field(default_factory=set)
-    n_levels: int = 0
-
-    def add(self, constituents: Tree) -> None:
-        self.found.extend(constituents)
-        self.ranges.update((start, end) for start, end, _ in constituents)
-        self.unit_starts = next_unit_starts(self.n_words, self.unit_starts, constituents)
-        self.n_levels += 1
-
-    def constituent_units(self) -> numpy.ndarray:
-        """Which units are constituents already (a word unit is not)."""
-        ends = list(self.unit_starts[1:]) + [self.n_words]
-        return numpy.array([(s, e) in self.ranges for s, e in zip(self.unit_starts, ends)], dtype="bool")
 
 
 class SennaParser(SennaSequencePipe):
@@ -148,37 +122,18 @@ class SennaParser(SennaSequencePipe):
         return per_doc
 
     def parse(self, sentences: Sequence[Doc]) -> List[Tree]:
-        """The trees of whole sentences, level by level, all sentences of the batch together."""
-        parses = [_Parse(len(doc), tuple(range(len(doc)))) for doc in sentences]
-        names = self.tag_names
-        single = numpy.array([name.startswith("S-") for name in names], dtype="bool")
+        """The trees of whole sentences, level by level, all sentences of the batch together
+        (level_inference.parse_levels)."""
+        ops = self.model.ops
         sll = self.model.get_ref("sll")
-        active = [i for i, doc in enumerate(sentences) if len(doc)]
         scorer = LevelScorer(self.model, sentences)  # the word vectors and products, once for all levels
-        while active:
-            items = [LevelItem(i, self._history_ids(parses[i]), numpy.array(parses[i].unit_starts)) for i in active]
-            scores = [self.model.ops.to_numpy(s) for s in scorer(items)]
-            for k, i in enumerate(active):  # no constituent over one unit that is one already
-                scores[k][numpy.ix_(parses[i].constituent_units(), single)] = -numpy.inf
-            still = []
-            for i, path in zip(active, viterbi_decode(sll, scores)):
-                parse = parses[i]
-                found = level_constituents(parse.n_words, parse.unit_starts, [names[t] for t in path.tolist()])
-                if not found:
-                    continue
-                parse.add(found)
-                if len(parse.unit_starts) > 1 and parse.n_levels < self._level_limit(parse.n_words):
-                    still.append(i)
-            active = still
-        return [parse.found for parse in parses]
-
-    def _level_limit(self, n_words: int) -> int:
-        limit = 2 * n_words
-        return min(limit, self.cfg["max_levels"]) if self.cfg["max_levels"] else limit
-
-    def _history_ids(self, parse: _Parse) -> numpy.ndarray:
-        ids = self.tag_ids
-        return numpy.array([ids[tag] for tag in unit_history(parse.n_words, parse.unit_starts, parse.found)], dtype="int32")
+        return parse_levels(
+            [len(doc) for doc in sentences],
+            lambda items: [ops.to_numpy(s) for s in scorer(items)],
+            lambda scores: viterbi_decode(sll, scores),
+            self.tag_names,
+            self.cfg["max_levels"],
+        )
 
     def set_annotations(self, docs: Iterable[Doc], trees: List[Tree]) -> None:
         for doc, tree in zip(docs, trees):

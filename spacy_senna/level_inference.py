@@ -1,0 +1,174 @@
+"""The parser's inference without spaCy or Thinc (pipeline/parser.py explains the levels): a
+level's unit tag scores from its word tag scores, a plain window network's first hidden layer
+split into a product per word and one per history tag, and the loop that builds each
+sentence's tree level by level. senna_parser (SennaParser.parse, LevelScorer in
+layers/levels.py) and the `senna` drop-in's lean path (dropin/lean.py) both run these, so the
+two build the same trees.
+"""
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Callable, Dict, List, Sequence, Set, Tuple
+
+import numpy
+
+from .constituents import Constituent, level_constituents, next_unit_starts, unit_history
+from .inference import clipped_linear, position_weights, window_rows
+
+FIRST, INNER, LAST, SINGLE = range(4)  # a word's place in its unit
+Tree = List[Constituent]  # merged constituents (a unary chain is one, labelled S#VP)
+
+
+@dataclass
+class LevelItem:
+    doc: int  # index into the batch's docs (sentences)
+    history: numpy.ndarray  # per word, its tag id in the tree so far
+    unit_starts: numpy.ndarray  # first word of each unit (units tile the doc)
+
+
+# -- unit scores ------------------------------------------------------------------------------
+@lru_cache(maxsize=16)
+def word_tag_table(n_tags: int) -> numpy.ndarray:
+    """(4, n_tags): the word tag that unit tag t gives a word at each place in the unit
+    (first, inner, last, single). Tags: O, then B/I/E/S per label (tags.iobes_tag_names)."""
+    table = numpy.zeros((4, n_tags), dtype="int64")
+    for label in range((n_tags - 1) // 4):
+        b, i, e, s = (1 + 4 * label + k for k in range(4))
+        table[:, b] = (b, i, i, b)
+        table[:, i] = (i, i, i, i)
+        table[:, e] = (i, i, e, e)
+        table[:, s] = (b, i, e, s)
+    return table
+
+
+def word_places(unit_starts: numpy.ndarray, n_words: int) -> numpy.ndarray:
+    """Each word's place in its unit: FIRST, INNER, LAST or SINGLE."""
+    starts = numpy.zeros((n_words,), dtype="bool")
+    starts[numpy.asarray(unit_starts, dtype="int64")] = True
+    ends = numpy.roll(starts, -1)
+    ends[-1] = True
+    places = numpy.full((n_words,), INNER, dtype="int64")
+    places[starts] = FIRST
+    places[ends & ~starts] = LAST
+    places[starts & ends] = SINGLE
+    return places
+
+
+def unit_scores(word_scores: numpy.ndarray, unit_starts: numpy.ndarray) -> Tuple[numpy.ndarray, numpy.ndarray]:
+    """Unit tag scores (n_units, n_tags) from word tag scores, and the gathered word tag rows."""
+    n_words, n_tags = word_scores.shape
+    rows = word_tag_table(n_tags)[word_places(unit_starts, n_words)]  # (n_words, n_tags)
+    gathered = numpy.take_along_axis(word_scores, rows, axis=1)
+    return numpy.add.reduceat(gathered, numpy.asarray(unit_starts, dtype="int64"), axis=0), rows
+
+
+# -- a plain window network's first layer, split --------------------------------------------
+class SplitWindowLayer:
+    """The first hidden layer of a plain window network over [word vector; history tag
+    embedding], act(W [x(i-2); h(i-2); ...; x(i+2); h(i+2)] + b), with its word part a product
+    per doc (for all levels) and its history part a product per history tag (a few hundred
+    rows): a level adds them up by gathering. `vectors`: each doc's word vectors; `H`: the
+    history tag embeddings; `pad`: the window's padding vector; `activation`: the layer's
+    clipped_linear settings (slope, offset, min_val, max_val)."""
+
+    def __init__(
+        self,
+        vectors: Sequence[numpy.ndarray],
+        H: numpy.ndarray,
+        pad: numpy.ndarray,
+        W: numpy.ndarray,
+        b: numpy.ndarray,
+        size: int,
+        activation: Dict[str, float],
+    ) -> None:
+        self.size, self.b = size, b
+        self.activation = {key: activation[key] for key in ("slope", "offset", "min_val", "max_val")}
+        n_hidden = W.shape[0]
+        n_word = pad.shape[0] - H.shape[1]
+        W_word = position_weights(W, size, 0, n_word)
+        W_history = position_weights(W, size, n_word)
+        # row 0: the padding vector's part; row r + 1: word r of the doc / history tag r
+        self.word_tables = [(numpy.vstack([pad[None, :n_word], doc]) @ W_word).reshape((-1, size, n_hidden)) for doc in vectors]
+        self.history_table = (numpy.vstack([pad[None, n_word:], H]) @ W_history).reshape((-1, size, n_hidden))
+
+    def __call__(self, items: Sequence[LevelItem]) -> numpy.ndarray:
+        """The layer's output for every word of the items, the items end to end."""
+        lengths = [len(item.history) for item in items]
+        pre = numpy.empty((sum(lengths), self.b.shape[0]), dtype="float32")
+        offset = 0
+        for item, n in zip(items, lengths):
+            rows = window_rows(numpy.array([n]), self.size)  # 0: padding, r + 1: word r
+            history_rows = numpy.concatenate([[0], numpy.asarray(item.history, dtype="int64") + 1])[rows]
+            word_table = self.word_tables[item.doc]
+            summed = pre[offset:offset + n]
+            summed[...] = self.b
+            for position in range(self.size):
+                summed += word_table[rows[:, position], position]
+                summed += self.history_table[history_rows[:, position], position]
+            offset += n
+        return clipped_linear(pre, **self.activation)
+
+
+# -- the level loop -------------------------------------------------------------------------
+@dataclass
+class Parse:
+    """A sentence's tree while it is being built."""
+
+    n_words: int
+    unit_starts: Tuple[int, ...]
+    found: Tree = field(default_factory=list)
+    ranges: Set[Tuple[int, int]] = field(default_factory=set)
+    n_levels: int = 0
+
+    def add(self, constituents: Tree) -> None:
+        self.found.extend(constituents)
+        self.ranges.update((start, end) for start, end, _ in constituents)
+        self.unit_starts = next_unit_starts(self.n_words, self.unit_starts, constituents)
+        self.n_levels += 1
+
+    def constituent_units(self) -> numpy.ndarray:
+        """Which units are constituents already (a word unit is not)."""
+        ends = list(self.unit_starts[1:]) + [self.n_words]
+        return numpy.array([(s, e) in self.ranges for s, e in zip(self.unit_starts, ends)], dtype="bool")
+
+    def history_ids(self, tag_ids: Dict[str, int]) -> numpy.ndarray:
+        """Each word's tag id in the tree so far (the network's history input)."""
+        return numpy.array([tag_ids[tag] for tag in unit_history(self.n_words, self.unit_starts, self.found)], dtype="int32")
+
+
+def level_limit(n_words: int, max_levels: int) -> int:
+    """The most levels a sentence of n words gets: 2n, or `max_levels` when that is less (0: no limit but 2n)."""
+    limit = 2 * n_words
+    return min(limit, max_levels) if max_levels else limit
+
+
+LevelScores = Callable[[List[LevelItem]], List[numpy.ndarray]]  # items -> (n_units, n_tags) scores each
+Decode = Callable[[List[numpy.ndarray]], List[numpy.ndarray]]  # unit scores -> best tag ids each
+
+
+def parse_levels(
+    lengths: Sequence[int], level_scores: LevelScores, decode: Decode, tag_names: Sequence[str], max_levels: int = 0
+) -> List[Tree]:
+    """The trees of whole sentences of these lengths, level by level, all sentences together:
+    each level scores the units of the sentences still active, forbids a one-unit constituent
+    over a unit that is one already (a chain is one merged label), decodes, and a sentence
+    stops at its root, at a level that finds nothing, or at its `level_limit`."""
+    tag_ids = {tag: i for i, tag in enumerate(tag_names)}
+    parses = [Parse(n, tuple(range(n))) for n in lengths]
+    single = numpy.array([name.startswith("S-") for name in tag_names], dtype="bool")
+    active = [i for i, n in enumerate(lengths) if n]
+    while active:
+        items = [LevelItem(i, parses[i].history_ids(tag_ids), numpy.array(parses[i].unit_starts)) for i in active]
+        scores = level_scores(items)
+        for k, i in enumerate(active):
+            scores[k][numpy.ix_(parses[i].constituent_units(), single)] = -numpy.inf
+        still = []
+        for i, path in zip(active, decode(scores)):
+            parse = parses[i]
+            found = level_constituents(parse.n_words, parse.unit_starts, [tag_names[t] for t in path.tolist()])
+            if not found:
+                continue
+            parse.add(found)
+            if len(parse.unit_starts) > 1 and parse.n_levels < level_limit(parse.n_words, max_levels):
+                still.append(i)
+        active = still
+    return [parse.found for parse in parses]
