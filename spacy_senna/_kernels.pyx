@@ -1,6 +1,6 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
 """Compiled inner loops: Viterbi decoding of each sequence in turn, the SLL's forward-backward,
-the window network's first-layer sums, and spaCy's string hash without spaCy (for the
+the window networks' first-layer sums (the parser's split one too), and spaCy's string hash without spaCy (for the
 drop-in's lean path, lexicon.string_hashes).
 
 Optional: `spacy_senna.kernels` uses this module when it was built (setup.py builds it when
@@ -359,3 +359,43 @@ def window_sums(
                 row = &table[type_rows[i, k], k, 0]
                 for j in range(n_hidden):
                     target[j] = target[j] + row[j]
+
+
+def split_window_sums(
+    const float[:, :, ::1] word_table,
+    const int[:, ::1] word_rows,
+    const float[:, :, ::1] history_table,
+    const int[:, ::1] history_rows,
+    const float[::1] bias,
+    float[:, ::1] out,
+):
+    """out[i] = bias + word_table[word_rows[i, 0], 0] + history_table[history_rows[i, 0], 0] +
+    ... up to window position k - 1: the parser's split first layer
+    (level_inference.SplitWindowLayer), added in that order in float32, as the numpy code
+    adds them, in one pass per word."""
+    cdef Py_ssize_t n_words = word_rows.shape[0], size = word_rows.shape[1], n_hidden = out.shape[1]
+    cdef Py_ssize_t n_word_rows = word_table.shape[0], n_history_rows = history_table.shape[0]
+    cdef Py_ssize_t i, k, j
+    cdef const float* word_row
+    cdef const float* history_row
+    cdef float* target
+    if (
+        history_rows.shape[0] != n_words or history_rows.shape[1] != size or out.shape[0] != n_words
+        or word_table.shape[1] != size or history_table.shape[1] != size
+        or word_table.shape[2] != n_hidden or history_table.shape[2] != n_hidden or bias.shape[0] != n_hidden
+    ):
+        raise ValueError("split_window_sums: the tables, rows, bias and output shapes disagree")
+    for i in range(n_words):
+        for k in range(size):
+            if not (0 <= word_rows[i, k] < n_word_rows and 0 <= history_rows[i, k] < n_history_rows):
+                raise ValueError(f"split_window_sums: row {i} position {k} points outside its table")
+    with nogil:
+        for i in range(n_words):
+            target = &out[i, 0]
+            for j in range(n_hidden):
+                target[j] = bias[j]
+            for k in range(size):
+                word_row = &word_table[word_rows[i, k], k, 0]
+                history_row = &history_table[history_rows[i, k], k, 0]
+                for j in range(n_hidden):
+                    target[j] = (target[j] + word_row[j]) + history_row[j]

@@ -12,7 +12,8 @@ from typing import Callable, Dict, List, Sequence, Set, Tuple
 import numpy
 
 from .constituents import Constituent, level_constituents, next_unit_starts, unit_history
-from .inference import clipped_linear, position_weights, window_rows
+from .inference import clipped_linear, position_weights, split_rows, window_rows
+from .kernels import compiled
 
 FIRST, INNER, LAST, SINGLE = range(4)  # a word's place in its unit
 Tree = List[Constituent]  # merged constituents (a unary chain is one, labelled S#VP)
@@ -61,6 +62,16 @@ def unit_scores(word_scores: numpy.ndarray, unit_starts: numpy.ndarray) -> Tuple
     return numpy.add.reduceat(gathered, numpy.asarray(unit_starts, dtype="int64"), axis=0), rows
 
 
+
+def level_unit_scores(word_scores: numpy.ndarray, items: Sequence[LevelItem]) -> List[numpy.ndarray]:
+    """Each item's unit tag scores (n_units, n_tags) from the word tag scores of the items end
+    to end: `unit_scores` of them all at once (the same sums), as views of one array."""
+    lengths = [len(item.history) for item in items]
+    offsets = numpy.cumsum([0] + lengths[:-1]).tolist()
+    starts = [numpy.asarray(item.unit_starts, dtype="int64") + offset for item, offset in zip(items, offsets)]
+    scores, _ = unit_scores(word_scores, numpy.concatenate(starts) if starts else numpy.zeros((0,), dtype="int64"))
+    return split_rows(scores, [len(item_starts) for item_starts in starts])
+
 # -- a plain window network's first layer, split --------------------------------------------
 class SplitWindowLayer:
     """The first hidden layer of a plain window network over [word vector; history tag
@@ -80,31 +91,47 @@ class SplitWindowLayer:
         size: int,
         activation: Dict[str, float],
     ) -> None:
-        self.size, self.b = size, b
+        self.size = size
+        self.b = numpy.ascontiguousarray(b, dtype="float32")
         self.activation = {key: activation[key] for key in ("slope", "offset", "min_val", "max_val")}
         n_hidden = W.shape[0]
         n_word = pad.shape[0] - H.shape[1]
         W_word = position_weights(W, size, 0, n_word)
         W_history = position_weights(W, size, n_word)
-        # row 0: the padding vector's part; row r + 1: word r of the doc / history tag r
-        self.word_tables = [(numpy.vstack([pad[None, :n_word], doc]) @ W_word).reshape((-1, size, n_hidden)) for doc in vectors]
-        self.history_table = (numpy.vstack([pad[None, n_word:], H]) @ W_history).reshape((-1, size, n_hidden))
+        # per doc, row 0: the padding vector's part, row r + 1: word r; the docs end to end
+        # in word_table, doc d from row doc_bases[d]; history_table row r + 1: history tag r
+        word_tables = [(numpy.vstack([pad[None, :n_word], doc]) @ W_word).reshape((-1, size, n_hidden)) for doc in vectors]
+        self.doc_bases = numpy.cumsum([0] + [len(table) for table in word_tables[:-1]]).astype("int64")
+        self.word_table = numpy.ascontiguousarray(
+            numpy.concatenate(word_tables) if word_tables else numpy.zeros((0, size, n_hidden)), dtype="float32"
+        )
+        history_table = (numpy.vstack([pad[None, n_word:], H]) @ W_history).reshape((-1, size, n_hidden))
+        self.history_table = numpy.ascontiguousarray(history_table, dtype="float32")
+
+    def table_rows(self, items: Sequence[LevelItem]) -> Tuple[numpy.ndarray, numpy.ndarray]:
+        """Each word's window rows (the items end to end) in word_table and in history_table:
+        two (n_words, size) int32 arrays."""
+        lengths = numpy.array([len(item.history) for item in items], dtype="int64")
+        rows = window_rows(lengths, self.size).astype("int64")  # 0: padding, j + 1: word j of the level
+        item_starts = numpy.repeat(numpy.cumsum(lengths) - lengths, lengths)
+        doc_bases = numpy.repeat(self.doc_bases[[item.doc for item in items]], lengths)
+        word_rows = numpy.where(rows == 0, 0, rows - item_starts[:, None]) + doc_bases[:, None]
+        histories = numpy.concatenate([numpy.zeros((1,), dtype="int64")] + [numpy.asarray(item.history, dtype="int64") + 1 for item in items])
+        return word_rows.astype("int32"), histories[rows].astype("int32")
 
     def __call__(self, items: Sequence[LevelItem]) -> numpy.ndarray:
-        """The layer's output for every word of the items, the items end to end."""
-        lengths = [len(item.history) for item in items]
-        pre = numpy.empty((sum(lengths), self.b.shape[0]), dtype="float32")
-        offset = 0
-        for item, n in zip(items, lengths):
-            rows = window_rows(numpy.array([n]), self.size)  # 0: padding, r + 1: word r
-            history_rows = numpy.concatenate([[0], numpy.asarray(item.history, dtype="int64") + 1])[rows]
-            word_table = self.word_tables[item.doc]
-            summed = pre[offset:offset + n]
-            summed[...] = self.b
+        """The layer's output for every word of the items, the items end to end: b, then per
+        window position k its word part and its history part, added in that order (float32)."""
+        word_rows, history_rows = self.table_rows(items)
+        pre = numpy.empty((len(word_rows), self.b.shape[0]), dtype="float32")
+        kernels = compiled()
+        if kernels is not None:  # the same sums in the same order, in one pass
+            kernels.split_window_sums(self.word_table, word_rows, self.history_table, history_rows, self.b, pre)
+        else:
+            pre[...] = self.b
             for position in range(self.size):
-                summed += word_table[rows[:, position], position]
-                summed += self.history_table[history_rows[:, position], position]
-            offset += n
+                pre += self.word_table[word_rows[:, position], position]
+                pre += self.history_table[history_rows[:, position], position]
         return clipped_linear(pre, **self.activation)
 
 

@@ -42,7 +42,7 @@ from ..decoding import best_paths
 from ..inference import SentenceDistances, blis_dot_transposed, char_windows, clipped_linear, distinct_window_affine
 from ..inference import dot_transposed, max_over_characters, row_bounded_chunks, split_rows, windows
 from ..kernels import compiled
-from ..level_inference import LevelItem, SplitWindowLayer, Tree, parse_levels, unit_scores
+from ..level_inference import LevelItem, SplitWindowLayer, Tree, level_unit_scores, parse_levels
 from ..lexicon import WordTables, char_matrix, string_hashes, value_rows, word_char_rows
 from ..tags import NO_TAG, SPACE_TAG, decoded_phrases, iobes_phrases, iobes_tag_names, spans_to_tags
 from .args import DEFAULT_MODEL, TASK_FLAGS, TagOptions
@@ -409,8 +409,7 @@ class LeanComponent:
             X = first_layer(items)
             for op in after:
                 X = _dense(op, X)
-            word_scores = split_rows(X, [len(item.history) for item in items])
-            return [unit_scores(scores, item.unit_starts)[0] for scores, item in zip(word_scores, items)]
+            return level_unit_scores(X, items)
 
         def decode(scores: List[numpy.ndarray]) -> List[numpy.ndarray]:
             return best_paths(scores, sll["transitions"], sll["start"], sll["iobes_labels"])

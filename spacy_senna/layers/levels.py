@@ -22,8 +22,7 @@ from spacy.tokens import Doc
 from thinc.api import Model, uniform_init
 from thinc.types import Floats2d, Ints1d
 
-from ..inference import split_rows
-from ..level_inference import LevelItem, SplitWindowLayer, unit_scores
+from ..level_inference import LevelItem, SplitWindowLayer, level_unit_scores, unit_scores
 
 OutT = List[Floats2d]
 
@@ -136,18 +135,19 @@ class LevelScorer:
         if not items:
             return []
         word_scores = self._split_scores(items) if self.split else self._network_scores(items)
-        return [self.ops.asarray2f(unit_scores(s, item.unit_starts)[0]) for s, item in zip(word_scores, items)]
+        return [self.ops.asarray2f(scores) for scores in level_unit_scores(word_scores, items)]
 
-    def _network_scores(self, items: Sequence[LevelItem]) -> List[numpy.ndarray]:
+    def _network_scores(self, items: Sequence[LevelItem]) -> numpy.ndarray:
+        """The word tag scores of the items end to end."""
         inputs = [numpy.hstack([self.vectors[item.doc], self.H[item.history]]) for item in items]
-        return [self.ops.to_numpy(s) for s in self.network.predict([self.ops.asarray2f(x) for x in inputs])]
+        return numpy.concatenate([self.ops.to_numpy(s) for s in self.network.predict([self.ops.asarray2f(x) for x in inputs])])
 
-    def _split_scores(self, items: Sequence[LevelItem]) -> List[numpy.ndarray]:
+    def _split_scores(self, items: Sequence[LevelItem]) -> numpy.ndarray:
+        """The word tag scores of the items end to end."""
         outputs = self.first_layer(items)
         for layer in self.after_hidden:
             outputs = layer.predict(outputs)
-        outputs = self.ops.to_numpy(outputs)
-        return split_rows(outputs, [len(item.history) for item in items])
+        return self.ops.to_numpy(outputs)
 
 
 def layers_after(hidden: Model, network: Model) -> List[Model]:

@@ -1,0 +1,123 @@
+"""The parser's inference arithmetic (level_inference.py): the split first layer and the unit
+scores of a whole level at once give, bit for bit, what each item's own sums give, with the
+compiled kernel and with the numpy code."""
+import numpy
+import pytest
+
+from spacy_senna import kernels
+from spacy_senna.level_inference import LevelItem, SplitWindowLayer, level_unit_scores, unit_scores
+
+ACTIVATION = {"slope": 1.0, "offset": 0.0, "min_val": -1.0, "max_val": 1.0}
+
+
+@pytest.fixture(params=["compiled", "numpy"])
+def mode(request, monkeypatch):
+    """Run a test with the compiled kernels and again with the numpy code."""
+    if request.param == "numpy":
+        monkeypatch.setenv(kernels.ENV_VAR, "0")
+        assert kernels.compiled() is None
+    elif kernels.compiled() is None:
+        pytest.skip("spacy_senna._kernels is not built (pip install -e . builds it)")
+    return request.param
+
+
+def make_layer(rng, doc_lengths, size, history_width, n_tags=21, n_word=12, n_hidden=17):
+    vectors = [rng.normal(size=(n, n_word)).astype("float32") for n in doc_lengths]
+    H = rng.normal(size=(n_tags, history_width)).astype("float32")
+    pad = rng.normal(size=(n_word + history_width,)).astype("float32")
+    W = rng.normal(size=(n_hidden, size * (n_word + history_width))).astype("float32")
+    b = rng.normal(size=(n_hidden,)).astype("float32")
+    return SplitWindowLayer(vectors, H, pad, W, b, size, ACTIVATION)
+
+
+def per_word_sums(layer, items):
+    """Each word's sum on its own, in the documented order: b, then per window position its
+    word part and its history part (padding outside the doc)."""
+    rows = []
+    for item in items:
+        n = len(item.history)
+        base = layer.doc_bases[item.doc]
+        for i in range(n):
+            total = layer.b.copy()
+            for k in range(layer.size):
+                j = i + k - layer.size // 2
+                inside = 0 <= j < n
+                total = total + layer.word_table[base + (j + 1 if inside else 0), k]
+                total = total + layer.history_table[item.history[j] + 1 if inside else 0, k]
+            rows.append(total)
+    pre = numpy.array(rows, dtype="float32").reshape((-1, layer.b.shape[0]))
+    return numpy.clip(pre, -1.0, 1.0)
+
+
+def random_items(rng, doc_lengths, doc_order, n_tags=21):
+    items = []
+    for doc in doc_order:
+        n = doc_lengths[doc]
+        starts = numpy.flatnonzero(numpy.concatenate([[True], rng.random(n - 1) < 0.5]))
+        items.append(LevelItem(doc, rng.integers(0, n_tags, size=n).astype("int32"), starts))
+    return items
+
+
+@pytest.mark.parametrize("size,history_width", [(3, 10), (5, 10), (9, 30), (11, 5)])
+@pytest.mark.parametrize(
+    "doc_lengths,doc_order",
+    [
+        ([1], [0]),  # a one-word doc
+        ([1, 1, 1], [2, 0, 1]),
+        ([40, 3, 1, 17, 2], [0, 1, 2, 3, 4]),
+        ([40, 3, 1, 17, 2], [3, 0, 4]),  # some docs done, out of order
+        ([5, 8], [1, 1, 0]),  # one doc twice in a batch
+        ([300, 4], [0, 1]),  # a long doc
+    ],
+)
+def test_split_layer_sums_each_word_in_order(size, history_width, doc_lengths, doc_order, mode):
+    rng = numpy.random.default_rng(size * 100 + len(doc_order))
+    layer = make_layer(rng, doc_lengths, size, history_width)
+    items = random_items(rng, doc_lengths, doc_order)
+    found = layer(items)
+    assert found.dtype == numpy.float32
+    assert found.tobytes() == per_word_sums(layer, items).tobytes()
+
+
+def test_split_layer_kernel_and_numpy_agree_on_a_real_size(monkeypatch):
+    """300 hidden units (the parser's), window 9: the compiled sums are the numpy ones."""
+    if kernels.compiled() is None:
+        pytest.skip("spacy_senna._kernels is not built (pip install -e . builds it)")
+    rng = numpy.random.default_rng(0)
+    doc_lengths = [int(n) for n in rng.integers(1, 60, size=30)]
+    layer = make_layer(rng, doc_lengths, 9, 30, n_tags=141, n_word=70, n_hidden=300)
+    items = random_items(rng, doc_lengths, range(30), n_tags=141)
+    compiled = layer(items)
+    monkeypatch.setenv(kernels.ENV_VAR, "0")
+    assert compiled.tobytes() == layer(items).tobytes()
+
+
+def test_split_window_sums_refuses_rows_outside_its_tables():
+    if kernels.compiled() is None:
+        pytest.skip("spacy_senna._kernels is not built (pip install -e . builds it)")
+    table = numpy.zeros((3, 2, 4), dtype="float32")
+    rows = numpy.zeros((2, 2), dtype="int32")
+    bad = rows.copy()
+    bad[1, 1] = 3
+    out = numpy.empty((2, 4), dtype="float32")
+    bias = numpy.zeros((4,), dtype="float32")
+    with pytest.raises(ValueError, match="row 1 position 1 points outside"):
+        kernels.compiled().split_window_sums(table, bad, table, rows, bias, out)
+    with pytest.raises(ValueError, match="shapes disagree"):
+        kernels.compiled().split_window_sums(table, rows, table, rows, bias, out[:1])
+
+
+@pytest.mark.parametrize("doc_lengths,doc_order", [([1], [0]), ([40, 3, 1, 17, 2], [3, 0, 4, 1]), ([5, 8], [1, 1, 0])])
+def test_level_unit_scores_are_each_items_unit_scores(doc_lengths, doc_order):
+    rng = numpy.random.default_rng(len(doc_order))
+    n_tags = 141
+    items = random_items(rng, doc_lengths, doc_order, n_tags=n_tags)
+    word_scores = rng.normal(size=(sum(len(item.history) for item in items), n_tags)).astype("float32")
+    found = level_unit_scores(word_scores, items)
+    offset = 0
+    assert len(found) == len(items)
+    for scores, item in zip(found, items):
+        n = len(item.history)
+        expected, _ = unit_scores(word_scores[offset:offset + n], item.unit_starts)
+        assert scores.tobytes() == expected.tobytes()
+        offset += n
