@@ -7,7 +7,7 @@ two build the same trees.
 """
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Callable, Dict, List, Sequence, Set, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 import numpy
 
@@ -62,7 +62,6 @@ def unit_scores(word_scores: numpy.ndarray, unit_starts: numpy.ndarray) -> Tuple
     return numpy.add.reduceat(gathered, numpy.asarray(unit_starts, dtype="int64"), axis=0), rows
 
 
-
 def level_unit_scores(word_scores: numpy.ndarray, items: Sequence[LevelItem]) -> List[numpy.ndarray]:
     """Each item's unit tag scores (n_units, n_tags) from the word tag scores of the items end
     to end: `unit_scores` of them all at once (the same sums), as views of one array."""
@@ -71,6 +70,7 @@ def level_unit_scores(word_scores: numpy.ndarray, items: Sequence[LevelItem]) ->
     starts = [numpy.asarray(item.unit_starts, dtype="int64") + offset for item, offset in zip(items, offsets)]
     scores, _ = unit_scores(word_scores, numpy.concatenate(starts) if starts else numpy.zeros((0,), dtype="int64"))
     return split_rows(scores, [len(item_starts) for item_starts in starts])
+
 
 # -- a plain window network's first layer, split --------------------------------------------
 class SplitWindowLayer:
@@ -101,7 +101,8 @@ class SplitWindowLayer:
         # per doc, row 0: the padding vector's part, row r + 1: word r; the docs end to end
         # in word_table, doc d from row doc_bases[d]; history_table row r + 1: history tag r
         word_tables = [(numpy.vstack([pad[None, :n_word], doc]) @ W_word).reshape((-1, size, n_hidden)) for doc in vectors]
-        self.doc_bases = numpy.cumsum([0] + [len(table) for table in word_tables[:-1]]).astype("int64")
+        self.doc_lengths = numpy.array([len(doc) for doc in vectors], dtype="int64")
+        self.doc_bases = numpy.cumsum(self.doc_lengths + 1) - (self.doc_lengths + 1)
         self.word_table = numpy.ascontiguousarray(
             numpy.concatenate(word_tables) if word_tables else numpy.zeros((0, size, n_hidden)), dtype="float32"
         )
@@ -119,10 +120,13 @@ class SplitWindowLayer:
         histories = numpy.concatenate([numpy.zeros((1,), dtype="int64")] + [numpy.asarray(item.history, dtype="int64") + 1 for item in items])
         return word_rows.astype("int32"), histories[rows].astype("int32")
 
-    def __call__(self, items: Sequence[LevelItem]) -> numpy.ndarray:
-        """The layer's output for every word of the items, the items end to end: b, then per
-        window position k its word part and its history part, added in that order (float32)."""
+    def __call__(self, items: Sequence[LevelItem], words: Optional[numpy.ndarray] = None) -> numpy.ndarray:
+        """The layer's output for every word of the items, the items end to end, or for the
+        `words` (indices into them) only: b, then per window position k its word part and
+        its history part, added in that order (float32), each word on its own."""
         word_rows, history_rows = self.table_rows(items)
+        if words is not None:
+            word_rows, history_rows = word_rows[words], history_rows[words]
         pre = numpy.empty((len(word_rows), self.b.shape[0]), dtype="float32")
         kernels = compiled()
         if kernels is not None:  # the same sums in the same order, in one pass
@@ -134,6 +138,40 @@ class SplitWindowLayer:
                 pre += self.history_table[history_rows[:, position], position]
         return clipped_linear(pre, **self.activation)
 
+
+
+class LevelWordScores:
+    """A plain window network's word tag scores at each level (the items end to end): its
+    split first layer, then `rest`, the layers after it. A word whose window's history tags
+    are those of its doc's last level keeps its scores from then; only the others go through
+    the network (a level changes the tags of the words in the constituents it finds, at
+    least a third of the words at most levels). Every layer computes each word's row on its
+    own (the first layer's sums, BLIS's product), so the scores are those of running every
+    word through the network, bit for bit."""
+
+    def __init__(self, first_layer: SplitWindowLayer, rest: Callable[[numpy.ndarray], numpy.ndarray]) -> None:
+        self.first_layer, self.rest = first_layer, rest
+        doc_lengths = first_layer.doc_lengths
+        self.doc_starts = numpy.cumsum(doc_lengths) - doc_lengths  # doc d's first word in the caches
+        self.history = numpy.full((int(doc_lengths.sum()),), -1, dtype="int64")  # -1: no level yet
+        self.scores: Optional[numpy.ndarray] = None  # (n_words, n_tags), as `rest` gives them
+
+    def __call__(self, items: Sequence[LevelItem]) -> numpy.ndarray:
+        docs = [item.doc for item in items]
+        if not items or len(set(docs)) < len(docs):  # a doc twice: no last level to compare with
+            return self.rest(self.first_layer(items))
+        lengths = numpy.array([len(item.history) for item in items], dtype="int64")
+        level_starts = numpy.repeat(numpy.cumsum(lengths) - lengths, lengths)
+        cached = numpy.repeat(self.doc_starts[docs], lengths) + numpy.arange(int(lengths.sum())) - level_starts
+        history = numpy.concatenate([numpy.asarray(item.history, dtype="int64") for item in items])
+        differs = numpy.concatenate([[False], self.history[cached] != history])  # row 0: the padding
+        stale = numpy.flatnonzero(differs[window_rows(lengths, self.first_layer.size)].any(axis=1))
+        computed = self.rest(self.first_layer(items, stale))
+        if self.scores is None:
+            self.scores = numpy.zeros((len(self.history), computed.shape[1]), dtype=computed.dtype)
+        self.scores[cached[stale]] = computed
+        self.history[cached] = history
+        return self.scores[cached]
 
 # -- the level loop -------------------------------------------------------------------------
 @dataclass

@@ -5,7 +5,8 @@ import numpy
 import pytest
 
 from spacy_senna import kernels
-from spacy_senna.level_inference import LevelItem, SplitWindowLayer, level_unit_scores, unit_scores
+from spacy_senna.inference import blis_dot_transposed
+from spacy_senna.level_inference import LevelItem, LevelWordScores, SplitWindowLayer, level_unit_scores, unit_scores
 
 ACTIVATION = {"slope": 1.0, "offset": 0.0, "min_val": -1.0, "max_val": 1.0}
 
@@ -121,3 +122,73 @@ def test_level_unit_scores_are_each_items_unit_scores(doc_lengths, doc_order):
         expected, _ = unit_scores(word_scores[offset:offset + n], item.unit_starts)
         assert scores.tobytes() == expected.tobytes()
         offset += n
+
+
+def blis_output_layer(rng, n_hidden=17, n_tags=21):
+    """An output layer as the parser's: x @ W.T by BLIS, plus b."""
+    W = rng.normal(size=(n_tags, n_hidden)).astype("float32")
+    b = rng.normal(size=(n_tags,)).astype("float32")
+
+    def forward(X):
+        Y = blis_dot_transposed(X, W)
+        Y += b
+        return Y
+
+    return forward
+
+
+def test_blis_rows_do_not_depend_on_the_other_rows():
+    """What LevelWordScores relies on: BLIS computes each row of x @ W.T on its own, so a
+    word's scores are the same bits whichever other words share its product."""
+    rng = numpy.random.default_rng(0)
+    W = rng.normal(size=(141, 300)).astype("float32")
+    X = rng.uniform(-1, 1, size=(2000, 300)).astype("float32")
+    full = blis_dot_transposed(X, W)
+    for m in (1, 2, 3, 7, 16, 33, 250, 1999):
+        rows = numpy.sort(rng.choice(len(X), size=m, replace=False))
+        assert blis_dot_transposed(X[rows], W).tobytes() == full[rows].tobytes()
+
+
+@pytest.mark.parametrize("size", [5, 9])
+def test_level_word_scores_recompute_only_what_changed(size, mode):
+    """Level after level (the docs' history tags changing in places, some docs done), the
+    scores with the words whose windows did not change kept are those of running every word
+    through the network; and only the words within size // 2 of a changed tag go through it."""
+    rng = numpy.random.default_rng(size)
+    doc_lengths = [1, 2, 40, 7, 120, 3]
+    layer = make_layer(rng, doc_lengths, size, 10)
+    rest = blis_output_layer(rng)
+    computed_rows = []
+
+    def counted(X):
+        computed_rows.append(len(X))
+        return rest(X)
+
+    word_scores = LevelWordScores(layer, counted)
+    histories = {doc: numpy.zeros((n,), dtype="int32") for doc, n in enumerate(doc_lengths)}
+    active = list(range(len(doc_lengths)))
+    expected_rows = sum(doc_lengths)  # the first level: every word
+    for level in range(6):
+        items = [LevelItem(doc, histories[doc].copy(), numpy.arange(doc_lengths[doc])) for doc in active]
+        found = word_scores(items)
+        assert computed_rows[-1] == expected_rows
+        assert found.tobytes() == rest(layer(items)).tobytes()
+        if level > 0:
+            active = active[1:] if level % 2 else active[::-1]
+        expected_rows = 0
+        for doc in active:  # a new constituent here and there (none at level 1)
+            n = doc_lengths[doc]
+            if level > 0:
+                start = int(rng.integers(0, n))
+                histories[doc][start:start + int(rng.integers(1, 4))] = rng.integers(1, 21)
+            changed = numpy.flatnonzero(histories[doc] != items[[item.doc for item in items].index(doc)].history)
+            expected_rows += sum(any(abs(i - c) <= size // 2 for c in changed) for i in range(n))
+    assert computed_rows[1] == 0
+
+
+def test_level_word_scores_with_a_doc_twice_run_every_word(mode):
+    rng = numpy.random.default_rng(1)
+    layer = make_layer(rng, [5, 8], 5, 10)
+    rest = blis_output_layer(rng)
+    items = random_items(rng, [5, 8], [1, 1, 0])
+    assert LevelWordScores(layer, rest)(items).tobytes() == rest(layer(items)).tobytes()

@@ -42,7 +42,7 @@ from ..decoding import best_paths
 from ..inference import SentenceDistances, blis_dot_transposed, char_windows, clipped_linear, distinct_window_affine
 from ..inference import dot_transposed, max_over_characters, row_bounded_chunks, split_rows, windows
 from ..kernels import compiled
-from ..level_inference import LevelItem, SplitWindowLayer, Tree, level_unit_scores, parse_levels
+from ..level_inference import LevelItem, LevelWordScores, SplitWindowLayer, Tree, level_unit_scores, parse_levels
 from ..lexicon import WordTables, char_matrix, string_hashes, value_rows, word_char_rows
 from ..tags import NO_TAG, SPACE_TAG, decoded_phrases, iobes_phrases, iobes_tag_names, spans_to_tags
 from .args import DEFAULT_MODEL, TASK_FLAGS, TagOptions
@@ -405,11 +405,15 @@ class LeanComponent:
         vectors = _embedded(embed, texts, numpy.concatenate(orths), flat_rows)
         first_layer = SplitWindowLayer(split_rows(vectors, lengths), levels["H"], levels["pad"], levels["W"], levels["b"], levels["size"], levels)
 
-        def level_scores(items: List[LevelItem]) -> List[numpy.ndarray]:
-            X = first_layer(items)
+        def after_hidden(X: numpy.ndarray) -> numpy.ndarray:
             for op in after:
                 X = _dense(op, X)
-            return level_unit_scores(X, items)
+            return X
+
+        word_scores = LevelWordScores(first_layer, after_hidden)
+
+        def level_scores(items: List[LevelItem]) -> List[numpy.ndarray]:
+            return level_unit_scores(word_scores(items), items)
 
         def decode(scores: List[numpy.ndarray]) -> List[numpy.ndarray]:
             return best_paths(scores, sll["transitions"], sll["start"], sll["iobes_labels"])

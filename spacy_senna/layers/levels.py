@@ -22,7 +22,7 @@ from spacy.tokens import Doc
 from thinc.api import Model, uniform_init
 from thinc.types import Floats2d, Ints1d
 
-from ..level_inference import LevelItem, SplitWindowLayer, level_unit_scores, unit_scores
+from ..level_inference import LevelItem, LevelWordScores, SplitWindowLayer, level_unit_scores, unit_scores
 
 OutT = List[Floats2d]
 
@@ -127,27 +127,30 @@ class LevelScorer:
     def _prepare_split(self, model: Model) -> None:
         window, hidden = model.get_ref(WINDOW_REF), model.get_ref(HIDDEN_REF)
         params = [self.ops.to_numpy(p) for p in (window.get_param("pad"), hidden.get_param("W"), hidden.get_param("b"))]
-        self.first_layer = SplitWindowLayer(self.vectors, self.H, *params, window.attrs["window_size"], hidden.attrs)
-        self.after_hidden = layers_after(hidden, self.network)
+        first_layer = SplitWindowLayer(self.vectors, self.H, *params, window.attrs["window_size"], hidden.attrs)
+        self.word_scores = LevelWordScores(first_layer, self._after_hidden(layers_after(hidden, self.network)))
+
+    def _after_hidden(self, layers: List[Model]) -> Callable[[numpy.ndarray], numpy.ndarray]:
+        """The layers after the first hidden layer, as one function of its output."""
+
+        def predict(outputs: numpy.ndarray) -> numpy.ndarray:
+            for layer in layers:
+                outputs = layer.predict(outputs)
+            return self.ops.to_numpy(outputs)
+
+        return predict
 
     def __call__(self, items: Sequence[LevelItem]) -> OutT:
         """Unit tag scores (n_units, n_tags) per item."""
         if not items:
             return []
-        word_scores = self._split_scores(items) if self.split else self._network_scores(items)
+        word_scores = self.word_scores(items) if self.split else self._network_scores(items)
         return [self.ops.asarray2f(scores) for scores in level_unit_scores(word_scores, items)]
 
     def _network_scores(self, items: Sequence[LevelItem]) -> numpy.ndarray:
         """The word tag scores of the items end to end."""
         inputs = [numpy.hstack([self.vectors[item.doc], self.H[item.history]]) for item in items]
         return numpy.concatenate([self.ops.to_numpy(s) for s in self.network.predict([self.ops.asarray2f(x) for x in inputs])])
-
-    def _split_scores(self, items: Sequence[LevelItem]) -> numpy.ndarray:
-        """The word tag scores of the items end to end."""
-        outputs = self.first_layer(items)
-        for layer in self.after_hidden:
-            outputs = layer.predict(outputs)
-        return self.ops.to_numpy(outputs)
 
 
 def layers_after(hidden: Model, network: Model) -> List[Model]:
