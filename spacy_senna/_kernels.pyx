@@ -1,6 +1,6 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
 """Compiled inner loops: Viterbi decoding of each sequence in turn, the SLL's forward-backward,
-the window networks' first-layer sums (the parser's split one too), and spaCy's string hash without spaCy (for the
+the window networks' first-layer sums (the parser's split one too), the parser's unit scores, and spaCy's string hash without spaCy (for the
 drop-in's lean path, lexicon.string_hashes).
 
 Optional: `spacy_senna.kernels` uses this module when it was built (setup.py builds it when
@@ -399,3 +399,127 @@ def split_window_sums(
                 history_row = &history_table[history_rows[i, k], k, 0]
                 for j in range(n_hidden):
                     target[j] = (target[j] + word_row[j]) + history_row[j]
+
+
+
+def unit_sums(
+    const float[:, ::1] word_scores,
+    const int[::1] places,
+    const int[:, ::1] place_tags,
+    const int[::1] unit_starts,
+    float[:, ::1] out,
+):
+    """out[u, t] = the sum over the words w of unit u (from unit_starts[u] to the next unit's
+    start, the last to the end) of word_scores[w, place_tags[places[w], t]]:
+    level_inference.unit_scores without its gathered (n_words, n_tags) arrays, the same
+    float32 sums in the same order as numpy's add.reduceat over rows: the first word plus
+    numpy's pairwise sum of the others (`_pairwise`), so the same bits."""
+    cdef Py_ssize_t n_words = word_scores.shape[0], n_tags = word_scores.shape[1], n_units = unit_starts.shape[0]
+    cdef Py_ssize_t u, w, t, first, stop
+    cdef const float* scores
+    cdef const int* tags
+    cdef float* target
+    if places.shape[0] != n_words or place_tags.shape[1] != n_tags or out.shape[0] != n_units or out.shape[1] != n_tags:
+        raise ValueError("unit_sums: the scores, places, tags and output shapes disagree")
+    for w in range(n_words):
+        if not 0 <= places[w] < place_tags.shape[0]:
+            raise ValueError(f"unit_sums: word {w} has no place {places[w]}")
+    for w in range(place_tags.shape[0]):
+        for t in range(n_tags):
+            if not 0 <= place_tags[w, t] < n_tags:
+                raise ValueError(f"unit_sums: place {w} points outside the {n_tags} tags")
+    for u in range(n_units):
+        stop = unit_starts[u + 1] if u + 1 < n_units else n_words
+        if not 0 <= unit_starts[u] < stop <= n_words:
+            raise ValueError(f"unit_sums: unit {u} starts at {unit_starts[u]}, not before the next unit (or the end, {n_words})")
+    cdef _Gather words
+    words.scores, words.places, words.tags, words.n_tags = &word_scores[0, 0], &places[0], &place_tags[0, 0], n_tags
+    cdef float* scratch = <float*> malloc(9 * n_tags * sizeof(float))
+    if scratch == NULL:
+        raise MemoryError()
+    cdef int failed = 0
+    with nogil:
+        for u in range(n_units):
+            first = unit_starts[u]
+            stop = unit_starts[u + 1] if u + 1 < n_units else n_words
+            target = &out[u, 0]
+            if stop - first > 1:
+                if _pairwise(&words, first + 1, stop - first - 1, target, scratch) < 0:
+                    failed = 1
+                    break
+            scores = &word_scores[first, 0]
+            tags = &place_tags[places[first], 0]
+            if stop - first > 1:
+                for t in range(n_tags):
+                    target[t] = scores[tags[t]] + target[t]
+            else:
+                for t in range(n_tags):
+                    target[t] = scores[tags[t]]
+    free(scratch)
+    if failed:
+        raise MemoryError()
+
+
+cdef struct _Gather:
+    # word w's score of tag t: scores[w * n_tags + tags[places[w] * n_tags + t]]
+    const float* scores
+    const int* places
+    const int* tags
+    Py_ssize_t n_tags
+
+
+cdef inline void _add_word(const _Gather* words, Py_ssize_t w, float* target) noexcept nogil:
+    cdef Py_ssize_t t, n_tags = words.n_tags
+    cdef const float* scores = words.scores + w * n_tags
+    cdef const int* tags = words.tags + words.places[w] * n_tags
+    for t in range(n_tags):
+        target[t] = target[t] + scores[tags[t]]
+
+
+cdef int _pairwise(const _Gather* words, Py_ssize_t first, Py_ssize_t n, float* target, float* scratch) noexcept nogil:
+    """target[t] = numpy's pairwise float32 sum (loops_utils.h.src, numpy 2) of the n words
+    from `first`, per tag: under 8 words one after the other from -0.0; up to 128, 8
+    running sums of every 8th word, added as ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 +
+    r7)), then the words left over; above, the two halves (the first a multiple of 8 words)
+    added. `scratch`: 8 * n_tags floats. Returns -1 when out of memory."""
+    cdef Py_ssize_t t, k, i, n_tags = words.n_tags, half
+    cdef float* r
+    cdef float* second
+    if n < 8:
+        for t in range(n_tags):
+            target[t] = -0.0
+        for i in range(first, first + n):
+            _add_word(words, i, target)
+        return 0
+    if n <= 128:
+        for k in range(8):
+            r = scratch + k * n_tags
+            for t in range(n_tags):
+                r[t] = -0.0
+            _add_word(words, first + k, r)  # -0.0 + x is x
+        i = 8
+        while i < n - n % 8:
+            for k in range(8):
+                _add_word(words, first + i + k, scratch + k * n_tags)
+            i += 8
+        r = scratch
+        for t in range(n_tags):
+            target[t] = ((r[t] + r[n_tags + t]) + (r[2 * n_tags + t] + r[3 * n_tags + t])) + (
+                (r[4 * n_tags + t] + r[5 * n_tags + t]) + (r[6 * n_tags + t] + r[7 * n_tags + t])
+            )
+        while i < n:
+            _add_word(words, first + i, target)
+            i += 1
+        return 0
+    half = n // 2
+    half -= half % 8
+    second = <float*> malloc(9 * n_tags * sizeof(float))
+    if second == NULL:
+        return -1
+    if _pairwise(words, first, half, target, scratch) < 0 or _pairwise(words, first + half, n - half, second, second + n_tags) < 0:
+        free(second)
+        return -1
+    for t in range(n_tags):
+        target[t] = target[t] + second[t]
+    free(second)
+    return 0

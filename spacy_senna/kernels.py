@@ -9,7 +9,7 @@ from typing import Optional
 
 ENV_VAR = "SPACY_SENNA_KERNELS"
 # what the code calls; a build without one is stale
-KERNELS = ("viterbi_flat", "sll_forward_backward", "window_sums", "hash_strings", "split_window_sums")
+KERNELS = ("viterbi_flat", "sll_forward_backward", "window_sums", "hash_strings", "split_window_sums", "unit_sums")
 
 
 def enabled() -> bool:

@@ -68,7 +68,16 @@ def level_unit_scores(word_scores: numpy.ndarray, items: Sequence[LevelItem]) ->
     lengths = [len(item.history) for item in items]
     offsets = numpy.cumsum([0] + lengths[:-1]).tolist()
     starts = [numpy.asarray(item.unit_starts, dtype="int64") + offset for item, offset in zip(items, offsets)]
-    scores, _ = unit_scores(word_scores, numpy.concatenate(starts) if starts else numpy.zeros((0,), dtype="int64"))
+    all_starts = numpy.concatenate(starts) if starts else numpy.zeros((0,), dtype="int64")
+    kernels = compiled()
+    if kernels is not None and len(all_starts):  # the same sums in the same order
+        n_words, n_tags = word_scores.shape
+        scores = numpy.empty((len(all_starts), n_tags), dtype="float32")
+        places = word_places(all_starts, n_words).astype("int32")
+        word_scores = numpy.ascontiguousarray(word_scores, dtype="float32")
+        kernels.unit_sums(word_scores, places, word_tag_table(n_tags).astype("int32"), all_starts.astype("int32"), scores)
+    else:
+        scores, _ = unit_scores(word_scores, all_starts)
     return split_rows(scores, [len(item_starts) for item_starts in starts])
 
 

@@ -108,19 +108,52 @@ def test_split_window_sums_refuses_rows_outside_its_tables():
         kernels.compiled().split_window_sums(table, rows, table, rows, bias, out[:1])
 
 
+def test_unit_sums_refuses_units_that_do_not_tile_the_words():
+    if kernels.compiled() is None:
+        pytest.skip("spacy_senna._kernels is not built (pip install -e . builds it)")
+    scores = numpy.zeros((4, 5), dtype="float32")
+    places = numpy.zeros((4,), dtype="int32")
+    tags = numpy.zeros((4, 5), dtype="int32")
+    out = numpy.empty((2, 5), dtype="float32")
+    with pytest.raises(ValueError, match="unit 0 starts at 2, not before the next unit"):
+        kernels.compiled().unit_sums(scores, places, tags, numpy.array([2, 2], dtype="int32"), out)
+    with pytest.raises(ValueError, match="word 3 has no place 4"):
+        kernels.compiled().unit_sums(scores, numpy.array([0, 1, 2, 4], dtype="int32"), tags, numpy.array([0, 2], dtype="int32"), out)
+
+
 @pytest.mark.parametrize("doc_lengths,doc_order", [([1], [0]), ([40, 3, 1, 17, 2], [3, 0, 4, 1]), ([5, 8], [1, 1, 0])])
-def test_level_unit_scores_are_each_items_unit_scores(doc_lengths, doc_order):
+def test_level_unit_scores_are_each_items_unit_scores(doc_lengths, doc_order, mode):
     rng = numpy.random.default_rng(len(doc_order))
-    n_tags = 141
-    items = random_items(rng, doc_lengths, doc_order, n_tags=n_tags)
-    word_scores = rng.normal(size=(sum(len(item.history) for item in items), n_tags)).astype("float32")
+    items = random_items(rng, doc_lengths, doc_order, n_tags=141)
+    assert_each_items_unit_scores(rng, items, 141)
+
+
+@pytest.mark.parametrize("n_tags", [1, 5, 141])
+def test_level_unit_scores_of_long_units(n_tags, mode):
+    """Units of every length from 1 to 300 words (numpy sums more than 8 rows pairwise)."""
+    rng = numpy.random.default_rng(n_tags)
+    items = [
+        LevelItem(0, numpy.zeros((300,), dtype="int32"), numpy.array([0, 150, 299])),
+        LevelItem(1, numpy.zeros((40,), dtype="int32"), numpy.array([0])),
+        LevelItem(2, numpy.zeros((600,), dtype="int32"), numpy.cumsum([0] + list(range(1, 34)))),
+        LevelItem(3, numpy.zeros((300,), dtype="int32"), numpy.array([0, 129, 258])),
+    ]
+    assert_each_items_unit_scores(rng, items, n_tags)
+    negative_zeros = [LevelItem(0, numpy.zeros((12,), dtype="int32"), numpy.array([0, 3]))]
+    assert_each_items_unit_scores(rng, negative_zeros, n_tags, numpy.full((12, n_tags), -0.0, dtype="float32"))
+
+
+def assert_each_items_unit_scores(rng, items, n_tags, word_scores=None):
+    if word_scores is None:
+        n_words = sum(len(item.history) for item in items)
+        word_scores = rng.normal(size=(n_words, n_tags)).astype("float32")
     found = level_unit_scores(word_scores, items)
     offset = 0
     assert len(found) == len(items)
     for scores, item in zip(found, items):
         n = len(item.history)
         expected, _ = unit_scores(word_scores[offset:offset + n], item.unit_starts)
-        assert scores.tobytes() == expected.tobytes()
+        assert scores.dtype == expected.dtype and scores.tobytes() == expected.tobytes()
         offset += n
 
 
