@@ -14,6 +14,7 @@ import numpy
 from libc.math cimport INFINITY
 from libc.stdint cimport uint64_t
 from libc.stdlib cimport free, malloc
+from libc.string cimport memcpy
 from murmurhash.mrmr cimport hash64
 
 DEF FEW = 8  # a tag that at most this many tags may precede (I-x, E-x) tries just those
@@ -346,19 +347,22 @@ def window_sums(
     added in that order in float32, as the numpy code adds them, in one pass per token."""
     cdef Py_ssize_t n_tokens = type_rows.shape[0], size = type_rows.shape[1], n_hidden = out.shape[1]
     cdef Py_ssize_t i, k, j
-    cdef const float* row
     cdef float* target
     if table.shape[1] != size or table.shape[2] != n_hidden or bias.shape[0] != n_hidden or out.shape[0] != n_tokens:
         raise ValueError("window_sums: the table, rows, bias and output shapes disagree")
     with nogil:
         for i in range(n_tokens):
             target = &out[i, 0]
-            for j in range(n_hidden):
-                target[j] = bias[j]
+            memcpy(target, &bias[0], n_hidden * sizeof(float))
             for k in range(size):
-                row = &table[type_rows[i, k], k, 0]
-                for j in range(n_hidden):
-                    target[j] = target[j] + row[j]
+                _add_row(target, &table[type_rows[i, k], k, 0], n_hidden)
+
+
+cdef inline void _add_row(float* target, const float* row, Py_ssize_t n) noexcept nogil:
+    """target += row, n float32s."""
+    cdef Py_ssize_t j
+    for j in range(n):
+        target[j] = target[j] + row[j]
 
 
 def split_window_sums(
@@ -376,8 +380,6 @@ def split_window_sums(
     cdef Py_ssize_t n_words = word_rows.shape[0], size = word_rows.shape[1], n_hidden = out.shape[1]
     cdef Py_ssize_t n_word_rows = word_table.shape[0], n_history_rows = history_table.shape[0]
     cdef Py_ssize_t i, k, j
-    cdef const float* word_row
-    cdef const float* history_row
     cdef float* target
     if (
         history_rows.shape[0] != n_words or history_rows.shape[1] != size or out.shape[0] != n_words
@@ -392,13 +394,10 @@ def split_window_sums(
     with nogil:
         for i in range(n_words):
             target = &out[i, 0]
-            for j in range(n_hidden):
-                target[j] = bias[j]
+            memcpy(target, &bias[0], n_hidden * sizeof(float))
             for k in range(size):
-                word_row = &word_table[word_rows[i, k], k, 0]
-                history_row = &history_table[history_rows[i, k], k, 0]
-                for j in range(n_hidden):
-                    target[j] = (target[j] + word_row[j]) + history_row[j]
+                _add_row(target, &word_table[word_rows[i, k], k, 0], n_hidden)
+                _add_row(target, &history_table[history_rows[i, k], k, 0], n_hidden)
 
 
 

@@ -3,7 +3,9 @@ level's unit tag scores from its word tag scores, a plain window network's first
 split into a product per word and one per history tag, and the loop that builds each
 sentence's tree level by level. senna_parser (SennaParser.parse, LevelScorer in
 layers/levels.py) and the `senna` drop-in's lean path (dropin/lean.py) both run these, so the
-two build the same trees.
+two build the same trees. A level runs all its sentences at once: the compiled kernels
+(split_window_sums, unit_sums) add in the numpy code's order, so both give the same bits,
+and LevelWordScores runs only the words whose window changed since their last level.
 """
 from dataclasses import dataclass, field
 from functools import lru_cache

@@ -8,18 +8,9 @@ from spacy_senna import kernels
 from spacy_senna.inference import blis_dot_transposed
 from spacy_senna.level_inference import LevelItem, LevelWordScores, SplitWindowLayer, level_unit_scores, unit_scores
 
+from .test_layers import decoder  # noqa: F401 (a fixture: the compiled kernels, then the numpy code)
+
 ACTIVATION = {"slope": 1.0, "offset": 0.0, "min_val": -1.0, "max_val": 1.0}
-
-
-@pytest.fixture(params=["compiled", "numpy"])
-def mode(request, monkeypatch):
-    """Run a test with the compiled kernels and again with the numpy code."""
-    if request.param == "numpy":
-        monkeypatch.setenv(kernels.ENV_VAR, "0")
-        assert kernels.compiled() is None
-    elif kernels.compiled() is None:
-        pytest.skip("spacy_senna._kernels is not built (pip install -e . builds it)")
-    return request.param
 
 
 def make_layer(rng, doc_lengths, size, history_width, n_tags=21, n_word=12, n_hidden=17):
@@ -71,7 +62,7 @@ def random_items(rng, doc_lengths, doc_order, n_tags=21):
         ([300, 4], [0, 1]),  # a long doc
     ],
 )
-def test_split_layer_sums_each_word_in_order(size, history_width, doc_lengths, doc_order, mode):
+def test_split_layer_sums_each_word_in_order(size, history_width, doc_lengths, doc_order, decoder):
     rng = numpy.random.default_rng(size * 100 + len(doc_order))
     layer = make_layer(rng, doc_lengths, size, history_width)
     items = random_items(rng, doc_lengths, doc_order)
@@ -122,14 +113,14 @@ def test_unit_sums_refuses_units_that_do_not_tile_the_words():
 
 
 @pytest.mark.parametrize("doc_lengths,doc_order", [([1], [0]), ([40, 3, 1, 17, 2], [3, 0, 4, 1]), ([5, 8], [1, 1, 0])])
-def test_level_unit_scores_are_each_items_unit_scores(doc_lengths, doc_order, mode):
+def test_level_unit_scores_are_each_items_unit_scores(doc_lengths, doc_order, decoder):
     rng = numpy.random.default_rng(len(doc_order))
     items = random_items(rng, doc_lengths, doc_order, n_tags=141)
     assert_each_items_unit_scores(rng, items, 141)
 
 
 @pytest.mark.parametrize("n_tags", [1, 5, 141])
-def test_level_unit_scores_of_long_units(n_tags, mode):
+def test_level_unit_scores_of_long_units(n_tags, decoder):
     """Units of every length from 1 to 300 words (numpy sums more than 8 rows pairwise)."""
     rng = numpy.random.default_rng(n_tags)
     items = [
@@ -183,7 +174,7 @@ def test_blis_rows_do_not_depend_on_the_other_rows():
 
 
 @pytest.mark.parametrize("size", [5, 9])
-def test_level_word_scores_recompute_only_what_changed(size, mode):
+def test_level_word_scores_recompute_only_what_changed(size, decoder):
     """Level after level (the docs' history tags changing in places, some docs done), the
     scores with the words whose windows did not change kept are those of running every word
     through the network; and only the words within size // 2 of a changed tag go through it."""
@@ -219,7 +210,7 @@ def test_level_word_scores_recompute_only_what_changed(size, mode):
     assert computed_rows[1] == 0
 
 
-def test_level_word_scores_with_a_doc_twice_run_every_word(mode):
+def test_level_word_scores_with_a_doc_twice_run_every_word(decoder):
     rng = numpy.random.default_rng(1)
     layer = make_layer(rng, [5, 8], 5, 10)
     rest = blis_output_layer(rng)
