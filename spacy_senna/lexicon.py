@@ -109,7 +109,6 @@ class WordTables:
         self.suffix_length = suffix_length
         self.suffixes: List[str] = [PADDING, UNKNOWN] + [s for s in suffixes if s not in (PADDING, UNKNOWN)]
         self.suffix_ids: Dict[str, int] = {s: i for i, s in enumerate(self.suffixes)}
-        self._cache: Dict[int, Tuple[int, int, int]] = {}
         self._packed_words: Optional[bytes] = None
         self._set_words([PADDING, UNKNOWN] + [w for w in words if w not in (PADDING, UNKNOWN)])
 

@@ -183,3 +183,32 @@ def test_gazetteer_dropout_hides_whole_matches_in_training_only(gazetteer_files)
     assert not all(numpy.allclose(Y[0][0], Y[0][5 * i]) for i in range(40))
     with pytest.raises(ValueError, match="gazetteer dropout"):
         SennaGazetteerEmbed(gazetteer_files, dropout=1.0)
+
+
+def test_feature_lookups_keep_no_state_per_word():
+    """A long stream of new words does not grow the tables (docs_features keeps nothing
+    between batches), and its rows are texts_features' for each token."""
+    from spacy_senna.features import FeatureTables
+
+    tables = FeatureTables(["the", "cat", "000"], ["he", "at"])
+    nlp = spacy.blank("en")
+    sizes = {name: len(value) for name, value in vars(tables).items() if isinstance(value, (dict, list))}
+    docs = [Doc(nlp.vocab, words=[f"word{i}", "The", "cat", "1984", "x" * (1 + i % 3)]) for i in range(2000)]
+    rows = tables.docs_features(docs)
+    assert rows.shape == (10_000, 3) and rows.dtype == numpy.int32
+    texts = [token.text for doc in docs for token in doc]
+    assert (rows == tables.texts_features(texts)).all()
+    assert {name: len(value) for name, value in vars(tables).items() if isinstance(value, (dict, list))} == sizes
+    assert tables.docs_features([]).shape == (0, 3)
+
+
+def test_orth_cache_is_bounded(monkeypatch):
+    import spacy_senna.features as features
+
+    monkeypatch.setattr(features, "_MAX_CACHE", 100)
+    strings = spacy.blank("en").vocab.strings
+    cache: dict = {}
+    for start in range(0, 1000, 50):
+        orths = [strings.add(f"w{i}") for i in range(start, start + 50)]
+        assert features.cached_by_orth(cache, orths, strings, len) == [len(f"w{i}") for i in range(start, start + 50)]
+        assert len(cache) <= 100 + 50

@@ -224,7 +224,7 @@ class LeanTables:
         self._cache: Dict[int, Tuple[int, int, int]] = {}
 
     def __call__(self, texts: List[str], orths: numpy.ndarray, feature_rows) -> numpy.ndarray:
-        """Each distinct word looked up once, cached by orth key, as FeatureTables.docs_features."""
+        """Each distinct word looked up once, cached by orth key for the run (one process per input)."""
         if len(self._cache) > _MAX_CACHE:
             self._cache.clear()
         distinct, first, token_row = numpy.unique(orths, return_index=True, return_inverse=True)
