@@ -15,8 +15,8 @@ from .kernels import compiled
 MAX_DISTINCT_SHARE = 0.6  # above this share of distinct token vectors, the plain product is faster
 _BLOCK_WORDS = 256  # words per block of the character convolution's max
 SLOT_OFFSETS = (-1, 0, 1)  # the sentence network's convolution window, around token i
-_MAX_BLOCK = 2_000_000  # floats in the (predicates, n, words, nO) sums of one step at inference
-_MAX_CACHED = 2_000_000  # floats of whole word-distance parts kept within a batch at inference
+_MAX_BLOCK = 500_000  # floats in the (predicates, n, words, nO) sums of one step at inference
+_MAX_CACHED = 500_000  # floats of whole word-distance parts kept within a batch at inference
 
 
 def dot_transposed(x: numpy.ndarray, W: numpy.ndarray) -> numpy.ndarray:
