@@ -112,6 +112,9 @@ def distinct_window_affine(
     return summed
 
 
+CLIP_SETTINGS = ("slope", "offset", "min_val", "max_val")  # clipped_linear's settings: Thinc's ClippedLinear attrs
+
+
 def clipped_linear(X: numpy.ndarray, slope: float, offset: float, min_val: float, max_val: float) -> numpy.ndarray:
     """In place, as Thinc's Ops.clipped_linear(inplace=True): HardTanh for slope 1, offset 0, [-1, 1]."""
     X *= slope

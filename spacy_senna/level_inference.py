@@ -14,7 +14,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Set, Tuple
 import numpy
 
 from .constituents import Constituent, level_constituents, next_unit_starts, unit_history
-from .inference import clipped_linear, position_weights, split_rows, window_rows
+from .inference import CLIP_SETTINGS, clipped_linear, position_weights, split_rows, window_rows
 from .kernels import compiled
 
 FIRST, INNER, LAST, SINGLE = range(4)  # a word's place in its unit
@@ -104,7 +104,7 @@ class SplitWindowLayer:
     ) -> None:
         self.size = size
         self.b = numpy.ascontiguousarray(b, dtype="float32")
-        self.activation = {key: activation[key] for key in ("slope", "offset", "min_val", "max_val")}
+        self.activation = {key: activation[key] for key in CLIP_SETTINGS}
         n_hidden = W.shape[0]
         n_word = pad.shape[0] - H.shape[1]
         W_word = position_weights(W, size, 0, n_word)
@@ -150,7 +150,6 @@ class SplitWindowLayer:
         return clipped_linear(pre, **self.activation)
 
 
-
 class LevelWordScores:
     """A plain window network's word tag scores at each level (the items end to end): its
     split first layer, then `rest`, the layers after it. A word whose window's history tags
@@ -183,6 +182,7 @@ class LevelWordScores:
         self.scores[cached[stale]] = computed
         self.history[cached] = history
         return self.scores[cached]
+
 
 # -- the level loop -------------------------------------------------------------------------
 @dataclass

@@ -24,6 +24,7 @@ from spacy.util import load_config
 from thinc.api import Model, NumpyOps
 
 from ..dropin import lean
+from ..inference import CLIP_SETTINGS
 from ..layers.distinct_window import distinct_window_chain
 from ..layers.levels import HIDDEN_REF, WINDOW_REF, layers_after
 from ..pipeline.srl import PREDICT_MAX_ROWS
@@ -356,7 +357,7 @@ def _affine(node: Model) -> Dict[str, Any]:
 
 def _clip(node: Model) -> Dict[str, Any]:
     """A clipped_linear layer's activation (HardTanh: slope 1, offset 0, [-1, 1])."""
-    return {"op": "clip", **{key: float(node.attrs[key]) for key in ("slope", "offset", "min_val", "max_val")}}
+    return {"op": "clip", **{key: float(node.attrs[key]) for key in CLIP_SETTINGS}}
 
 
 EMBED_PARTS = ("senna_embed", "senna_char_embed", "senna_attr_embed(tag)", "senna_attr_embed(chunk)")
