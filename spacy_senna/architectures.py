@@ -1,7 +1,7 @@
 """Registered model builders (`@architectures = "spacy_senna.*"` in a config)."""
 from contextlib import contextmanager
 from functools import wraps
-from typing import Callable, Dict, Iterator, List, Optional, Sequence, TypeVar
+from typing import Callable, Dict, Iterator, List, NamedTuple, Optional, Sequence, TypeVar
 
 from spacy.tokens import Doc
 from spacy.util import registry
@@ -122,6 +122,7 @@ def build_window_tagger(
     sentence_level: bool = True,
     hidden_dropout: bool = False,
     context_dilations: Sequence[int] = (),
+    context_width: int = 0,
     nO: Optional[int] = None,
 ) -> Model[List[Doc], List[Floats2d]]:
     """The window network: windows of token vectors -> Linear -> HardTanh -> Linear -> tag scores.
@@ -134,10 +135,13 @@ def build_window_tagger(
     `context_dilations` widens each token's context beyond the window: one residual layer
     per entry, a width-3 window of the hidden vectors with that dilation -> Linear ->
     HardTanh (for [1, 2, 4], 14 more tokens on each side: Strubell et al. 2017's dilated CNN).
+    `context_width` > 0 narrows each such layer's window to that many projected features
+    (Linear(context_width) first): about 4 * context_width / (3 * hidden_width) of its cost.
     """
     output_layer = Linear(nO=nO)
     input_width = tok2vec.get_dim("nO") if context_dilations and not hidden_width else None
-    head = _window_head(output_layer, window_size, hidden_width, hidden_dropout, context_dilations, input_width)
+    context = ContextSpec(context_dilations, context_width)
+    head = _window_head(output_layer, window_size, hidden_width, hidden_dropout, context, input_width)
     layers = [tok2vec, *head]
     refs = {"tok2vec": tok2vec, "output_layer": output_layer}
     if sentence_level:
@@ -150,12 +154,20 @@ def build_window_tagger(
     return model
 
 
+class ContextSpec(NamedTuple):
+    """The dilated context layers after the hidden layer: their dilations and (0: none)
+    the width of the projection each one's window reads."""
+
+    dilations: Sequence[int] = ()
+    width: int = 0
+
+
 def _window_head(
     output_layer: Model,
     window_size: int,
     hidden_width: int,
     hidden_dropout: bool,
-    context_dilations: Sequence[int],
+    context: ContextSpec,
     input_width: Optional[int] = None,
 ) -> List[Model]:
     """The window network on token vectors: window -> hidden -> (dilated context) -> output.
@@ -164,10 +176,10 @@ def _window_head(
     if window_size != 1:
         layers.append(SennaWindow(window_size))
     hidden = _hidden_layers(hidden_width, hidden_dropout)
-    if context_dilations:
+    if context.dilations:
         if hidden:
             layers.append(with_array(_in_sequence(hidden)))
-        layers.extend(_context_layers(hidden_width or input_width, context_dilations, hidden_dropout))
+        layers.extend(_context_layers(hidden_width or input_width, context, hidden_dropout))
         layers.append(with_array(output_layer))
     else:
         layers.append(with_array(_in_sequence(hidden + [output_layer])))
@@ -211,7 +223,7 @@ def build_level_parser(
         )
     else:
         input_width = tok2vec.get_dim("nO") + history_width if context_dilations and not hidden_width else None
-        head = _window_head(output_layer, window_size, hidden_width, hidden_dropout, context_dilations, input_width)
+        head = _window_head(output_layer, window_size, hidden_width, hidden_dropout, ContextSpec(context_dilations), input_width)
         level_network = _in_sequence(head)
     levels = SennaLevels(tok2vec, level_network, history_width=history_width)
     sll = SentenceLogLikelihood(nO=nO)
@@ -234,32 +246,40 @@ def build_window_encoder(
     hidden_width: int = 300,
     hidden_dropout: bool = False,
     context_dilations: Sequence[int] = (),
+    context_width: int = 0,
 ) -> Model[List[Doc], List[Floats2d]]:
     """The lookup tables, the window and the first hidden layer, as a tok2vec to share.
 
     The paper's multi-task set-up (its figure 5): tasks share the lookup tables and the first
     hidden layer, and each keeps its own output layer (`WindowTagger.v1` with
     `window_size = 1`, `hidden_width = 0`, listening to this model). `context_dilations`
-    adds dilated-window layers after the hidden layer, as on `WindowTagger.v1`."""
+    (and `context_width`) add dilated-window layers after the hidden layer, as on `WindowTagger.v1`."""
     if hidden_width < 1:
         raise ValueError(f"WindowEncoder.v1: hidden_width must be positive, got {hidden_width}")
     model = chain(
         embed,
         SennaWindow(window_size),
         with_array(_in_sequence(_hidden_layers(hidden_width, hidden_dropout))),
-        *_context_layers(hidden_width, context_dilations, hidden_dropout),
+        *_context_layers(hidden_width, ContextSpec(context_dilations, context_width), hidden_dropout),
     )
     model.set_dim("nO", hidden_width)
     model.set_ref("embed", embed)
     return model
 
 
-def _context_layers(width: int, dilations: Sequence[int], hidden_dropout: bool) -> List[Model]:
-    """One residual dilated-window layer (width-3 window -> HardTanh(width)) per dilation."""
-    return [
-        residual(chain(SennaWindow(3, nI=width, dilation=dilation), with_array(_in_sequence(_hidden_layers(width, hidden_dropout)))))
-        for dilation in dilations
-    ]
+def _context_layers(width: int, context: ContextSpec, hidden_dropout: bool) -> List[Model]:
+    """One residual dilated-window layer (width-3 window -> HardTanh(width)) per dilation,
+    its window over a Linear(context.width) projection when that is set."""
+    if context.width < 0:
+        raise ValueError(f"context_width must be 0 (no projection) or positive, got {context.width}")
+    window_width = context.width or width
+    layers = []
+    for dilation in context.dilations:
+        steps = [SennaWindow(3, nI=window_width, dilation=dilation), with_array(_in_sequence(_hidden_layers(width, hidden_dropout)))]
+        if context.width:
+            steps.insert(0, with_array(Linear(nO=context.width, nI=width)))
+        layers.append(residual(chain(*steps)))
+    return layers
 
 
 def _in_sequence(layers: List[Model]) -> Model:

@@ -49,12 +49,12 @@ def window_rows(lengths, width: int, dilation: int = 1, xp=numpy):
     return xp.where(inside, neighbour + 1, 0).astype("int32")
 
 
-def windows(flat: numpy.ndarray, lengths: numpy.ndarray, pad: numpy.ndarray, width: int) -> numpy.ndarray:
-    """Each token's vector joined with its neighbours': (n_tokens, width * n_in), `pad` past
-    the ends of each sequence."""
+def windows(flat: numpy.ndarray, lengths: numpy.ndarray, pad: numpy.ndarray, width: int, dilation: int = 1) -> numpy.ndarray:
+    """Each token's vector joined with its neighbours' (every `dilation`-th): (n_tokens,
+    width * n_in), `pad` past the ends of each sequence."""
     n_in = flat.shape[1]
     table = numpy.vstack([pad.reshape((1, n_in)), flat])
-    rows = window_rows(lengths, width)
+    rows = window_rows(lengths, width, dilation)
     return table[rows.ravel()].reshape((rows.shape[0], width * n_in))
 
 

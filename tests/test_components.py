@@ -289,10 +289,12 @@ def test_tagger_with_char_features_overfits_and_round_trips(tmp_path):
     assert [t.tag_ != "" for t in loaded(Doc(loaded.vocab, words=["x" * 300, "☃"]))] == [True, True]
 
 
+@pytest.mark.parametrize("context_width", [0, 8], ids=["full", "projected"])
 @pytest.mark.parametrize("factory", FACTORIES)
-def test_context_dilations_overfit_and_round_trip(factory, tmp_path):
+def test_context_dilations_overfit_and_round_trip(factory, context_width, tmp_path):
     nlp = spacy.blank("en")
-    config = {"model": {"hidden_width": 32, "context_dilations": [1, 2], "tok2vec": {"@architectures": "spacy_senna.SennaEmbed.v1"}}}
+    model = {"hidden_width": 32, "context_dilations": [1, 2], "context_width": context_width}
+    config = {"model": {**model, "tok2vec": {"@architectures": "spacy_senna.SennaEmbed.v1"}}}
     nlp.add_pipe(factory, config=config)
     examples = make_examples(nlp)
     train(nlp, examples, n_iter=80)
@@ -303,6 +305,18 @@ def test_context_dilations_overfit_and_round_trip(factory, tmp_path):
     nlp.to_disk(tmp_path / "model")
     assert _predictions(spacy.load(tmp_path / "model"), TEXTS) == _predictions(nlp, TEXTS)
     assert annotations(nlp(""))[index] == []
+
+
+def test_context_width_projects_each_context_window():
+    """context_width: each context layer's window holds 3 x context_width projected features,
+    and a negative width is refused."""
+    nlp = spacy.blank("en")
+    tagger = nlp.add_pipe("senna_tagger", config={"model": {"hidden_width": 20, "context_dilations": [1, 3], "context_width": 6}})
+    nlp.initialize(lambda: make_examples(nlp))
+    context_windows = [node for node in tagger.model.walk() if node.name == "senna_window" and node.attrs["window_size"] == 3]
+    assert [(node.attrs["dilation"], node.get_dim("nI"), node.get_dim("nO")) for node in context_windows] == [(1, 6, 18), (3, 6, 18)]
+    with pytest.raises(ValueError, match="context_width must be 0"):
+        spacy.blank("en").add_pipe("senna_tagger", config={"model": {"context_dilations": [1], "context_width": -1}})
 
 
 def _sentences_doc(nlp, sentences):

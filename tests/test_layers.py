@@ -503,6 +503,7 @@ def test_dilated_window_rows_skip_neighbours_and_pad_past_the_ends():
         # a chunker reading POS tags; and a model with context layers after the hidden layer
         {"model": {"hidden_width": 24, "tok2vec": {"token_features": ["tag"]}}},
         {"model": {"hidden_width": 24, "context_dilations": [1, 2]}},
+        {"model": {"hidden_width": 24, "context_dilations": [1, 2, 4], "context_width": 8, "hidden_dropout": True}},
     ],
 )
 def test_distinct_window_prediction_is_the_model_s(config, monkeypatch):

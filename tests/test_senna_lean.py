@@ -113,6 +113,30 @@ def test_lean_path_by_batch_size(small_pipeline, batch_size):
     assert tag_with(small_pipeline, args, data, "lean") == tag_with(small_pipeline, args, data, "spacy")
 
 
+@pytest.fixture(scope="module")
+def context_pipeline(tmp_path_factory):
+    """A chunker (reading the POS tags) and an NER component with context_dilations: residual
+    dilated-window layers after the hidden layer."""
+    nlp = spacy.blank("en")
+    nlp.add_pipe("sentencizer")
+    nlp.add_pipe("senna_tagger", config={"model": {"hidden_width": 20}})
+    context = {"hidden_width": 16, "context_dilations": [1, 2, 4], "hidden_dropout": True}
+    nlp.add_pipe("senna_chunker", config={"model": {**context, "tok2vec": {"token_features": ["tag"]}}})
+    nlp.add_pipe("senna_ner", config={"model": context})
+    train(nlp, make_examples(nlp), n_iter=30)
+    path = tmp_path_factory.mktemp("context_pipeline") / "pipeline"
+    nlp.to_disk(path)
+    return path
+
+
+@pytest.mark.parametrize("flags", [["-chk"], ["-ner"], ["-pos", "-chk", "-ner", "-iobtags"]])
+def test_lean_path_runs_context_dilations(context_pipeline, flags):
+    data = edge_text() * 2
+    expected = tag_with(context_pipeline, flags, data, "spacy")
+    assert tag_with(context_pipeline, flags, data, "lean") == expected
+    assert_lean_imports(context_pipeline, flags)
+
+
 @pytest.mark.skipif(not (REAL_PIPELINE / "config.cfg").is_file() or not WSJ_DEV.is_file(), reason="needs training/senna and WSJ dev")
 @pytest.mark.parametrize("flags", [["-pos"], ["-chk"], ["-ner"], ["-pos", "-chk", "-ner"]])
 def test_lean_path_on_wsj_dev(flags):

@@ -326,9 +326,13 @@ def walk_steps(
                 params.update({f"{i}.{key}": value for key, value in part_params.items()})
             add({"op": "embed", "parts": specs}, **params)
         elif node.name == "senna_window":
-            if node.attrs.get("dilation", 1) != 1:
-                raise Unsupported("a dilated window")
-            add({"op": "window", "size": node.attrs["window_size"]}, pad=node.get_param("pad"))
+            dilation = node.attrs.get("dilation", 1)
+            spec = {"op": "window", "size": node.attrs["window_size"], **({"dilation": dilation} if dilation != 1 else {})}
+            add(spec, pad=node.get_param("pad"))
+        elif module == "thinc.layers.residual":  # context_dilations: X + layer(X)
+            add({"op": "residual_begin"})
+            walk(node.layers[0])
+            add({"op": "residual_end"})
         elif module == "thinc.layers.clipped_linear":
             add(_affine(node), W=node.get_param("W"), b=node.get_param("b"))
             add(_clip(node))

@@ -338,7 +338,7 @@ class LeanComponent:
         elif kind == "sentence":
             tables = [arrays[f"{prefix}{name}"] for name in ("E_word", "W_word", "E_pred", "W_pred")]
             found["distances"] = SentenceDistances(*tables, int(op["max_distance"]))
-        elif kind != "clip":
+        elif kind not in ("clip", "residual_begin", "residual_end"):
             raise ValueError(f"unknown op {kind!r}")
         return found
 
@@ -364,6 +364,7 @@ class LeanComponent:
         X = None
         pending_distinct = False
         decoded = None
+        residual_inputs: List[numpy.ndarray] = []
         for i, op in enumerate(ops):
             kind = op["op"]
             if kind == "embed":
@@ -377,7 +378,7 @@ class LeanComponent:
                     if summed is not None:
                         X, pending_distinct = summed, True
                         continue
-                X = windows(X, lengths, op["pad"], op["size"])
+                X = windows(X, lengths, op["pad"], op["size"], op.get("dilation", 1))
             elif kind == "affine":
                 if pending_distinct:
                     pending_distinct = False
@@ -385,6 +386,10 @@ class LeanComponent:
                 X = _dense(op, X)
             elif kind == "clip":
                 X = _dense(op, X)
+            elif kind == "residual_begin":
+                residual_inputs.append(X)
+            elif kind == "residual_end":
+                X = residual_inputs.pop() + X
             elif kind == "sentence":  # one (n, nO) row block per (sequence, predicate), as with_array joins them
                 outputs = op["distances"](split_rows(X, lengths), predicates)
                 lengths = numpy.array([len(rows) for rows in outputs], dtype="int32")

@@ -9,13 +9,16 @@ products are summed in another order). `predict` is `model.predict` otherwise: f
 that is not a window network, one whose tokens are mostly distinct, or with
 SPACY_SENNA_KERNELS=0 (the reference code).
 """
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 from thinc.api import Model
-from thinc.types import Floats2d
+from thinc.types import Floats2d, Ints1d
 
-from ..inference import distinct_window_affine, split_rows
+from ..inference import distinct_window_affine, split_rows, windows
 from ..kernels import enabled
+
+# the layers `_flat_predict` runs on a batch's rows laid end to end: a window network's head
+FLAT_MODULES = ("thinc.layers.chain", "thinc.layers.with_array", "thinc.layers.residual", "thinc.layers.linear", "thinc.layers.clipped_linear", "thinc.layers.dropout")
 
 
 def predict(model: Model, docs: list) -> List[Floats2d]:
@@ -30,10 +33,15 @@ def _predict_chain(model: Model, docs: list) -> Optional[List[Floats2d]]:
     if not _is_chain(model):
         return None
     if _starts_window_network(model):
-        outputs = _window_hidden(model.layers[0], model.layers[1], model.layers[2], docs)
-        if outputs is None:
+        found = _window_hidden(model.layers[0], model.layers[1], model.layers[2], docs)
+        if found is None:
             return None
+        flat, lengths = found
         rest = model.layers[3:]
+        while rest and _runs_flat(rest[0]):  # the context layers and the output layer, unsplit
+            flat = _flat_predict(rest[0], flat, lengths)
+            rest = rest[1:]
+        outputs = split_rows(flat, lengths)
     else:
         outputs = _predict_chain(model.layers[0], docs) if model.layers else None
         if outputs is None:
@@ -64,8 +72,40 @@ def _first_layer(model: Model) -> Model:
     return model.layers[0] if _is_chain(model) else model
 
 
-def _window_hidden(embed: Model, window: Model, hidden: Model, docs: list) -> Optional[List[Floats2d]]:
-    """with_array(hidden)(window(embed(docs))), the first Linear per distinct token vector."""
+def _runs_flat(layer: Model) -> bool:
+    """Whether `_flat_predict` runs the layer: it and its sublayers are FLAT_MODULES or windows."""
+    if layer.name != "senna_window" and layer._func.__module__ not in FLAT_MODULES:
+        return False
+    return all(_runs_flat(inner) for inner in layer.layers)
+
+
+def _flat_predict(layer: Model, X: Floats2d, lengths) -> Floats2d:
+    """layer.predict on the rows of sequences of `lengths` laid end to end, for a layer that
+    `_runs_flat`: the same products as the layer's own, without a split per sequence."""
+    module = layer._func.__module__
+    if layer.name == "senna_window":
+        return windows(X, lengths, layer.get_param("pad"), layer.attrs["window_size"], layer.attrs.get("dilation", 1))
+    if module == "thinc.layers.chain":
+        for inner in layer.layers:
+            X = _flat_predict(inner, X, lengths)
+        return X
+    if module == "thinc.layers.with_array":
+        return _flat_predict(layer.layers[0], X, lengths)
+    if module == "thinc.layers.residual":
+        return X + _flat_predict(layer.layers[0], X, lengths)
+    if module == "thinc.layers.dropout":
+        return X
+    Y = layer.ops.gemm(X, layer.get_param("W"), trans2=True)
+    Y += layer.get_param("b")
+    if module == "thinc.layers.clipped_linear":
+        attrs = layer.attrs
+        Y = layer.ops.clipped_linear(Y, attrs["slope"], attrs["offset"], attrs["min_val"], attrs["max_val"], inplace=True)
+    return Y
+
+
+def _window_hidden(embed: Model, window: Model, hidden: Model, docs: list) -> Optional[Tuple[Floats2d, Ints1d]]:
+    """with_array(hidden)(window(embed(docs))), the first Linear per distinct token vector:
+    the batch's rows laid end to end, and the sequences' lengths."""
     ops = embed.ops
     vectors = embed.predict(docs)
     lengths = ops.asarray1i([len(x) for x in vectors])
@@ -83,7 +123,7 @@ def _window_hidden(embed: Model, window: Model, hidden: Model, docs: list) -> Op
     outputs = ops.clipped_linear(summed, attrs["slope"], attrs["offset"], attrs["min_val"], attrs["max_val"], inplace=True)
     for layer in inner.layers[1:] if _is_chain(inner) else []:
         outputs = layer.predict(outputs)
-    return split_rows(outputs, lengths)
+    return outputs, lengths
 
 
 def distinct_window_chain(model: Model) -> Optional[Model]:
