@@ -194,6 +194,7 @@ def build_level_parser(
     history_width: int = 10,
     hidden_dropout: bool = False,
     context_dilations: Sequence[int] = (),
+    context_width: int = 0,
     network: str = "window",
     conv_width: int = 300,
     distance_width: int = 5,
@@ -205,7 +206,8 @@ def build_level_parser(
     scores -> unit tag scores -> SLL over the units (IOBES over the merged labels). The
     component runs it level after level until one constituent covers the sentence.
 
-    `network = "window"`: the window network (window_size, hidden_width, context_dilations).
+    `network = "window"`: the window network (window_size, hidden_width, context_dilations,
+    context_width).
     `network = "sentence"`: the sentence network of SRL (layers/sentence.py), as in the
     paper: a width-3 convolution (conv_width) with distance embeddings to the word being
     tagged and to the sentence start, max over the sentence, HardTanh(hidden_width); it sees
@@ -223,7 +225,7 @@ def build_level_parser(
         )
     else:
         input_width = tok2vec.get_dim("nO") + history_width if context_dilations and not hidden_width else None
-        head = _window_head(output_layer, window_size, hidden_width, hidden_dropout, ContextSpec(context_dilations), input_width)
+        head = _window_head(output_layer, window_size, hidden_width, hidden_dropout, ContextSpec(context_dilations, context_width), input_width)
         level_network = _in_sequence(head)
     levels = SennaLevels(tok2vec, level_network, history_width=history_width)
     sll = SentenceLogLikelihood(nO=nO)
@@ -304,6 +306,7 @@ def build_sentence_tagger(
     max_distance: int = 30,
     sentence_level: bool = True,
     predicate_detector: Optional[Model[List[Doc], List[Floats2d]]] = None,
+    hidden_dropout: bool = False,
     nO: Optional[int] = None,
 ) -> Model:
     """SENNA's sentence network for SRL, on (docs, predicate positions) input.
@@ -312,14 +315,15 @@ def build_sentence_tagger(
     the predicate; a width-3 convolution, max over the sentence, Linear -> HardTanh ->
     Linear: one row of tag scores per word, per predicate. The word part of the
     convolution runs once per sentence (see layers/sentence.py). `predicate_detector`, a
-    window tagger over {O, V}, finds predicates when none are given.
+    window tagger over {O, V}, finds predicates when none are given. With `hidden_dropout`
+    a dropout layer follows the HardTanh; `[training] dropout` sets its rate.
     """
     word_convolution = chain(tok2vec, SennaWindow(3), with_array(Linear(nO=conv_width)))
     output_layer = Linear(nO=nO)
     layers = [
         with_predicates(word_convolution),
         SennaSentence(conv_width, distance_width=distance_width, max_distance=max_distance),
-        with_array(chain(HardTanh(nO=hidden_width), output_layer)),
+        with_array(chain(*_hidden_layers(hidden_width, hidden_dropout), output_layer)),
     ]
     refs = {"tok2vec": tok2vec, "output_layer": output_layer}
     if sentence_level:

@@ -42,6 +42,22 @@ def trained():
     return nlp
 
 
+def test_hidden_dropout_overfits_and_round_trips(tmp_path):
+    """hidden_dropout: a dropout layer after the HardTanh, active in training only."""
+    nlp = spacy.blank("en")
+    srl = nlp.add_pipe("senna_srl", config={"model": {"hidden_width": 64, "hidden_dropout": True}})
+    assert [node.name for node in srl.model.walk()].count("dropout") == 1
+    examples = make_examples(nlp)
+    optimizer = nlp.initialize(lambda: examples)
+    for _ in range(150):
+        nlp.update(examples, sgd=optimizer, drop=0.1)
+    for words, gold in SRL_DATA:
+        assert frames(nlp(Doc(nlp.vocab, words=words))) == expected_frames(gold)
+    nlp.to_disk(tmp_path / "srl")
+    loaded = spacy.load(tmp_path / "srl")
+    assert [frames(loaded(Doc(loaded.vocab, words=w))) for w, _ in SRL_DATA] == [expected_frames(g) for _, g in SRL_DATA]
+
+
 def expected_frames(frames_by_predicate):
     return [(p, [a for a in args if a[2] != "V"]) for p, args in sorted(frames_by_predicate.items())]
 
