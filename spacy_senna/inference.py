@@ -17,6 +17,9 @@ _BLOCK_WORDS = 256  # words per block of the character convolution's max
 SLOT_OFFSETS = (-1, 0, 1)  # the sentence network's convolution window, around token i
 _MAX_BLOCK = 500_000  # floats in the (predicates, n, words, nO) sums of one step at inference
 _MAX_CACHED = 500_000  # floats of whole word-distance parts kept within a batch at inference
+WORD_TABLE = "W_word"  # SennaEmbed's parameters: the word, caps and suffix tables
+TABLES = (WORD_TABLE, "W_caps", "W_suffix")
+WORD_SCALE = "W_word_scale"  # an int8 word table's (n_words, 1) float32 row scales (layers/embed.py)
 
 
 def dot_transposed(x: numpy.ndarray, W: numpy.ndarray) -> numpy.ndarray:
@@ -47,6 +50,15 @@ def window_rows(lengths, width: int, dilation: int = 1, xp=numpy):
     neighbour = position[:, None] + offsets[None, :]
     inside = (neighbour >= seq_start[:, None]) & (neighbour < seq_end[:, None])
     return xp.where(inside, neighbour + 1, 0).astype("int32")
+
+
+def looked_up(W: Sequence, scale: Optional[numpy.ndarray], ids: numpy.ndarray, xp=numpy) -> numpy.ndarray:
+    """Each token's [word row; caps row; suffix row] (`ids`: its three row numbers) in
+    float32; an int8 word table's rows times their scales (`scale`), a float16 one's widened."""
+    word = W[0][ids[:, 0]]
+    if scale is not None:
+        word = word.astype("float32") * scale[ids[:, 0]]
+    return xp.hstack([word, W[1][ids[:, 1]], W[2][ids[:, 2]]]).astype("float32", copy=False)
 
 
 def windows(flat: numpy.ndarray, lengths: numpy.ndarray, pad: numpy.ndarray, width: int, dilation: int = 1) -> numpy.ndarray:

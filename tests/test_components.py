@@ -1,6 +1,7 @@
 """The senna_tagger, senna_chunker and senna_ner components, in the style of spaCy's own tests."""
 import pickle
 
+import numpy
 import pytest
 import spacy
 import srsly
@@ -417,6 +418,36 @@ def test_half_tables_keep_the_predictions_and_refuse_training(trained, tmp_path)
         half.update(make_examples(half), sgd=half.resume_training())
     again = CliRunner().invoke(app, ["half-tables", str(tmp_path / "half"), str(tmp_path / "again")])
     assert again.exit_code == 1 and "no float32 SENNA word table" in again.output
+
+
+def test_int8_tables_keep_the_predictions_and_refuse_training(trained, tmp_path):
+    """half-tables --int8: 8-bit rows with a scale each, mapped from their .npy on load; the
+    rows read back within half a step of the float32 ones, and the tags stay the same."""
+    from typer.testing import CliRunner
+
+    from spacy_senna.cli import app
+    from spacy_senna.layers.embed import WORD_SCALE
+
+    trained.to_disk(tmp_path / "model")
+    result = CliRunner().invoke(app, ["half-tables", str(tmp_path / "model"), str(tmp_path / "int8"), "--int8"])
+    assert result.exit_code == 0, result.output
+    assert "word tables in int8" in result.output
+    small = spacy.load(tmp_path / "int8")
+    for name in FACTORIES:
+        embed = small.get_pipe(name).model.get_ref("tok2vec")
+        table, scale = embed.get_param("W_word"), embed.get_param(WORD_SCALE)
+        assert table.dtype == "int8" and isinstance(table, numpy.memmap) and scale.shape == (table.shape[0], 1)
+        original = trained.get_pipe(name).model.get_ref("tok2vec").get_param("W_word")
+        assert numpy.all(numpy.abs(table * scale - original) <= scale / 2 + 1e-6)
+    assert _predictions(small, TEXTS) == _predictions(trained, TEXTS)
+    small.to_disk(tmp_path / "again")  # re-saved: still int8, same tags
+    assert _predictions(spacy.load(tmp_path / "again"), TEXTS) == _predictions(trained, TEXTS)
+    with pytest.raises(ValueError, match="stored as int8 for inference"):
+        small.update(make_examples(small), sgd=small.resume_training())
+    again = CliRunner().invoke(app, ["half-tables", str(tmp_path / "int8"), str(tmp_path / "more"), "--int8"])
+    assert again.exit_code == 1 and "no float16 or float32 SENNA word table" in again.output
+    halved = CliRunner().invoke(app, ["half-tables", str(tmp_path / "int8"), str(tmp_path / "half")])
+    assert halved.exit_code == 1 and "no float32 SENNA word table" in halved.output
 
 
 def test_whitespace_tokens_are_not_words(trained):

@@ -113,6 +113,19 @@ def test_lean_path_by_batch_size(small_pipeline, batch_size):
     assert tag_with(small_pipeline, args, data, "lean") == tag_with(small_pipeline, args, data, "spacy")
 
 
+def test_lean_path_with_int8_tables(small_pipeline, tmp_path):
+    """half-tables --int8: the fast path reads the int8 rows and their scales as spaCy does."""
+    from spacy_senna.cli.half_tables import half_word_tables
+
+    nlp = spacy.load(small_pipeline)
+    assert half_word_tables(nlp, int8=True) > 0
+    nlp.to_disk(tmp_path / "int8")
+    data = edge_text()
+    for flags in (["-pos", "-chk", "-ner"], ["-ner", "-iobtags"]):
+        expected = tag_with(tmp_path / "int8", flags, data, "spacy")
+        assert tag_with(tmp_path / "int8", flags, data, "lean") == expected
+
+
 @pytest.fixture(scope="module")
 def context_pipeline(tmp_path_factory):
     """A chunker (reading the POS tags) and an NER component with context_dilations: residual

@@ -24,7 +24,7 @@ from spacy.util import load_config
 from thinc.api import Model, NumpyOps
 
 from ..dropin import lean
-from ..inference import CLIP_SETTINGS
+from ..inference import CLIP_SETTINGS, TABLES, WORD_SCALE
 from ..layers.distinct_window import distinct_window_chain
 from ..layers.levels import HIDDEN_REF, WINDOW_REF, layers_after
 from ..pipeline.srl import PREDICT_MAX_ROWS
@@ -373,7 +373,9 @@ def embed_part(node: Model) -> Tuple[Dict[str, Any], Arrays]:
         tables = node.attrs["tables"]
         hashes, rows = tables.word_index
         spec = {"kind": "tables", "n_words": tables.n_words, "suffixes": tables.suffixes, "suffix_length": tables.suffix_length}
-        params = {name: node.get_param(name) for name in ("W_word", "W_caps", "W_suffix")}
+        params = {name: node.get_param(name) for name in TABLES}
+        if node.has_param(WORD_SCALE):  # an int8 word table's row scales
+            params[WORD_SCALE] = node.get_param(WORD_SCALE)
         return spec, {**params, "word_hashes": hashes, "word_rows": rows}
     if node.name == "senna_char_embed":
         spec = {"kind": "chars", "window_size": node.attrs["window_size"], "max_chars": node.attrs["max_chars"], "n_rows": node.get_dim("nV")}

@@ -40,7 +40,7 @@ import numpy
 from ..constituents import senna_column, split_chains
 from ..decoding import best_paths
 from ..inference import SentenceDistances, blis_dot_transposed, char_windows, clipped_linear, distinct_window_affine
-from ..inference import dot_transposed, max_over_characters, row_bounded_chunks, split_rows, windows
+from ..inference import TABLES, WORD_SCALE, dot_transposed, looked_up, max_over_characters, row_bounded_chunks, split_rows, windows
 from ..kernels import compiled
 from ..level_inference import LevelItem, LevelWordScores, SplitWindowLayer, Tree, level_unit_scores, parse_levels
 from ..lexicon import WordTables, char_matrix, string_hashes, value_rows, word_char_rows
@@ -220,7 +220,8 @@ class LeanTables:
         self.tables = WordTables.from_index(
             arrays[f"{prefix}word_hashes"], arrays[f"{prefix}word_rows"], spec["n_words"], spec["suffixes"], spec["suffix_length"]
         )
-        self.W = [arrays[f"{prefix}{name}"] for name in ("W_word", "W_caps", "W_suffix")]
+        self.W = [arrays[f"{prefix}{name}"] for name in TABLES]
+        self.scale = arrays.get(f"{prefix}{WORD_SCALE}")  # an int8 word table's row scales
         self._cache: Dict[int, Tuple[int, int, int]] = {}
 
     def __call__(self, texts: List[str], orths: numpy.ndarray, feature_rows) -> numpy.ndarray:
@@ -237,8 +238,7 @@ class LeanTables:
             for i, row in zip(missing, computed):
                 values[i] = self._cache[keys[i]] = tuple(row)
         ids = numpy.array(values, dtype="int32").reshape((len(values), 3))[token_row.reshape((-1,))]
-        W = self.W
-        return numpy.hstack([W[i][ids[:, i]] for i in range(3)]).astype("float32", copy=False)
+        return looked_up(self.W, self.scale, ids)
 
 
 class LeanChars:

@@ -14,12 +14,12 @@ from thinc.api import Model, NumpyOps, uniform_init
 from thinc.types import Floats2d, Ints2d
 
 from ..features import FeatureTables
+from ..inference import TABLES, WORD_SCALE, WORD_TABLE, looked_up
 from ..lexicon import N_CAPS, PADDING, UNKNOWN, UNKNOWN_ID
 
 InT = List[Doc]
 OutT = List[Floats2d]
-WORD_TABLE = "W_word"
-TABLES = (WORD_TABLE, "W_caps", "W_suffix")
+TABLE_DTYPES = ("float32", "float16", "int8")  # a word table's dtypes; all but float32 are for inference only
 TABLES_REF = "tables"  # the ref that SennaEmbed.v1 sets on this layer, for the layers that need it
 WORD_TABLE_FILE = "word_table{}.npy"  # in a component's folder, beside `model`: the k-th layer's
 
@@ -60,7 +60,7 @@ def SennaFeatureEmbed(
             "nV_word": None,
             "nV_suffix": None,
         },
-        params={name: None for name in TABLES},
+        params={name: None for name in (*TABLES, WORD_SCALE)},
         attrs={
             "tables": FeatureTables(suffix_length=suffix_length),
             "suffix_length": suffix_length,
@@ -87,7 +87,8 @@ def forward(model: Model[InT, OutT], docs: InT, is_train: bool) -> Tuple[OutT, C
             f"senna_embed: the word table is stored as {W[0].dtype} for inference (half-tables): "
             "train from the float32 pipeline it was made from"
         )
-    vectors = model.ops.xp.hstack([W[i][ids[:, i]] for i in range(3)]).astype("float32", copy=False)
+    scale = model.get_param(WORD_SCALE) if model.has_param(WORD_SCALE) else None
+    vectors = looked_up(W, scale, ids, model.ops.xp)
 
     def backprop(d_outputs: OutT) -> InT:
         d_vectors = model.ops.flatten(d_outputs) if d_outputs else vectors[:0]
@@ -206,10 +207,26 @@ def half_word_table(model: Model) -> int:
     """Store the layer's word table as float16 (half its memory; inference only); returns the
     bytes saved. Rows are widened back to float32 as they are looked up."""
     W = model.get_param(WORD_TABLE)
-    if W.dtype == "float16":
+    if W.dtype != "float32":  # float16 already, or int8
         return 0
     model.set_param(WORD_TABLE, W.astype("float16"))
     return W.nbytes // 2
+
+
+def quantize_word_table(model: Model) -> int:
+    """Store the layer's word table as int8 rows with a float32 scale each (a quarter of the
+    float32 table's memory; inference only): row r is round(W[r] * 127 / max|W[r]|), read back
+    as those int8 values times max|W[r]| / 127. Returns the bytes saved."""
+    W = model.get_param(WORD_TABLE)
+    if W.dtype == "int8":
+        return 0
+    rows = model.ops.to_numpy(W).astype("float32")
+    largest = numpy.abs(rows).max(axis=1, keepdims=True)
+    scale = numpy.where(largest > 0, largest / 127.0, 1.0).astype("float32")
+    quantized = numpy.clip(numpy.rint(rows / scale), -127, 127).astype("int8")
+    model.set_param(WORD_TABLE, quantized)
+    model.set_param(WORD_SCALE, scale)
+    return W.nbytes - quantized.nbytes - scale.nbytes
 
 
 def embed_layers(model: Model) -> List[Model]:
@@ -291,9 +308,9 @@ def load_word_tables(model: Model, folder: Path, component: str) -> None:
         except (OSError, ValueError) as err:
             raise ValueError(f"{component}: {path} is not a readable .npy word table ({err})") from None
         expected = (layer.get_dim("nV_word"), stub.shape[1])
-        if table.ndim != 2 or table.shape != expected or table.dtype not in ("float16", "float32"):
+        if table.ndim != 2 or table.shape != expected or table.dtype.name not in TABLE_DTYPES or table.dtype != stub.dtype:
             raise ValueError(
                 f"{component}: {path} holds a {table.dtype} array of shape {table.shape}, "
-                f"not the word table of {expected[0]} x {expected[1]} floats"
+                f"not the word table of {expected[0]} x {expected[1]} {stub.dtype} values"
             )
         layer.set_param(WORD_TABLE, table if isinstance(layer.ops, NumpyOps) else layer.ops.asarray(table))
