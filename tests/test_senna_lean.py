@@ -467,6 +467,17 @@ def test_parser_the_lean_path_cannot_run(small_pipeline, tmp_path, model):
     assert tag_with(path, ["-pos"], data, "lean") == tag_with(path, ["-pos"], data, "spacy", export=False)
 
 
+def test_lean_psg_with_int8_tables(parser_pipeline, tmp_path):
+    """The parser's int8 word table: the fast path's trees are the spaCy path's."""
+    from spacy_senna.cli.half_tables import half_word_tables
+
+    nlp = spacy.load(parser_pipeline)
+    assert half_word_tables(nlp, int8=True) > 0
+    nlp.to_disk(tmp_path / "int8")
+    expected = tag_with(tmp_path / "int8", ["-psg"], psg_edge_text(), "spacy")
+    assert tag_with(tmp_path / "int8", ["-psg"], psg_edge_text(), "lean") == expected
+
+
 def test_lean_psg_imports_neither_spacy_nor_thinc(parser_pipeline):
     tag_with(parser_pipeline, ["-psg"], b"x\n", "spacy")  # the export
     assert_lean_imports(parser_pipeline, ["-psg"])
