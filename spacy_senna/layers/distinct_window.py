@@ -14,7 +14,7 @@ from typing import List, Optional, Tuple
 from thinc.api import Model
 from thinc.types import Floats2d, Ints1d
 
-from ..inference import distinct_window_affine, split_rows, windows
+from ..inference import CLIP_SETTINGS, distinct_window_affine, split_rows, windows
 from ..kernels import enabled
 
 # the layers `_flat_predict` runs on a batch's rows laid end to end: a window network's head
@@ -98,8 +98,7 @@ def _flat_predict(layer: Model, X: Floats2d, lengths) -> Floats2d:
     Y = layer.ops.gemm(X, layer.get_param("W"), trans2=True)
     Y += layer.get_param("b")
     if module == "thinc.layers.clipped_linear":
-        attrs = layer.attrs
-        Y = layer.ops.clipped_linear(Y, attrs["slope"], attrs["offset"], attrs["min_val"], attrs["max_val"], inplace=True)
+        Y = layer.ops.clipped_linear(Y, *(layer.attrs[key] for key in CLIP_SETTINGS), inplace=True)
     return Y
 
 
@@ -119,8 +118,7 @@ def _window_hidden(embed: Model, window: Model, hidden: Model, docs: list) -> Op
     )
     if summed is None:
         return None
-    attrs = linear.attrs
-    outputs = ops.clipped_linear(summed, attrs["slope"], attrs["offset"], attrs["min_val"], attrs["max_val"], inplace=True)
+    outputs = ops.clipped_linear(summed, *(linear.attrs[key] for key in CLIP_SETTINGS), inplace=True)
     for layer in inner.layers[1:] if _is_chain(inner) else []:
         outputs = layer.predict(outputs)
     return outputs, lengths
