@@ -20,6 +20,7 @@ _MAX_CACHED = 500_000  # floats of whole word-distance parts kept within a batch
 WORD_TABLE = "W_word"  # SennaEmbed's parameters: the word, caps and suffix tables
 TABLES = (WORD_TABLE, "W_caps", "W_suffix")
 WORD_SCALE = "W_word_scale"  # an int8 word table's (n_words, 1) float32 row scales (layers/embed.py)
+SENTENCE_PARAMS = ("E_word", "W_word", "E_pred", "W_pred")  # SennaSentence's parameters: SentenceDistances' arguments, in order
 
 
 def dot_transposed(x: numpy.ndarray, W: numpy.ndarray) -> numpy.ndarray:

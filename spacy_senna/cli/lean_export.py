@@ -24,7 +24,7 @@ from spacy.util import load_config
 from thinc.api import Model, NumpyOps
 
 from ..dropin import lean
-from ..inference import CLIP_SETTINGS, TABLES, WORD_SCALE
+from ..inference import CLIP_SETTINGS, SENTENCE_PARAMS, TABLES, WORD_SCALE
 from ..layers.distinct_window import distinct_window_chain
 from ..layers.levels import HIDDEN_REF, WINDOW_REF, layers_after
 from ..pipeline.srl import PREDICT_MAX_ROWS
@@ -204,7 +204,7 @@ def srl_export(nlp: Language, name: str) -> Tuple[Dict[str, Any], Arrays]:
         raise Unsupported(f"steps {kinds} after the max over time")
     sentence = layers[1]
     arrays.update(tail_arrays)
-    arrays.update({f"op{len(convolution_steps)}.{key}": numpy.ascontiguousarray(sentence.get_param(key)) for key in ("E_word", "W_word", "E_pred", "W_pred")})
+    arrays.update({f"op{len(convolution_steps)}.{key}": numpy.ascontiguousarray(sentence.get_param(key)) for key in SENTENCE_PARAMS})
     reads = feature_providers(nlp, name, convolution_steps)
     if "tag" not in reads:
         raise Unsupported("-posvbs reads the POS tags, which it does not embed")

@@ -40,7 +40,7 @@ import numpy
 from ..constituents import senna_column, split_chains
 from ..decoding import best_paths
 from ..inference import SentenceDistances, blis_dot_transposed, char_windows, clipped_linear, distinct_window_affine
-from ..inference import TABLES, WORD_SCALE, dot_transposed, looked_up, max_over_characters, row_bounded_chunks, split_rows, windows
+from ..inference import SENTENCE_PARAMS, TABLES, WORD_SCALE, dot_transposed, looked_up, max_over_characters, row_bounded_chunks, split_rows, windows
 from ..kernels import compiled
 from ..level_inference import LevelItem, LevelWordScores, SplitWindowLayer, Tree, level_unit_scores, parse_levels
 from ..lexicon import WordTables, char_matrix, string_hashes, value_rows, word_char_rows
@@ -336,7 +336,7 @@ class LeanComponent:
             for name in names[kind]:
                 found[name] = arrays[f"{prefix}{name}"]
         elif kind == "sentence":
-            tables = [arrays[f"{prefix}{name}"] for name in ("E_word", "W_word", "E_pred", "W_pred")]
+            tables = [arrays[f"{prefix}{name}"] for name in SENTENCE_PARAMS]
             found["distances"] = SentenceDistances(*tables, int(op["max_distance"]))
         elif kind not in ("clip", "residual_begin", "residual_end"):
             raise ValueError(f"unknown op {kind!r}")

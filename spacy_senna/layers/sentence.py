@@ -23,11 +23,10 @@ import numpy
 from thinc.api import Model, glorot_uniform_init, uniform_init
 from thinc.types import Floats2d, Ints1d
 
-from ..inference import SLOT_OFFSETS, SentenceDistances, clipped_distance_rows, distance_part
+from ..inference import SENTENCE_PARAMS, SLOT_OFFSETS, SentenceDistances, clipped_distance_rows, distance_part
 
 InT = Tuple[List[Floats2d], List[Ints1d]]
 OutT = List[Floats2d]
-PARAMS = ("E_word", "W_word", "E_pred", "W_pred")  # SentenceDistances' arguments, in order
 
 
 def SennaSentence(
@@ -39,7 +38,7 @@ def SennaSentence(
         forward,
         init=init,
         dims={"nO": nO, "distance_width": distance_width},
-        params={"E_word": None, "E_pred": None, "W_word": None, "W_pred": None},
+        params={name: None for name in SENTENCE_PARAMS},
         attrs={"max_distance": max_distance},
     )
 
@@ -58,7 +57,7 @@ def init(model: Model[InT, OutT], X: Optional[InT] = None, Y=None) -> None:
 def forward(model: Model[InT, OutT], inputs: InT, is_train: bool) -> Tuple[OutT, Callable]:
     convolved, predicates = inputs
     max_distance = model.attrs["max_distance"]
-    distances = SentenceDistances(*(model.ops.to_numpy(model.get_param(name)) for name in PARAMS), max_distance)
+    distances = SentenceDistances(*(model.ops.to_numpy(model.get_param(name)) for name in SENTENCE_PARAMS), max_distance)
     tables = {"word": distances.G_word, "pred": distances.G_pred}
     outputs: List[Floats2d] = []
     argmaxes: List[numpy.ndarray] = []
