@@ -802,3 +802,58 @@ def test_import_senna_into_a_file(tmp_path):
     result = runner.invoke(app, ["import-senna", str(senna), str(tmp_path / "taken" / "out")])
     assert result.exit_code == 1 and f"cannot write {tmp_path / 'taken' / 'out'}: " in result.output
     assert "Traceback" not in result.output and len(result.output.strip().splitlines()) == 1
+
+
+def _gold_corpus(path: Path, n_docs: int) -> List[List[str]]:
+    """A .spacy corpus of `n_docs` sentences, each with a wrong gold entity ("left" as ORG)."""
+    vocab = Vocab()
+    sentences = [["Maria", "Berg", "left", "Oslo", "on", str(i)] for i in range(n_docs)]
+    store = DocBin()
+    for words in sentences:
+        doc = Doc(vocab, words=words)
+        doc.ents = [Span(doc, 2, 3, label="ORG")]
+        store.add(doc)
+    store.to_disk(path)
+    return sentences
+
+
+def test_label_silver_writes_the_teachers_annotation_of_the_words(model_dir: Path, nlp: Language, tmp_path: Path):
+    sentences = _gold_corpus(tmp_path / "gold.spacy", 3)
+    result = runner.invoke(app, ["label-silver", str(model_dir), str(tmp_path / "gold.spacy"), str(tmp_path / "silver.spacy")])
+    assert result.exit_code == 0, result.output
+    assert "3 docs, 18 words" in result.output
+    silver = list(DocBin().from_disk(tmp_path / "silver.spacy").get_docs(nlp.vocab))
+    assert [[t.text for t in doc] for doc in silver] == sentences
+    for doc in silver:
+        teacher = nlp(Doc(nlp.vocab, words=[t.text for t in doc]))
+        assert [(e.start, e.end, e.label_) for e in doc.ents] == [(e.start, e.end, e.label_) for e in teacher.ents]
+        assert ("Maria Berg", "PER") in [(e.text, e.label_) for e in doc.ents]  # the teacher's, not the gold ORG
+        assert [t.tag_ for t in doc] == [expected_tag(t.text) for t in doc]
+        assert [(s.start, s.end) for s in doc.spans["chunks"]] == [(s.start, s.end) for s in teacher.spans["chunks"]]
+
+
+def test_label_silver_max_docs_draws_in_corpus_order(model_dir: Path, nlp: Language, tmp_path: Path):
+    sentences = _gold_corpus(tmp_path / "gold.spacy", 20)
+    drawn = []
+    for name in ("a", "b"):
+        out = tmp_path / f"{name}.spacy"
+        result = runner.invoke(app, ["label-silver", str(model_dir), str(tmp_path / "gold.spacy"), str(out), "--max-docs", "5", "--seed", "3"])
+        assert result.exit_code == 0, result.output
+        drawn.append([[t.text for t in doc] for doc in DocBin().from_disk(out).get_docs(nlp.vocab)])
+    assert drawn[0] == drawn[1] and len(drawn[0]) == 5
+    positions = [sentences.index(words) for words in drawn[0]]
+    assert positions == sorted(positions)
+
+
+def test_label_silver_bad_input_is_one_line_naming_it(model_dir: Path, tmp_path: Path):
+    garbage = tmp_path / "garbage.spacy"
+    garbage.write_bytes(b"not a docbin")
+    empty = tmp_path / "empty.spacy"
+    DocBin().to_disk(empty)
+    for source, expected in ((garbage, "garbage.spacy: cannot read it"), (tmp_path / "missing.spacy", "missing.spacy"), (empty, "no docs to label")):
+        result = runner.invoke(app, ["label-silver", str(model_dir), str(source), str(tmp_path / "out.spacy")])
+        assert result.exit_code == 1 and expected in result.output, result.output
+        assert len(result.output.strip().splitlines()) == 1 and "Traceback" not in result.output
+    assert not (tmp_path / "out.spacy").exists()
+    no_model = runner.invoke(app, ["label-silver", str(tmp_path / "no_model"), str(empty), str(tmp_path / "out.spacy")])
+    assert no_model.exit_code == 1 and "cannot load model" in no_model.output

@@ -51,7 +51,7 @@ def test_workflows_name_defined_commands(project):
         assert set(steps) <= commands, f"workflow {name} names undefined commands"
     assert project["workflows"]["all"] == [
         "copy-assets", "glove-assets", "import-glove", "convert", "convert-brown", "train-pos",
-        "train-pos-00-14", "train-chunk", "train-ner", "train-srl", "convert-parse", "train-parser",
+        "train-pos-00-14", "train-chunk-teacher", "label-chunk-silver", "train-chunk", "train-ner", "train-srl", "convert-parse", "train-parser",
         "evaluate", "evaluate-srl", "evaluate-parser", "package", "bench", "results",
     ]
 

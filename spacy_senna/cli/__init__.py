@@ -6,7 +6,7 @@ a new command is a new module here plus one import line below.
 from ._util import app
 from . import bench, convert, evaluate, predict  # noqa: F401  (registers the commands)
 from . import annotate, bench_senna, make_senna_dir, tag  # noqa: F401  (SENNA drop-in and big-file commands)
-from . import build_gazetteers, build_vocab, half_tables, import_senna, import_vectors  # noqa: F401
+from . import build_gazetteers, build_vocab, half_tables, import_senna, import_vectors, label_silver  # noqa: F401
 
 
 def main() -> None:
