@@ -5,6 +5,8 @@ from pathlib import Path
 
 from spacy.tokens import DocBin
 
+from spacy_senna.cli._util import one_line
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -16,7 +18,7 @@ def main() -> None:
         try:
             joined.merge(DocBin(store_user_data=True).from_disk(path))
         except Exception as err:  # a missing file, or one that is not a DocBin
-            parser.error(f"{path}: cannot read it as a .spacy corpus ({' '.join(str(err).split())})")
+            parser.error(f"{path}: cannot read it as a .spacy corpus ({one_line(err)})")
     args.output.parent.mkdir(parents=True, exist_ok=True)
     joined.to_disk(args.output)
     print(f"Wrote {len(joined):,} docs from {len(args.inputs)} files to {args.output}")

@@ -2,10 +2,9 @@
 (self-training: a slower, more accurate model labels text that a fast one then trains on)."""
 import random
 from pathlib import Path
-from typing import Iterable, Iterator, List
+from typing import List
 
 import typer
-from spacy.language import Language
 from spacy.tokens import Doc, DocBin
 from spacy.vocab import Vocab
 from tqdm import tqdm
@@ -31,11 +30,6 @@ def sampled(docs: List[Doc], max_docs: int, seed: int) -> List[Doc]:
     return [docs[i] for i in keep]
 
 
-def silver_docs(nlp: Language, docs: Iterable[Doc], batch_size: int = DEFAULT_BATCH_SIZE) -> Iterator[Doc]:
-    """The docs as the teacher annotates them."""
-    yield from nlp.pipe(docs, batch_size=batch_size)
-
-
 @app.command("label-silver")
 def label_silver_cli(
     model: str = typer.Argument(..., help="The teacher: a trained pipeline (folder or package)."),
@@ -57,7 +51,7 @@ def label_silver_cli(
         fail(f"{input_path}: no docs to label")
     silver = DocBin(store_user_data=False)
     n_words = 0
-    for doc in tqdm(silver_docs(nlp, docs, batch_size), total=len(docs), desc="label-silver", unit="doc", leave=False):
+    for doc in tqdm(nlp.pipe(docs, batch_size=batch_size), total=len(docs), desc="label-silver", unit="doc", leave=False):
         silver.add(doc)
         n_words += len(doc)
     with atomic_path(output_path) as partial:
