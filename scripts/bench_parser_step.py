@@ -17,11 +17,12 @@ from typing import Dict, List
 import numpy
 import spacy
 import typer
-from spacy.tokens import Doc, DocBin
+from spacy.tokens import DocBin
 from spacy.training import Example
 from wasabi import msg
 
 from spacy_senna import kernels
+from spacy_senna.util import words_only
 from spacy_senna.layers import sll_loss
 
 MODES = {"numpy": "0", "compiled": "1"}
@@ -30,7 +31,7 @@ MODES = {"numpy": "0", "compiled": "1"}
 def sample_examples(nlp, path: Path, n_docs: int) -> List[Example]:
     """The first n_docs trees of a DocBin, their predicted docs tagged by the pipeline's tagger."""
     references = list(DocBin().from_disk(path).get_docs(nlp.vocab))[:n_docs]
-    predicted = [Doc(nlp.vocab, words=[t.text for t in ref], spaces=[bool(t.whitespace_) for t in ref]) for ref in references]
+    predicted = [words_only(ref, nlp.vocab) for ref in references]
     predicted = list(nlp.get_pipe("senna_tagger").pipe(predicted))
     return [Example(p, r) for p, r in zip(predicted, references)]
 

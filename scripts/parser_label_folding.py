@@ -22,6 +22,7 @@ from spacy.training import Example
 from wasabi import msg
 
 from spacy_senna.constituency import doc_constituents
+from spacy_senna.util import words_only
 from spacy_senna.constituents import Level, levels_to_constituents, merge_chains, top_label, tree_levels
 from spacy_senna.scoring import score_constituents
 from spacy_senna.tasks import PSG
@@ -44,7 +45,7 @@ def folded_example(reference: Doc, counts: Counter, threshold: int) -> Example:
     """The reference against a copy of itself whose tree went through folded levels."""
     levels = tree_levels(len(reference), doc_constituents(reference, KEY))
     folded = [Level(level.unit_starts, tuple(_folded_tag(tag, counts, threshold) for tag in level.tags)) for level in levels]
-    predicted = Doc(reference.vocab, words=[t.text for t in reference], spaces=[bool(t.whitespace_) for t in reference])
+    predicted = words_only(reference)
     predicted.spans[KEY] = [Span(predicted, s, e, label) for s, e, label in levels_to_constituents(len(reference), folded)]
     return Example(predicted, reference)
 

@@ -18,7 +18,7 @@ from spacy.util import registry, resolve_dot_names
 
 from .layers.embed import pipeline_embed_layers, prepare_tables
 from .tasks import BY_COMPONENT, SRL
-from .util import FastCorpus
+from .util import FastCorpus, words_only
 
 TASKS = tuple(BY_COMPONENT)  # the MixtureCorpus arguments: tagger, chunker, ner, srl
 
@@ -27,7 +27,7 @@ def task_reference(doc: Doc, task: str) -> Doc:
     """A copy of a gold doc holding only one task's annotation (`task`: one of TASKS)."""
     if task not in BY_COMPONENT:
         raise ValueError(f"unknown task {task!r}; expected one of {TASKS}")
-    out = Doc(doc.vocab, words=[t.text for t in doc], spaces=[bool(t.whitespace_) for t in doc])
+    out = words_only(doc)
     BY_COMPONENT[task].annotation.copy(doc, out)
     return out
 
@@ -63,7 +63,7 @@ class MixtureCorpus:
         examples = []
         for example in FastCorpus(self.paths[task], gold_preproc=True, limit=self.limit)(nlp):
             reference = task_reference(example.reference, task)
-            predicted = Doc(nlp.vocab, words=[t.text for t in reference], spaces=[bool(t.whitespace_) for t in reference])
+            predicted = words_only(reference, nlp.vocab)
             if BY_COMPONENT[task] is SRL and self.given_predicates:  # as ConllCorpus: the gold predicates, no arguments
                 for key, group in reference.spans.items():
                     predicted.spans[key] = SpanGroup(predicted, name=key, attrs=dict(group.attrs))

@@ -14,6 +14,11 @@ from spacy.util import registry
 from spacy.vocab import Vocab
 
 
+def words_only(doc: Doc, vocab: Optional[Vocab] = None) -> Doc:
+    """A new Doc with `doc`'s words and spaces and no annotation (in `vocab`, else doc's)."""
+    return Doc(vocab or doc.vocab, words=[token.text for token in doc], spaces=[bool(token.whitespace_) for token in doc])
+
+
 def ensure_token_extension(name: str, default: Any = None) -> None:
     """Register `token._.<name>` (with `default`) unless it is registered already."""
     if not Token.has_extension(name):

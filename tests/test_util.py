@@ -7,7 +7,7 @@ import spacy
 import srsly
 from spacy.tokens import DocBin, Span, SpanGroup
 
-from spacy_senna.util import FastCorpus, FastDocBin
+from spacy_senna.util import FastCorpus, FastDocBin, words_only
 
 
 def _doc(nlp):
@@ -70,3 +70,18 @@ def test_extensions_registered_after_the_cli_and_initialize_are_seen(tmp_path):
         assert srsly.msgpack_loads(srsly.msgpack_dumps({"x": Late()})) == {"x": {"late": True}}
     finally:
         srsly.msgpack_encoders.get_all()  # (catalogue has no unregister; the name is test-only)
+
+
+def test_words_only_keeps_words_and_spaces_and_drops_annotation():
+    nlp = spacy.blank("en")
+    doc = nlp("Mr. Smith  left .")
+    doc[1].tag_ = "NNP"
+    doc.ents = [Span(doc, 1, 2, label="PER")]
+    doc.spans["sc"] = [Span(doc, 0, 2, label="NP")]
+    copy = words_only(doc)
+    assert copy.text == doc.text and [t.text for t in copy] == [t.text for t in doc]
+    assert copy.vocab is doc.vocab
+    assert not copy.ents and not copy.spans and copy[1].tag_ == ""
+    other = spacy.blank("en").vocab
+    assert words_only(doc, other).vocab is other
+    assert len(words_only(nlp(""))) == 0

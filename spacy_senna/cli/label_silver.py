@@ -9,6 +9,7 @@ from spacy.tokens import Doc, DocBin
 from spacy.vocab import Vocab
 from tqdm import tqdm
 
+from ..util import words_only
 from ._util import DEFAULT_BATCH_SIZE, PipelineError, app, atomic_path, fail, load_pipeline, one_line
 
 
@@ -19,7 +20,7 @@ def read_words(path: Path, vocab: Vocab) -> List[Doc]:
         docs = list(DocBin().from_disk(path).get_docs(vocab))
     except Exception as err:  # OSError, msgpack and zlib errors, a DocBin's own ValueError...
         raise ValueError(f"{path}: cannot read it as a .spacy corpus ({one_line(err)})") from None
-    return [Doc(vocab, words=[token.text for token in doc], spaces=[bool(token.whitespace_) for token in doc]) for doc in docs]
+    return [words_only(doc) for doc in docs]
 
 
 def sampled(docs: List[Doc], max_docs: int, seed: int) -> List[Doc]:
