@@ -30,6 +30,7 @@ from .srl_format import mark_predicates, parse_props_column, predicate_lemma, se
 from .srl_format import srl_predicates
 from .tags import TagSchemeError, tags_to_spans
 from .tasks import CHUNKS_KEY
+from .util import one_line
 
 FORMATS = ("wsj", "conll2000", "conll2003", "conll2005")
 PTB_FORMAT = "ptb"  # bracketed trees (.mrg), not columns: read by read_ptb_sentences
@@ -404,16 +405,12 @@ def _archive_files(path: Path) -> Iterator[Tuple[str, Iterable[Tuple[int, str]]]
                 raw = archive.extractfile(member).read()
                 yield name, (_numbered(name, raw))
     except (tarfile.TarError, OSError, EOFError, zlib.error) as err:
-        raise SennaFormatError(path, f"cannot read the archive: {one_line_error(err)}") from None
+        raise SennaFormatError(path, f"cannot read the archive: {one_line(err)}") from None
 
 
 def _numbered(name: str, raw: bytes) -> Iterator[Tuple[int, str]]:
     for line_no, line in enumerate(raw.splitlines(), start=1):
         yield line_no, _decode(Path(name), line_no, line)
-
-
-def one_line_error(err: BaseException) -> str:
-    return " ".join(str(err).split()) or type(err).__name__
 
 
 def parsed_sentence_doc(sentence: ParsedSentence, vocab: Vocab) -> Doc:

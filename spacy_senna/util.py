@@ -14,6 +14,11 @@ from spacy.util import registry
 from spacy.vocab import Vocab
 
 
+def one_line(err: BaseException) -> str:
+    """An exception's message on one line (its type's name when it has none)."""
+    return " ".join(str(err).split()) or type(err).__name__
+
+
 def words_only(doc: Doc, vocab: Optional[Vocab] = None) -> Doc:
     """A new Doc with `doc`'s words and spaces and no annotation (in `vocab`, else doc's)."""
     return Doc(vocab or doc.vocab, words=[token.text for token in doc], spaces=[bool(token.whitespace_) for token in doc])

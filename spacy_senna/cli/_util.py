@@ -17,6 +17,7 @@ from .. import __version__
 from ..dropin.args import DEFAULT_BATCH_SIZE, DEFAULT_MODEL, fail_line  # noqa: F401
 from ..readers import CORPUS_FORMATS
 from ..tasks import BY_FORMAT
+from ..util import one_line  # noqa: F401 (the CLI's modules import it from here)
 
 
 app = typer.Typer(
@@ -143,11 +144,6 @@ def _check_excluded(model: str, exclude: Sequence[str]) -> None:
     unknown = [name for name in exclude if name not in names and name not in ("tokenizer", "vocab")]
     if unknown:
         raise PipelineError(f"cannot exclude {', '.join(unknown)}: not in {model}'s pipeline {names}")
-
-
-def one_line(err: BaseException) -> str:
-    """An exception's message on one line (its type's name when it has none)."""
-    return " ".join(str(err).split()) or type(err).__name__
 
 
 # -- writing output files -----------------------------------------------------------------
