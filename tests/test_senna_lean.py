@@ -72,10 +72,10 @@ def small_pipeline(tmp_path_factory):
     return path
 
 
-def tag_with(model: Path, args, data: bytes, path: str, export: bool = True) -> bytes:
-    """SENNA's output of one path ("lean" or "spacy"), run in-process; the spaCy path writes
-    the lean path's export unless `export` is False."""
-    opts = parse_args(["--model", str(model), "-usrtokens", *args])
+def tag_with(model: Path, args, data: bytes, path: str, export: bool = True, user_tokens: bool = True) -> bytes:
+    """SENNA's output of one path ("lean" or "spacy"), run in-process, with -usrtokens unless
+    `user_tokens` is False; the spaCy path writes the lean path's export unless `export` is False."""
+    opts = parse_args(["--model", str(model), *(["-usrtokens"] if user_tokens else []), *args])
     if path == "lean":
         run = lean.load_run(opts, lambda message: None)
         assert run is not None, "the lean path did not run"
@@ -97,6 +97,67 @@ def test_lean_path_prints_the_spacy_paths_bytes(small_pipeline, flags, options):
     expected = tag_with(small_pipeline, [*flags, *options], data, "spacy")
     assert expected.count(b"\n\n") == len([line for line in EDGE_LINES if line.strip()])
     assert tag_with(small_pipeline, [*flags, *options], data, "lean") == expected
+
+
+# Raw text for spaCy's tokenizer: punctuation attached to words, contractions, abbreviations,
+# URLs, emoticons, runs of whitespace (spaCy's whitespace tokens, which SENNA's output skips).
+RAW_LINES = [
+    *EDGE_LINES,
+    'Anna Rossi, the chief executive of Acme Corp., said it\'s "fine" (really).',
+    "Don't stop -- it's 5pm in N.Y.!  Two  spaces,\ta tab; e-mail a@b.com or see https://x.org/a?b=c :-)",
+    "  leading and trailing spaces  ",
+    "U.S.-based firms' shares rose 3.5% to $12.50/share in 1987-88.",
+]
+
+
+def raw_text() -> bytes:
+    return ("\n".join(RAW_LINES) + "\n").encode("utf8", "surrogateescape")
+
+
+@pytest.mark.parametrize("flags", [["-pos"], ["-pos", "-chk", "-ner"], ["-ner", "-offsettags"], ["-chk", "-brackettags"]])
+def test_lean_path_with_spacys_tokenizer_prints_the_spacy_paths_bytes(small_pipeline, flags):
+    """No -usrtokens: the lean path tokenises with the pipeline's own spaCy tokenizer."""
+    data = raw_text()
+    expected = tag_with(small_pipeline, flags, data, "spacy", user_tokens=False)
+    assert expected.count(b"\n\n") == len([line for line in RAW_LINES if line.strip()])
+    tokens = [line.split("\t")[0].strip() for line in expected.decode("utf8", "surrogateescape").splitlines() if line]
+    assert {"Corp.", ",", "'s", "(", "N.Y."} <= set(tokens)  # spaCy's tokens, not whitespace runs
+    assert tag_with(small_pipeline, flags, data, "lean", user_tokens=False) == expected
+    assert expected != tag_with(small_pipeline, flags, data, "lean")
+
+
+def test_lean_path_with_spacys_tokenizer_reads_the_pipelines_tokenizer(small_pipeline, tmp_path):
+    """A special case saved with the pipeline is the lean path's too."""
+    from spacy.attrs import ORTH
+
+    nlp = spacy.load(small_pipeline)
+    nlp.tokenizer.add_special_case("gimme", [{ORTH: "gim"}, {ORTH: "me"}])
+    path = tmp_path / "pipeline"
+    nlp.to_disk(path)
+    data = b"gimme the dog .\n"
+    expected = tag_with(path, ["-pos"], data, "spacy", user_tokens=False)
+    assert expected.startswith(b"            gim\t")
+    assert tag_with(path, ["-pos"], data, "lean", user_tokens=False) == expected
+
+
+@pytest.mark.parametrize(
+    "nlp_config, reason",
+    [
+        ({"tokenizer": {"@tokenizers": "spacy.Tokenizer.v1"}, "after_creation": None}, None),
+        ({"tokenizer": {"@tokenizers": "my.Tokenizer.v1"}}, "the pipeline's tokenizer is not"),
+        ({"tokenizer": {"@tokenizers": "spacy.Tokenizer.v1"}, "after_creation": {"@callbacks": "my.callback"}}, "the pipeline's config changes"),
+    ],
+)
+def test_spacy_tokenizer_only_for_spacys_own(tmp_path, nlp_config, reason):
+    """Another tokenizer, or a config that changes the language class: the spaCy path tokenises."""
+    config = spacy.blank("en").config
+    config["nlp"].update(nlp_config)
+    config.to_disk(tmp_path / "config.cfg")
+    tokenize, why = lean.spacy_tokenizer(tmp_path)
+    if reason is None:
+        assert why is None and tokenize("Hi, there.").words == ["Hi", ",", "there", "."]
+    else:
+        assert tokenize is None and why.startswith(reason)
 
 
 def test_lean_path_skips_whitespace_tokens_as_the_spacy_path(small_pipeline):
@@ -297,7 +358,7 @@ def test_corrupt_index_is_refused(own_pipeline):
 
 
 def test_options_the_lean_path_does_not_run(small_pipeline):
-    assert lean.why_not(parse_args(["-pos"])) is not None  # spaCy's tokenizer
+    assert lean.why_not(parse_args(["-pos"])) is None  # spaCy's tokenizer, loaded alone
     assert lean.why_not(parse_args(["-usrtokens", "-srl"])) is None  # the predicate detector's predicates
     assert lean.why_not(parse_args(["-usrtokens", "-pos", "-posvbs"])) is not None  # -posvbs ignored: a note
     assert lean.why_not(parse_args(["-usrtokens", "-srl", "-usrvbs", "verbs.txt"])) is not None
@@ -306,9 +367,11 @@ def test_options_the_lean_path_does_not_run(small_pipeline):
     assert lean.why_not(parse_args(["-usrtokens", "-psg", "-pos"])) is None
     assert lean.why_not(parse_args(["-usrtokens", "-psg", "-posvbs"])) is not None
     assert lean.why_not(parse_args(["-usrtokens", "-pos", "-ner"])) is None
+    tag_with(small_pipeline, ["-pos"], b"x\n", "spacy")  # the export
     stdout, stderr = io.BytesIO(), io.StringIO()
-    assert main(["--model", str(small_pipeline), "-pos", "-verbose"], io.BytesIO(b"The dog .\n"), stdout, stderr) == 0
-    assert "spaCy path: no -usrtokens" in stderr.getvalue()
+    assert main(["--model", str(small_pipeline), "-pos", "-verbose"], io.BytesIO(b"The dog.\n"), stdout, stderr) == 0
+    assert "loaded the fast-path export" in stderr.getvalue() and "spaCy path" not in stderr.getvalue()
+    assert stdout.getvalue().count(b"\n") == 4  # The / dog / . / the empty line
 
 
 # -- the pieces the lean path computes without spaCy, against spaCy's own -------------------
@@ -417,6 +480,14 @@ def train_parser(nlp, parser, n_iter: int = 40) -> None:
     optimizer = parser.create_optimizer()
     for _ in range(n_iter):
         parser.update(examples, sgd=optimizer)
+
+
+def test_lean_psg_with_spacys_tokenizer(parser_pipeline):
+    """Every task, no -usrtokens: the parse of spaCy's tokens, as the spaCy path prints it."""
+    data = raw_text()
+    expected = tag_with(parser_pipeline, [], data, "spacy", user_tokens=False)
+    assert tag_with(parser_pipeline, [], data, "lean", user_tokens=False) == expected
+    assert b"(S1" in expected
 
 
 @pytest.mark.parametrize("flags", [["-psg"], ["-pos", "-psg"], ["-chk", "-psg", "-brackettags"], []], ids=lambda f: " ".join(f) or "every-task")

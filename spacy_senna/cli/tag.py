@@ -27,7 +27,7 @@ from ..tasks import POS, SRL, TASKS, task_of
 from ._util import PipelineError, app, default_model, load_pipeline
 from .lean_export import export_pipeline
 from ..dropin.io import BLANK, PredicateFile, Sentence, clean_text, sentence_lines
-from ..dropin.io import split_user_tokens, token_columns
+from ..dropin.io import spacy_tokens, split_user_tokens, token_columns
 from .senna_io import task_columns
 from .tag_load import load_plan
 
@@ -101,17 +101,7 @@ class SennaTagRun:
         for line in lines:
             if not line.strip(BLANK):
                 continue
-            if self.opts.usrtokens:
-                sentence = split_user_tokens(line)
-            else:
-                doc = self.nlp.make_doc(clean_text(line))
-                kept = [t for t in doc if not t.is_space]
-                offsets = [(t.idx, t.idx + len(t.text)) for t in kept]
-                sentence = Sentence(
-                    [line[start:end] for start, end in offsets],
-                    offsets,
-                    [bool(t.whitespace_) for t in kept],
-                )
+            sentence = split_user_tokens(line) if self.opts.usrtokens else spacy_tokens(line, self.nlp.make_doc)
             if not sentence.words:
                 continue
             if self.usrvbs is not None:

@@ -6,7 +6,7 @@ and write through this module.
 import os
 import re
 from dataclasses import dataclass
-from typing import IO, Iterable, Iterator, List, Optional, Tuple
+from typing import IO, Any, Callable, Iterable, Iterator, List, Optional, Tuple
 
 from ..tags import spans_to_tags
 from .args import TagError
@@ -69,6 +69,14 @@ class Sentence:
     offsets: List[Tuple[int, int]]
     spaces: List[bool]
     predicates: Optional[List[int]] = None
+
+
+def spacy_tokens(line: str, make_doc: Callable[[str], Any]) -> Sentence:
+    """A line tokenised by spaCy (`make_doc`: a pipeline's), its whitespace tokens left out;
+    the words are the line's own characters at the tokens' offsets."""
+    kept = [token for token in make_doc(clean_text(line)) if not token.is_space]
+    offsets = [(token.idx, token.idx + len(token.text)) for token in kept]
+    return Sentence([line[start:end] for start, end in offsets], offsets, [bool(token.whitespace_) for token in kept])
 
 
 def split_user_tokens(line: str) -> Sentence:

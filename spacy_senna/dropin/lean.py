@@ -1,6 +1,7 @@
 """The drop-in's lean path: SENNA's tasks (-pos, -chk, -ner, -srl, -psg) with numpy and the
 compiled kernels only, from an export of the pipeline's components, without importing spaCy or
-Thinc.
+Thinc (with -usrtokens; without it, spaCy is imported for the pipeline's own tokenizer only:
+spacy_tokenizer).
 
 `import spacy` alone takes longer than SENNA's whole start, so the drop-in keeps, per
 pipeline folder, a numpy export of what its window taggers compute with: the word, caps,
@@ -23,7 +24,7 @@ parser with a plain window network: level_inference.py's level loop, split first
 unit scores, which senna_parser's LevelScorer and SennaParser.parse run too, and the layers
 after the first by BLIS (blis, not Thinc), as the parser's Thinc layers compute them; and a
 run with no task flag, every task of a pipeline of SENNA's components and a sentencizer. What
-the lean path does not do (the spaCy tokenizer, i.e. no -usrtokens; -usrvbs; components other
+the lean path does not do (a tokenizer other than spaCy's Tokenizer.v1; -usrvbs; components other
 than SENNA's and a sentencizer; a layer the export has no step for; SPACY_SENNA_KERNELS=0; no
 compiled kernels) is done by the spaCy path, as before.
 """
@@ -46,7 +47,7 @@ from ..level_inference import LevelItem, LevelWordScores, SplitWindowLayer, Tree
 from ..lexicon import WordTables, char_matrix, string_hashes, value_rows, word_char_rows
 from ..tags import NO_TAG, SPACE_TAG, decoded_phrases, iobes_phrases, iobes_tag_names, spans_to_tags
 from .args import DEFAULT_MODEL, TASK_FLAGS, TagOptions
-from .io import BLANK, Sentence, clean_text, non_overlapping, phrase_tags, sentence_lines, split_user_tokens
+from .io import BLANK, Sentence, clean_text, non_overlapping, phrase_tags, sentence_lines, spacy_tokens, split_user_tokens
 from .io import tag_cells, token_columns, with_verb
 
 FORMAT = 3  # the export's layout (2: SRL and the chunk-tag feature; 3: the parser, the no-flag run); a file of another version is not read
@@ -61,6 +62,8 @@ SENTENCIZER = "sentencizer"  # the one non-SENNA component the lean path runs (s
 _MAX_CACHE = 1_000_000
 
 Log = Callable[[str], None]
+Tokenize = Callable[[str], Sentence]  # an input line to its tokens
+DEFAULT_TOKENIZER = {"@tokenizers": "spacy.Tokenizer.v1"}  # the only tokenizer the lean path loads alone
 
 
 class ExportError(Exception):
@@ -498,8 +501,10 @@ class LeanRun:
         providers: Dict[str, LeanComponent],
         symbols: Dict[str, int],
         tasks: Sequence[str] = (),
+        tokenize: Optional[Tokenize] = None,
     ) -> None:
         self.opts = opts
+        self.tokenize = tokenize or split_user_tokens
         self.symbols = symbols
         self.steps = steps  # (name, punct_chars) for a sentencizer, (name, LeanComponent) for a tagger
         tasks = tasks or opts.tasks  # the tasks printed: the asked ones, or every task of the pipeline
@@ -511,7 +516,7 @@ class LeanRun:
         sentences: List[Sentence] = []
         for line in lines:
             if line.strip(BLANK):
-                sentence = split_user_tokens(line)
+                sentence = self.tokenize(line)
                 if sentence.words:
                     sentences.append(sentence)
         if not sentences:
@@ -703,8 +708,6 @@ def _pieces(bounds: List[Tuple[int, int]], max_length: int) -> List[Tuple[int, i
 def why_not(opts: TagOptions) -> Optional[str]:
     """Why the options need the spaCy path (None: the lean path can run them, if the export
     can: `load_run` tells)."""
-    if not opts.usrtokens:
-        return "no -usrtokens (tokens come from spaCy's tokenizer)"
     other = [flag for flag in opts.tasks if flag not in LEAN_FLAGS]
     if other:
         return f"-{other[0]} is not a task the fast path runs"
@@ -752,7 +755,30 @@ def load_run(opts: TagOptions, log: Log) -> Optional[LeanRun]:
     if SRL_FLAG in tasks and not opts.posvbs and not providers[SRL_FLAG].detector_ops:
         log("spaCy path: -srl without -posvbs, and no predicate detector in the fast-path export")
         return None
-    return LeanRun(opts, steps, providers, index["symbols"], tasks)
+    tokenize: Tokenize = split_user_tokens
+    if not opts.usrtokens:
+        tokenize, reason = spacy_tokenizer(pipeline)
+        if tokenize is None:
+            log(f"spaCy path: {reason}")
+            return None
+    return LeanRun(opts, steps, providers, index["symbols"], tasks, tokenize)
+
+
+def spacy_tokenizer(pipeline: Path) -> Tuple[Optional[Tokenize], Optional[str]]:
+    """The pipeline's own spaCy tokenizer, as a line -> Sentence function, without loading
+    its components (this imports spaCy); or None and why the spaCy path must tokenise."""
+    import spacy
+    from spacy.util import load_config
+
+    nlp_config = load_config(pipeline / "config.cfg", interpolate=False)["nlp"]
+    if nlp_config.get("tokenizer") != DEFAULT_TOKENIZER:
+        return None, f"the pipeline's tokenizer is not {DEFAULT_TOKENIZER}"
+    if any(nlp_config.get(key) for key in ("before_creation", "after_creation")):
+        return None, "the pipeline's config changes its language class (before_creation, after_creation)"
+    nlp = spacy.blank(nlp_config["lang"])
+    if (pipeline / "tokenizer").exists():
+        nlp.tokenizer.from_disk(pipeline / "tokenizer")
+    return (lambda line: spacy_tokens(line, nlp.make_doc)), None
 
 
 def _tasks(opts: TagOptions, index: Dict) -> Tuple[List[str], Optional[str]]:
