@@ -127,7 +127,10 @@ FEATURE_ROWS = [
     ("POS", "configs/pos.cfg, vocabulary = pre-training word list", "pos_wordlist", POS.main_score, None),
     ("POS", "+ word table pre-trained (ranking LM)", "pos_pretrained", POS.main_score, "pos_wordlist"),
     ("Chunking", "random init, predicted POS tag feature (configs/chunk_pos.cfg)", "chunk_pos", CHUNK.main_score, None),
-    ("Chunking", "+ GloVe word table (shipped)", "chunk", CHUNK.main_score, "chunk_pos"),
+    (
+        "Chunking", "+ GloVe word table, trained on CoNLL-2000 train and WSJ 00-14 labelled by a context-layer teacher "
+        "(train-chunk-teacher, label-chunk-silver, train-chunk; shipped)", "chunk", CHUNK.main_score, "chunk_pos",
+    ),
     ("NER", "GloVe word table (configs/ner.cfg; shipped)", "ner", NER.main_score, None),
     ("NER", "+ gazetteer feature (SENNA's lists)", "ner_gazetteer", NER.main_score, "ner"),
     ("NER", "random init, vocabulary = pre-training word list", "ner_wordlist", NER.main_score, None),
