@@ -234,9 +234,11 @@ def build_level_parser(
         model.set_ref(name, layer)
     if network == "window" and window_size > 1 and hidden_width and not context_dilations:
         # a plain window network: LevelScorer does its first layer per word and per history tag
+        # ... and the levels layer trains it split too (layers/level_hidden.py)
         window, per_token = head
-        model.set_ref(WINDOW_REF, window)
-        model.set_ref(HIDDEN_REF, per_token.layers[0].layers[0])
+        for holder in (model, levels):
+            holder.set_ref(WINDOW_REF, window)
+            holder.set_ref(HIDDEN_REF, per_token.layers[0].layers[0])
     return model
 
 

@@ -298,6 +298,59 @@ def test_levels_layer_gradient_of_history_table():
     assert_allclose(analytic, numeric, rtol=1e-2, atol=1e-2)
 
 
+@pytest.mark.parametrize("model_config", [{"hidden_width": 30}, {"hidden_width": 30, "window_size": 3, "history_width": 4}])
+def test_split_training_layer_matches_the_whole_network(model_config):
+    """Training's split first layer (layers/level_hidden.py) gives the window network's
+    scores, and the same gradients for every parameter and the word vectors."""
+    from spacy_senna.layers.levels import HIDDEN_REF, WINDOW_REF
+
+    fix_random_seed(0)
+    nlp = spacy.blank("en")
+    parser = nlp.add_pipe("senna_parser", config={"model": model_config})
+    nlp.initialize(lambda: make_examples(nlp))
+    levels = parser.model.get_ref("levels")
+    assert levels.has_ref(WINDOW_REF) and levels.has_ref(HIDDEN_REF)
+    rng = numpy.random.default_rng(1)
+    for node in levels.walk():  # parameters that matter: no zero biases or history rows
+        for name in node.param_names:
+            if node.has_param(name):
+                node.set_param(name, rng.normal(scale=0.3, size=node.get_param(name).shape).astype("float32"))
+    docs = [Doc(nlp.vocab, words=words) for words, _, _ in TREES] + [Doc(nlp.vocab, words=["x", "y"] * 20)]
+    items = []
+    for d, doc in enumerate(docs):  # two levels of each doc, in mixed order
+        n = len(doc)
+        items.append(LevelItem(d, rng.integers(0, len(parser.tag_names), size=n).astype("int32"), numpy.arange(n)))
+    for d, doc in reversed(list(enumerate(docs))):
+        n = len(doc)
+        items.append(LevelItem(d, rng.integers(0, len(parser.tag_names), size=n).astype("int32"), numpy.array([0] + ([n // 2] if n > 1 else []))))
+    batch = LevelBatch(docs, items)
+    weights = [rng.normal(size=(len(item.unit_starts), len(parser.tag_names))).astype("float32") for item in items]
+
+    def run(split: bool):
+        refs = (levels.get_ref(WINDOW_REF), levels.get_ref(HIDDEN_REF))
+        if not split:
+            levels.set_ref(WINDOW_REF, None)
+        try:
+            scores, backprop = levels.begin_update(batch)
+            backprop([levels.ops.asarray2f(w) for w in weights])
+        finally:
+            levels.set_ref(WINDOW_REF, refs[0])
+        grads = {(node.id, name): node.get_grad(name).copy() for node in levels.walk() for name in node.grad_names}
+        for node in levels.walk():
+            for name in node.grad_names:
+                node.set_grad(name, node.ops.alloc(node.get_grad(name).shape))
+        return scores, grads
+
+    split_scores, split_grads = run(True)
+    whole_scores, whole_grads = run(False)
+    for found, expected in zip(split_scores, whole_scores):
+        assert_allclose(found, expected, rtol=1e-4, atol=1e-4)
+    assert split_grads.keys() == whole_grads.keys() and len(split_grads) >= 6  # tables, pad, W, b, H, output layer
+    for key, expected in whole_grads.items():
+        assert numpy.abs(expected).max() > 0, key
+        assert_allclose(split_grads[key], expected, rtol=1e-3, atol=1e-3 * numpy.abs(expected).max())
+
+
 def test_sentence_network_overfits_and_round_trips(tmp_path):
     fix_random_seed(0)
     nlp = spacy.blank("en")

@@ -23,6 +23,7 @@ from thinc.api import Model, uniform_init
 from thinc.types import Floats2d, Ints1d
 
 from ..level_inference import LevelItem, LevelWordScores, SplitWindowLayer, level_unit_scores, unit_scores
+from .level_hidden import split_hidden
 
 OutT = List[Floats2d]
 
@@ -62,12 +63,17 @@ def _inputs(model: Model, vectors: List[Floats2d], items: Sequence[LevelItem]) -
     return [model.ops.xp.hstack([vectors[item.doc], H[item.history]]) for item in items]
 
 
+# The word tag scores of a batch's items, and their backprop to the word vectors (per doc)
+# and to the history table H.
+NetworkBackprop = Callable[[OutT], Tuple[List[Floats2d], Floats2d]]
+
+
 def forward(model: Model[LevelBatch, OutT], batch: LevelBatch, is_train: bool) -> Tuple[OutT, Callable]:
     tok2vec, network = model.layers
     ops = model.ops
     vectors, backprop_tok2vec = tok2vec(batch.docs, is_train)
-    inputs = _inputs(model, vectors, batch.items)
-    word_scores, backprop_network = network(inputs, is_train)
+    run_network = _split_network if model.has_ref(WINDOW_REF) and model.has_ref(HIDDEN_REF) else _whole_network
+    word_scores, backprop_network = run_network(model, vectors, batch.items, is_train)
     n_tags = word_scores[0].shape[1] if word_scores else 0
     pooled = [unit_scores(ops.to_numpy(s), item.unit_starts) for s, item in zip(word_scores, batch.items)]
 
@@ -76,18 +82,50 @@ def forward(model: Model[LevelBatch, OutT], batch: LevelBatch, is_train: bool) -
             ops.asarray2f(unit_scores_backward(ops.to_numpy(d), rows, item.unit_starts, len(item.history), n_tags))
             for d, (_, rows), item in zip(d_units, pooled, batch.items)
         ]
-        d_inputs = backprop_network(d_words)
-        width = vectors[0].shape[1] if vectors else 0
-        d_vectors = [ops.alloc2f(*v.shape) for v in vectors]
-        d_H = ops.alloc2f(*model.get_param("H").shape)
-        for d_input, item in zip(d_inputs, batch.items):
-            d_vectors[item.doc] += d_input[:, :width]
-            ops.scatter_add(d_H, ops.asarray1i(item.history), ops.xp.ascontiguousarray(d_input[:, width:]))
+        d_vectors, d_H = backprop_network(d_words)
         model.inc_grad("H", d_H)
         backprop_tok2vec(d_vectors)
         return batch
 
     return [ops.asarray2f(scores) for scores, _ in pooled], backprop
+
+
+def _whole_network(model: Model, vectors: List[Floats2d], items: Sequence[LevelItem], is_train: bool) -> Tuple[OutT, NetworkBackprop]:
+    """The network on each item's [word vectors; history tag rows]."""
+    ops = model.ops
+    word_scores, backprop_network = model.layers[1](_inputs(model, vectors, items), is_train)
+
+    def backprop(d_words: OutT) -> Tuple[List[Floats2d], Floats2d]:
+        d_inputs = backprop_network(d_words)
+        width = vectors[0].shape[1] if vectors else 0
+        d_vectors = [ops.alloc2f(*v.shape) for v in vectors]
+        d_H = ops.alloc2f(*model.get_param("H").shape)
+        for d_input, item in zip(d_inputs, items):
+            d_vectors[item.doc] += d_input[:, :width]
+            ops.scatter_add(d_H, ops.asarray1i(item.history), ops.xp.ascontiguousarray(d_input[:, width:]))
+        return d_vectors, d_H
+
+    return word_scores, backprop
+
+
+def _split_network(model: Model, vectors: List[Floats2d], items: Sequence[LevelItem], is_train: bool) -> Tuple[OutT, NetworkBackprop]:
+    """A plain window network with its first hidden layer split (layers/level_hidden.py),
+    then the layers after it, on the items' rows end to end."""
+    hidden = model.get_ref(HIDDEN_REF)
+    outputs, backprop_hidden = split_hidden(model.get_ref(WINDOW_REF), hidden, vectors, model.get_param("H"), items)
+    backprops = []
+    for layer in layers_after(hidden, model.layers[1]):
+        outputs, backprop_layer = layer(outputs, is_train)
+        backprops.append(backprop_layer)
+    lengths = [len(item.history) for item in items]
+
+    def backprop(d_words: OutT) -> Tuple[List[Floats2d], Floats2d]:
+        d_outputs = model.ops.xp.concatenate(d_words) if d_words else outputs[:0]
+        for backprop_layer in reversed(backprops):
+            d_outputs = backprop_layer(d_outputs)
+        return backprop_hidden(d_outputs)
+
+    return model.ops.unflatten(outputs, model.ops.asarray1i(lengths)) if items else [], backprop
 
 
 def unit_scores_backward(d_units: numpy.ndarray, rows: numpy.ndarray, unit_starts: Ints1d, n_words: int, n_tags: int) -> numpy.ndarray:
