@@ -5,7 +5,7 @@ from pathlib import Path
 
 from spacy.tokens import DocBin
 
-from spacy_senna.cli._util import one_line
+from spacy_senna.util import one_line
 
 
 def main() -> None:
