@@ -298,7 +298,9 @@ def test_levels_layer_gradient_of_history_table():
     assert_allclose(analytic, numeric, rtol=1e-2, atol=1e-2)
 
 
-@pytest.mark.parametrize("model_config", [{"hidden_width": 30}, {"hidden_width": 30, "window_size": 3, "history_width": 4}])
+@pytest.mark.parametrize(
+    "model_config", [{"hidden_width": 30}, {"hidden_width": 30, "window_size": 3, "history_width": 4}, {"hidden_width": 30, "hidden_dropout": True}]
+)
 def test_split_training_layer_matches_the_whole_network(model_config):
     """Training's split first layer (layers/level_hidden.py) gives the window network's
     scores, and the same gradients for every parameter and the word vectors."""
@@ -351,6 +353,37 @@ def test_split_training_layer_matches_the_whole_network(model_config):
         assert_allclose(split_grads[key], expected, rtol=1e-3, atol=1e-3 * numpy.abs(expected).max())
 
 
+def test_hidden_dropout_drops_in_training_only(tmp_path):
+    """hidden_dropout: the split first layer's output goes through the dropout layer in
+    training (different scores from the same batch), not at prediction; the parser still
+    overfits and round-trips."""
+    from thinc.api import set_dropout_rate
+
+    from spacy_senna.layers.levels import WINDOW_REF
+
+    fix_random_seed(0)
+    nlp = spacy.blank("en")
+    parser = nlp.add_pipe("senna_parser", config={"model": {"hidden_width": 50, "hidden_dropout": True}})
+    examples = make_examples(nlp)
+    nlp.initialize(lambda: examples)
+    levels = parser.model.get_ref("levels")
+    assert levels.has_ref(WINDOW_REF)
+    docs = [Doc(nlp.vocab, words=words) for words, _, _ in TREES]
+    batch = LevelBatch(docs, [LevelItem(d, numpy.zeros(len(doc), dtype="int32"), numpy.arange(len(doc))) for d, doc in enumerate(docs)])
+    set_dropout_rate(parser.model, 0.5)
+    dropped = [levels.begin_update(batch)[0] for _ in range(2)]
+    assert any(not numpy.allclose(a, b) for a, b in zip(*dropped))
+    predicted = [levels.predict(batch) for _ in range(2)]
+    for a, b in zip(*predicted):
+        assert_allclose(a, b)
+    optimizer = nlp.create_optimizer()
+    for _ in range(150):
+        nlp.update(examples, sgd=optimizer, drop=0.1, losses={})
+    assert nlp.evaluate(examples)["constituents_f"] == 1.0
+    nlp.to_disk(tmp_path / "model")
+    assert trees(spacy.load(tmp_path / "model").pipe(TEXTS)) == trees(nlp.pipe(TEXTS))
+
+
 def test_sentence_network_overfits_and_round_trips(tmp_path):
     fix_random_seed(0)
     nlp = spacy.blank("en")
@@ -367,7 +400,9 @@ def test_unknown_network_is_an_error():
         spacy.blank("en").add_pipe("senna_parser", config={"model": {"network": "lstm"}})
 
 
-@pytest.mark.parametrize("config", [SMALL, {"model": {"network": "sentence", "conv_width": 20, "hidden_width": 20}}])
+@pytest.mark.parametrize(
+    "config", [SMALL, {"model": {"hidden_width": 50, "hidden_dropout": True}}, {"model": {"network": "sentence", "conv_width": 20, "hidden_width": 20}}]
+)
 def test_level_scorer_matches_the_layer(config):
     """Inference's LevelScorer (word vectors and, for a window network, the first layer's word
     and history products done once for all levels) gives the senna_levels layer's scores."""

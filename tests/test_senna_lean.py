@@ -514,6 +514,20 @@ def test_lean_psg_keeps_max_levels(parser_pipeline, tmp_path):
     assert tag_with(path, ["-psg"], psg_edge_text(), "lean") == expected
 
 
+def test_lean_psg_of_a_parser_with_hidden_dropout(small_pipeline, tmp_path):
+    """A dropout layer after the HardTanh (identity at inference): the lean path runs it and
+    prints the spaCy path's trees."""
+    nlp = spacy.load(small_pipeline)
+    parser = nlp.add_pipe("senna_parser", config={"model": {"hidden_width": 20, "hidden_dropout": True, "tok2vec": {"token_features": ["tag"]}}})
+    train_parser(nlp, parser, n_iter=10)
+    path = tmp_path / "pipeline"
+    nlp.to_disk(path)
+    data = psg_edge_text()
+    expected = tag_with(path, ["-psg"], data, "spacy")
+    assert b"(S1" in expected
+    assert tag_with(path, ["-psg"], data, "lean") == expected
+
+
 @pytest.mark.parametrize("model", [{"network": "sentence", "conv_width": 20}, {"context_dilations": [2]}], ids=["sentence", "dilations"])
 def test_parser_the_lean_path_cannot_run(small_pipeline, tmp_path, model):
     """A parser the export has no steps for: one line says so, the spaCy path prints -psg;
