@@ -110,7 +110,7 @@ def render_table(metrics_dir: Path) -> str:
         lines += [
             "",
             f"Speed (words/second, one CPU thread, `bench` on {bench.get('n_words', 0):,} words): "
-            f"{speeds}; peak RSS {bench.get('peak_rss_mb', 0):,.0f} MB.",
+            f"{speeds}; peak RSS {_rss(bench)}.",
         ]
     return "\n".join(lines)
 

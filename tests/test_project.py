@@ -223,7 +223,12 @@ def metrics_dir(tmp_path) -> Path:
     srsly.write_json(metrics / "psg.json", {"constituents_p": 0.85, "constituents_r": 0.83, "constituents_f": 0.8411, "tag_acc": 0.97})
     srsly.write_json(
         metrics / "bench.json",
-        {"words_per_second": {"tokenizer": 200000.0, "pipeline": 12345.6}, "n_words": 131768, "peak_rss_mb": 300.2},
+        {
+            "words_per_second": {"tokenizer": 200000.0, "pipeline": 12345.6},
+            "n_words": 131768,
+            "peak_rss_mb": 300.2,
+            "streaming_peak_rss_mb": 181.4,
+        },
     )
     return metrics
 
@@ -239,6 +244,14 @@ def test_results_table(metrics_dir):
     assert "| SRL (CoNLL-2005) | F1 | 70.99 | 75.49 | – | – |" in lines
     assert "| Parsing (WSJ) | EVALB F1 | – | – | 84.11 (sec. 21) | – |" in lines
     assert "pipeline 12,346" in table and "131,768 words" in table
+    assert "peak RSS 181 MB." in table  # the streaming peak, not the bench process's
+
+
+def test_results_fall_back_to_the_bench_processs_peak(metrics_dir):
+    bench = srsly.read_json(metrics_dir / "bench.json")
+    del bench["streaming_peak_rss_mb"]
+    srsly.write_json(metrics_dir / "bench.json", bench)
+    assert "peak RSS 300 MB (bench process)." in load_script("results").render_table(metrics_dir)
 
 
 def test_results_rewrite_only_the_marked_section(metrics_dir, tmp_path):
