@@ -4,7 +4,6 @@ Only training text goes in (never dev or test). Users with more text (e.g. a Wik
 as plain text, one paragraph a line) add it with --extra.
 """
 import gzip
-import sys
 from pathlib import Path
 from typing import Iterator, List
 

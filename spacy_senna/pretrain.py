@@ -22,7 +22,7 @@ from spacy.tokens import Doc
 from spacy.util import registry
 from spacy.vocab import Vocab
 from thinc.api import HardTanh, Linear, Model, chain
-from thinc.types import Floats1d, Floats2d
+from thinc.types import Floats1d
 
 from .layers.embed import embed_layers
 from .layers.window import window_rows

@@ -5,11 +5,10 @@ import numpy
 import pytest
 import spacy
 import srsly
-from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.training import Example
 
-from spacy_senna.pipeline import SennaChunker, SennaNER, SennaSequencePipe, SennaTagger
+from spacy_senna.pipeline import SennaSequencePipe
 
 TRAIN_DATA = [
     (
@@ -244,7 +243,7 @@ def test_partial_annotation_is_ignored_in_loss():
 
 def test_unknown_gold_tag_is_named():
     nlp = spacy.blank("en")
-    tagger = nlp.add_pipe("senna_tagger")
+    nlp.add_pipe("senna_tagger")
     words = ["a", "b"]
     nlp.initialize(lambda: [Example(Doc(nlp.vocab, words=words), Doc(nlp.vocab, words=words, tags=["DT", "NN"]))])
     odd = Example(Doc(nlp.vocab, words=words), Doc(nlp.vocab, words=words, tags=["DT", "XYZ"]))

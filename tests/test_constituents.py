@@ -1,7 +1,6 @@
 """Tests for spacy_senna.constituents: bracket reading, preprocessing, the levels, output."""
 import itertools
 import tarfile
-from typing import List
 
 import pytest
 

@@ -1,6 +1,5 @@
 """GloVe vectors imported under SENNA's normalised words (import-vectors)."""
 import gzip
-import io
 import zipfile
 
 import numpy

@@ -2,7 +2,7 @@
 import numpy
 import pytest
 import spacy
-from spacy.tokens import Doc, Span
+from spacy.tokens import Doc
 from spacy.training import Example
 from typer.testing import CliRunner
 
