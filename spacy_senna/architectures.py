@@ -196,6 +196,7 @@ def build_level_parser(
     context_dilations: Sequence[int] = (),
     context_width: int = 0,
     network: str = "window",
+    history_dropout: float = 0.0,
     conv_width: int = 300,
     distance_width: int = 5,
     max_distance: int = 30,
@@ -211,7 +212,9 @@ def build_level_parser(
     `network = "sentence"`: the sentence network of SRL (layers/sentence.py), as in the
     paper: a width-3 convolution (conv_width) with distance embeddings to the word being
     tagged and to the sentence start, max over the sentence, HardTanh(hidden_width); it sees
-    the whole sentence at every level."""
+    the whole sentence at every level.
+    `history_dropout`: in training, the chance that a word's tag in the tree below reads O
+    (as if no constituent covered it yet), so the network learns from imperfect trees too."""
     if network not in ("window", "sentence"):
         raise ValueError(f"LevelParser.v1: network must be 'window' or 'sentence', got {network!r}")
     output_layer = Linear(nO=nO)
@@ -227,7 +230,7 @@ def build_level_parser(
         input_width = tok2vec.get_dim("nO") + history_width if context_dilations and not hidden_width else None
         head = _window_head(output_layer, window_size, hidden_width, hidden_dropout, ContextSpec(context_dilations, context_width), input_width)
         level_network = _in_sequence(head)
-    levels = SennaLevels(tok2vec, level_network, history_width=history_width)
+    levels = SennaLevels(tok2vec, level_network, history_width=history_width, history_dropout=history_dropout)
     sll = SentenceLogLikelihood(nO=nO)
     model = chain(levels, sll)
     for name, layer in {"tok2vec": tok2vec, "output_layer": output_layer, "levels": levels, "sll": sll}.items():

@@ -384,6 +384,45 @@ def test_hidden_dropout_drops_in_training_only(tmp_path):
     assert trees(spacy.load(tmp_path / "model").pipe(TEXTS)) == trees(nlp.pipe(TEXTS))
 
 
+def test_history_dropout_reads_o_in_training_only():
+    """history_dropout: in training a share of the words' history tags read O (id 0); the
+    layer's predictions never change; the parser still overfits."""
+    from spacy_senna.layers.levels import drop_history
+
+    fix_random_seed(0)
+    item = LevelItem(0, numpy.arange(1, 2001, dtype="int32") % 7 + 1, numpy.arange(2000))
+    assert drop_history(item, 0.0).history.tolist() == item.history.tolist()
+    dropped = drop_history(item, 0.25)
+    changed = dropped.history != item.history
+    assert 0.2 < changed.mean() < 0.3 and (dropped.history[changed] == 0).all()
+    assert dropped.history.dtype == item.history.dtype and dropped.unit_starts is item.unit_starts
+
+    nlp = spacy.blank("en")
+    parser = nlp.add_pipe("senna_parser", config={"model": {"hidden_width": 50, "history_dropout": 0.3}})
+    examples = make_examples(nlp)
+    nlp.initialize(lambda: examples)
+    levels = parser.model.get_ref("levels")
+    assert levels.attrs["history_dropout"] == 0.3
+    docs = [Doc(nlp.vocab, words=words) for words, _, _ in TREES]
+    rng = numpy.random.default_rng(0)
+    H = levels.get_param("H")
+    H[...] = rng.normal(size=H.shape)  # history rows that matter
+    history = [rng.integers(1, len(parser.tag_names), size=len(doc)).astype("int32") for doc in docs]
+    batch = LevelBatch(docs, [LevelItem(d, h, numpy.arange(len(h))) for d, h in enumerate(history)])
+    trained_scores = [levels.begin_update(batch)[0] for _ in range(2)]
+    assert any(not numpy.allclose(a, b) for a, b in zip(*trained_scores))
+    for a, b in zip(levels.predict(batch), levels.predict(batch)):
+        assert_allclose(a, b)
+    train(nlp, examples, n_iter=150)
+    assert nlp.evaluate(examples)["constituents_f"] == 1.0
+
+
+@pytest.mark.parametrize("rate", [-0.1, 1.0])
+def test_history_dropout_out_of_range_is_an_error(rate):
+    with pytest.raises(ValueError, match="history_dropout must be in"):
+        spacy.blank("en").add_pipe("senna_parser", config={"model": {"history_dropout": rate}})
+
+
 def test_sentence_network_overfits_and_round_trips(tmp_path):
     fix_random_seed(0)
     nlp = spacy.blank("en")

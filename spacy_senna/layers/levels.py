@@ -34,8 +34,13 @@ class LevelBatch:
     items: List[LevelItem]
 
 
-def SennaLevels(tok2vec: Model, network: Model, history_width: int = 10, nH: Optional[int] = None) -> Model[LevelBatch, OutT]:
-    """tok2vec: docs -> word vectors; network: word vectors + history -> word tag scores."""
+def SennaLevels(
+    tok2vec: Model, network: Model, history_width: int = 10, history_dropout: float = 0.0, nH: Optional[int] = None
+) -> Model[LevelBatch, OutT]:
+    """tok2vec: docs -> word vectors; network: word vectors + history -> word tag scores.
+    In training, `history_dropout` is the chance that a word's history tag reads O."""
+    if not 0.0 <= history_dropout < 1.0:
+        raise ValueError(f"history_dropout must be in [0, 1), got {history_dropout}")
     return Model(
         "senna_levels",
         forward,
@@ -43,6 +48,7 @@ def SennaLevels(tok2vec: Model, network: Model, history_width: int = 10, nH: Opt
         layers=[tok2vec, network],
         dims={"nH": nH, "history_width": history_width},
         params={"H": None},
+        attrs={"history_dropout": history_dropout},
     )
 
 
@@ -73,7 +79,9 @@ def forward(model: Model[LevelBatch, OutT], batch: LevelBatch, is_train: bool) -
     ops = model.ops
     vectors, backprop_tok2vec = tok2vec(batch.docs, is_train)
     run_network = _split_network if model.has_ref(WINDOW_REF) and model.has_ref(HIDDEN_REF) else _whole_network
-    word_scores, backprop_network = run_network(model, vectors, batch.items, is_train)
+    history_dropout = model.attrs.get("history_dropout", 0.0)
+    items = [drop_history(item, history_dropout) for item in batch.items] if is_train and history_dropout else batch.items
+    word_scores, backprop_network = run_network(model, vectors, items, is_train)
     n_tags = word_scores[0].shape[1] if word_scores else 0
     pooled = [unit_scores(ops.to_numpy(s), item.unit_starts) for s, item in zip(word_scores, batch.items)]
 
@@ -88,6 +96,13 @@ def forward(model: Model[LevelBatch, OutT], batch: LevelBatch, is_train: bool) -
         return batch
 
     return [ops.asarray2f(scores) for scores, _ in pooled], backprop
+
+
+def drop_history(item: LevelItem, rate: float) -> LevelItem:
+    """The item with each word's history tag set to O (id 0) with probability `rate`: training
+    on the imperfect trees below a level that inference builds, not only the gold ones."""
+    dropped = numpy.random.random_sample(len(item.history)) < rate
+    return LevelItem(item.doc, numpy.where(dropped, 0, item.history).astype(item.history.dtype), item.unit_starts)
 
 
 def _whole_network(model: Model, vectors: List[Floats2d], items: Sequence[LevelItem], is_train: bool) -> Tuple[OutT, NetworkBackprop]:
