@@ -92,6 +92,9 @@ def spans_to_tags(spans: Iterable[SpanTuple], length: int, scheme: str) -> List[
     return tags
 
 
+O_ID = 0  # the id of "O" in iobes_tag_names
+
+
 def iobes_tag_names(labels: Sequence[str]) -> List[str]:
     """The IOBES tag inventory for a label set: 'O' first, then B/I/E/S per label."""
     return ["O"] + [f"{p}-{label}" for label in labels for p in "BIES"]

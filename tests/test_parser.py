@@ -353,6 +353,14 @@ def test_split_training_layer_matches_the_whole_network(model_config):
         assert_allclose(split_grads[key], expected, rtol=1e-3, atol=1e-3 * numpy.abs(expected).max())
 
 
+def assert_random_in_training_only(levels, batch) -> None:
+    """Two training passes over the batch give different scores, two predictions the same."""
+    trained_scores = [levels.begin_update(batch)[0] for _ in range(2)]
+    assert any(not numpy.allclose(a, b) for a, b in zip(*trained_scores))
+    for a, b in zip(levels.predict(batch), levels.predict(batch)):
+        assert_allclose(a, b)
+
+
 def test_hidden_dropout_drops_in_training_only(tmp_path):
     """hidden_dropout: the split first layer's output goes through the dropout layer in
     training (different scores from the same batch), not at prediction; the parser still
@@ -371,11 +379,7 @@ def test_hidden_dropout_drops_in_training_only(tmp_path):
     docs = [Doc(nlp.vocab, words=words) for words, _, _ in TREES]
     batch = LevelBatch(docs, [LevelItem(d, numpy.zeros(len(doc), dtype="int32"), numpy.arange(len(doc))) for d, doc in enumerate(docs)])
     set_dropout_rate(parser.model, 0.5)
-    dropped = [levels.begin_update(batch)[0] for _ in range(2)]
-    assert any(not numpy.allclose(a, b) for a, b in zip(*dropped))
-    predicted = [levels.predict(batch) for _ in range(2)]
-    for a, b in zip(*predicted):
-        assert_allclose(a, b)
+    assert_random_in_training_only(levels, batch)
     optimizer = nlp.create_optimizer()
     for _ in range(150):
         nlp.update(examples, sgd=optimizer, drop=0.1, losses={})
@@ -395,6 +399,7 @@ def test_history_dropout_reads_o_in_training_only():
     dropped = drop_history(item, 0.25)
     changed = dropped.history != item.history
     assert 0.2 < changed.mean() < 0.3 and (dropped.history[changed] == 0).all()
+    assert iobes_tag_names(["NP"])[0] == "O"  # id 0
     assert dropped.history.dtype == item.history.dtype and dropped.unit_starts is item.unit_starts
 
     nlp = spacy.blank("en")
@@ -409,10 +414,7 @@ def test_history_dropout_reads_o_in_training_only():
     H[...] = rng.normal(size=H.shape)  # history rows that matter
     history = [rng.integers(1, len(parser.tag_names), size=len(doc)).astype("int32") for doc in docs]
     batch = LevelBatch(docs, [LevelItem(d, h, numpy.arange(len(h))) for d, h in enumerate(history)])
-    trained_scores = [levels.begin_update(batch)[0] for _ in range(2)]
-    assert any(not numpy.allclose(a, b) for a, b in zip(*trained_scores))
-    for a, b in zip(levels.predict(batch), levels.predict(batch)):
-        assert_allclose(a, b)
+    assert_random_in_training_only(levels, batch)
     train(nlp, examples, n_iter=150)
     assert nlp.evaluate(examples)["constituents_f"] == 1.0
 

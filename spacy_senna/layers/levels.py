@@ -23,6 +23,7 @@ from thinc.api import Model, uniform_init
 from thinc.types import Floats2d, Ints1d
 
 from ..level_inference import LevelItem, LevelWordScores, SplitWindowLayer, level_unit_scores, unit_scores
+from ..tags import O_ID
 from .level_hidden import split_hidden
 
 OutT = List[Floats2d]
@@ -79,7 +80,7 @@ def forward(model: Model[LevelBatch, OutT], batch: LevelBatch, is_train: bool) -
     ops = model.ops
     vectors, backprop_tok2vec = tok2vec(batch.docs, is_train)
     run_network = _split_network if model.has_ref(WINDOW_REF) and model.has_ref(HIDDEN_REF) else _whole_network
-    history_dropout = model.attrs.get("history_dropout", 0.0)
+    history_dropout = model.attrs["history_dropout"]
     items = [drop_history(item, history_dropout) for item in batch.items] if is_train and history_dropout else batch.items
     word_scores, backprop_network = run_network(model, vectors, items, is_train)
     n_tags = word_scores[0].shape[1] if word_scores else 0
@@ -99,10 +100,10 @@ def forward(model: Model[LevelBatch, OutT], batch: LevelBatch, is_train: bool) -
 
 
 def drop_history(item: LevelItem, rate: float) -> LevelItem:
-    """The item with each word's history tag set to O (id 0) with probability `rate`: training
-    on the imperfect trees below a level that inference builds, not only the gold ones."""
+    """The item with each word's history tag set to O with probability `rate`: training on the
+    imperfect trees below a level that inference builds, not only the gold ones."""
     dropped = numpy.random.random_sample(len(item.history)) < rate
-    return LevelItem(item.doc, numpy.where(dropped, 0, item.history).astype(item.history.dtype), item.unit_starts)
+    return LevelItem(item.doc, numpy.where(dropped, O_ID, item.history).astype(item.history.dtype), item.unit_starts)
 
 
 def _whole_network(model: Model, vectors: List[Floats2d], items: Sequence[LevelItem], is_train: bool) -> Tuple[OutT, NetworkBackprop]:
