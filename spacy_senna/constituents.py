@@ -19,7 +19,7 @@ Pure functions, no spaCy: the component, the reader and the scorer build on them
 """
 import re
 from dataclasses import dataclass
-from typing import Iterable, Iterator, List, NamedTuple, Optional, Sequence, Tuple, Union
+from typing import Iterable, Iterator, List, NamedTuple, Optional, Sequence, Set, Tuple, Union
 
 from .tags import spans_to_tags, tags_to_spans
 
@@ -242,21 +242,23 @@ def check_nested(n_words: int, constituents: Sequence[Constituent]) -> None:
         open_ends.append(end)
 
 
+def parents(merged: Sequence[Constituent]) -> List[int]:
+    """The index of each merged constituent's parent (given in pre-order), -1 for a top one."""
+    result = [-1] * len(merged)
+    stack: List[int] = []  # indices of the open ancestors
+    for index, (start, _, _) in enumerate(merged):
+        while stack and merged[stack[-1]][1] <= start:
+            stack.pop()
+        result[index] = stack[-1] if stack else -1
+        stack.append(index)
+    return result
+
+
 def heights(merged: Sequence[Constituent]) -> List[int]:
     """The height of each merged constituent (given in pre-order): 1 over words only, else
     1 + the highest child's."""
     result = [1] * len(merged)
-    stack: List[int] = []  # indices of the open ancestors
-    order = list(range(len(merged)))
-    parents = [-1] * len(merged)
-    for index in order:
-        start, end, _ = merged[index]
-        while stack and merged[stack[-1]][1] <= start:
-            stack.pop()
-        parents[index] = stack[-1] if stack else -1
-        stack.append(index)
-    for index in reversed(order):
-        parent = parents[index]
+    for index, parent in reversed(list(enumerate(parents(merged)))):
         if parent >= 0:
             result[parent] = max(result[parent], result[index] + 1)
     return result
@@ -312,6 +314,30 @@ def next_unit_starts(n_words: int, unit_starts: Sequence[int], found: Sequence[C
     for start, end, _ in found:
         inside.update(range(start + 1, end))
     return tuple(start for start in unit_starts if start not in inside)
+
+
+def oracle_tags(n_words: int, unit_starts: Sequence[int], found: Set[Tuple[int, int]], gold: Sequence[Constituent]) -> List[str]:
+    """The unit tags that a level should give over any partial tree, the model's own as well
+    as the gold levels below: IOBES over each gold constituent that is still to build (its
+    range not among the `found` ones), whose range is whole units, and none of whose gold
+    descendants is still to build; O elsewhere. `gold`: the merged constituents in pre-order.
+    A gold constituent that a wrong one crosses can never be built, and no longer holds its
+    ancestors back. Over the gold levels below, these are the gold level's tags."""
+    boundaries = set(unit_starts) | {n_words}
+    buildable = [(start, end) not in found and start in boundaries and end in boundaries for start, end, _ in gold]
+    pending = list(buildable)  # itself or a descendant still to build
+    blocked = [False] * len(gold)  # a descendant still to build
+    for index, parent in reversed(list(enumerate(parents(gold)))):
+        if parent >= 0 and pending[index]:
+            pending[parent] = blocked[parent] = True
+    unit_of = {start: k for k, start in enumerate(unit_starts)}
+    unit_of[n_words] = len(unit_starts)
+    phrases = [
+        (unit_of[start], unit_of[end], label)
+        for (start, end, label), ready, waits in zip(gold, buildable, blocked)
+        if ready and not waits
+    ]
+    return spans_to_tags(phrases, len(unit_starts), "iobes")
 
 
 def levels_to_constituents(n_words: int, levels: Sequence[Level]) -> List[Constituent]:

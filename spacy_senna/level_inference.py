@@ -225,26 +225,40 @@ def parse_levels(
     lengths: Sequence[int], level_scores: LevelScores, decode: Decode, tag_names: Sequence[str], max_levels: int = 0
 ) -> List[Tree]:
     """The trees of whole sentences of these lengths, level by level, all sentences together:
-    each level scores the units of the sentences still active, forbids a one-unit constituent
-    over a unit that is one already (a chain is one merged label), decodes, and a sentence
-    stops at its root, at a level that finds nothing, or at its `level_limit`."""
+    each level scores the units of the sentences still active, decodes them (decode_level),
+    and a sentence stops at its root, at a level that finds nothing, or at its `level_limit`."""
     tag_ids = {tag: i for i, tag in enumerate(tag_names)}
     parses = [Parse(n, tuple(range(n))) for n in lengths]
-    single = numpy.array([name.startswith("S-") for name in tag_names], dtype="bool")
     active = [i for i, n in enumerate(lengths) if n]
     while active:
-        items = [LevelItem(i, parses[i].history_ids(tag_ids), numpy.array(parses[i].unit_starts)) for i in active]
-        scores = level_scores(items)
-        for k, i in enumerate(active):
-            scores[k][numpy.ix_(parses[i].constituent_units(), single)] = -numpy.inf
-        still = []
-        for i, path in zip(active, decode(scores)):
-            parse = parses[i]
-            found = level_constituents(parse.n_words, parse.unit_starts, [tag_names[t] for t in path.tolist()])
-            if not found:
-                continue
-            parse.add(found)
-            if len(parse.unit_starts) > 1 and parse.n_levels < level_limit(parse.n_words, max_levels):
-                still.append(i)
-        active = still
+        scores = level_scores(level_items(parses, active, tag_ids))
+        found = decode_level([parses[i] for i in active], scores, decode, tag_names)
+        active = [i for i, constituents in zip(active, found) if add_level(parses[i], constituents, max_levels)]
     return [parse.found for parse in parses]
+
+
+def level_items(parses: Sequence[Parse], active: Sequence[int], tag_ids: Dict[str, int]) -> List[LevelItem]:
+    """The next level of each active parse (indices into `parses`, which are the docs')."""
+    return [LevelItem(i, parses[i].history_ids(tag_ids), numpy.array(parses[i].unit_starts)) for i in active]
+
+
+def decode_level(parses: Sequence[Parse], scores: List[numpy.ndarray], decode: Decode, tag_names: Sequence[str]) -> List[Tree]:
+    """The constituents that each parse's level finds from its unit scores (changed in
+    place): no one-unit constituent over a unit that is one already (a chain is one merged
+    label), then the best IOBES path."""
+    single = numpy.array([name.startswith("S-") for name in tag_names], dtype="bool")
+    for parse, unit_scores_ in zip(parses, scores):
+        unit_scores_[numpy.ix_(parse.constituent_units(), single)] = -numpy.inf
+    return [
+        level_constituents(parse.n_words, parse.unit_starts, [tag_names[t] for t in path.tolist()])
+        for parse, path in zip(parses, decode(scores))
+    ]
+
+
+def add_level(parse: Parse, constituents: Tree, max_levels: int) -> bool:
+    """Add a level's constituents to the parse; whether it goes on (it found some, has no
+    root yet, and is under its level limit)."""
+    if not constituents:
+        return False
+    parse.add(constituents)
+    return len(parse.unit_starts) > 1 and parse.n_levels < level_limit(parse.n_words, max_levels)

@@ -15,6 +15,7 @@ from spacy_senna.constituents import (
     levels_to_constituents,
     merge_chains,
     next_unit_starts,
+    oracle_tags,
     preprocess,
     ptb_string,
     read_trees,
@@ -191,6 +192,42 @@ def test_round_trip_exhaustive():
             assert levels_to_constituents(n, tree_levels(n, constituents)) == expected
             n_checked += 1
     assert n_checked > 1000
+
+
+def gold_states(n_words, constituents):
+    """Each gold level's units and the ranges built below it."""
+    found = set()
+    for level in tree_levels(n_words, constituents):
+        yield level, set(found)
+        found.update((start, end) for start, end, _ in level_constituents(n_words, level.unit_starts, level.tags))
+
+
+def test_oracle_over_the_gold_levels_is_the_gold_level():
+    n_checked = 0
+    for n in range(1, 5):
+        for constituents in all_trees(0, n):
+            gold = merge_chains(constituents)
+            for level, found in gold_states(n, constituents):
+                assert tuple(oracle_tags(n, level.unit_starts, found, gold)) == level.tags
+                n_checked += 1
+    assert n_checked > 1000
+
+
+def test_oracle_over_a_wrong_tree():
+    """(S (NP The cat) (VP sat (PP on (NP the mat))) .) after a wrong level 1 that took
+    "cat sat" as an NP: NP(0-2) and VP(2-6) cross it and can never be built; NP(4-6) is to
+    build, and PP(3-6) waits for it; S, over whole units, waits for them too."""
+    gold = merge_chains(sentence_of(PTB_TREE).constituents)
+    units = (0, 1, 3, 4, 5, 6)  # The, [cat sat], on, the, mat, .
+    assert oracle_tags(7, units, {(1, 3)}, gold) == ["O", "O", "O", "B-NP", "E-NP", "O"]
+    # then PP; then S, over units whose own constituents are all built or lost
+    assert oracle_tags(7, (0, 1, 3, 4, 6), {(1, 3), (4, 6)}, gold) == ["O", "O", "B-PP", "E-PP", "O"]
+    assert oracle_tags(7, (0, 1, 3, 6), {(1, 3), (4, 6), (3, 6)}, gold) == ["B-S", "I-S", "I-S", "E-S"]
+    # a constituent over the right range with the wrong label counts as built: nothing is
+    # left under S, which is next
+    assert oracle_tags(7, (0, 2, 3, 6), {(0, 2), (4, 6), (3, 6)}, gold) == ["O", "B-VP", "E-VP", "O"]
+    # a wrong constituent over the whole sentence: nothing is left to build
+    assert oracle_tags(7, (0,), {(0, 7), (1, 3)}, gold) == ["O"]
 
 
 def test_ptb_string():

@@ -425,6 +425,60 @@ def test_history_dropout_out_of_range_is_an_error(rate):
         spacy.blank("en").add_pipe("senna_parser", config={"model": {"history_dropout": rate}})
 
 
+def batch_levels(batch, gold):
+    """Per item, doc by doc, level by level: its doc, history, units and gold tag ids."""
+    return sorted([(item.doc, item.history.tolist(), list(item.unit_starts), tags.tolist()) for item, tags in zip(batch.items, gold)], key=lambda level: level[0])
+
+
+def test_own_levels_at_rate_0_are_the_teacher_batch(trained):
+    parser = trained.get_pipe("senna_parser")
+    examples = make_examples(trained)
+    assert batch_levels(*parser.sampled_batch(examples)) == batch_levels(*parser.teacher_batch(examples))
+
+
+def test_own_levels_at_rate_1_follow_the_models_parse():
+    """own_level_rate 1: every level is built from the model's prediction (an untrained
+    model's, not the gold tree), level for level as `parse` builds it; the gold of each is
+    the oracle's over the units it has."""
+    from spacy_senna.constituents import merge_chains, oracle_tags, unit_ends
+    from spacy_senna.layers.crf import viterbi_decode
+    from spacy_senna.layers.levels import LevelScorer
+    from spacy_senna.level_inference import parse_levels
+
+    fix_random_seed(0)
+    nlp = spacy.blank("en")
+    parser = nlp.add_pipe("senna_parser", config={**SMALL, "own_level_rate": 1.0})
+    examples = make_examples(nlp)
+    nlp.initialize(lambda: examples)
+    batch, gold = parser.sampled_batch(examples)
+    docs = [eg.predicted for eg in examples]
+    scorer, parsed = LevelScorer(parser.model, docs), []
+    level_scores = lambda items: parsed.extend(items) or [parser.model.ops.to_numpy(s) for s in scorer(items)]
+    decode = lambda scores: viterbi_decode(parser.model.get_ref("sll"), scores)
+    trees = parse_levels([len(doc) for doc in docs], level_scores, decode, parser.tag_names)
+    assert trees != [merge_chains(doc_constituents(eg.reference)) for eg in examples]
+    assert [(i.doc, i.history.tolist(), i.unit_starts.tolist()) for i in batch.items] == [
+        (i.doc, i.history.tolist(), i.unit_starts.tolist()) for i in parsed
+    ]
+    for item, tags in zip(batch.items, gold):
+        n_words, starts = len(docs[item.doc]), item.unit_starts.tolist()
+        built = {(s, e) for s, e in zip(starts, unit_ends(starts, n_words)) if item.history[s] != 0}  # not O
+        reference = merge_chains(doc_constituents(examples[item.doc].reference))
+        assert [parser.tag_names[t] for t in tags] == oracle_tags(n_words, starts, built, reference)
+
+
+def test_own_levels_overfit_and_out_of_range_is_an_error():
+    fix_random_seed(0)
+    nlp = spacy.blank("en")
+    nlp.add_pipe("senna_parser", config={**SMALL, "own_level_rate": 0.5})
+    examples = make_examples(nlp)
+    train(nlp, examples, n_iter=100)
+    assert nlp.evaluate(examples)["constituents_f"] == 1.0
+    for rate in (-0.1, 1.5):
+        with pytest.raises(ValueError, match="own_level_rate must be in"):
+            spacy.blank("en").add_pipe("senna_parser", config={"own_level_rate": rate})
+
+
 def test_sentence_network_overfits_and_round_trips(tmp_path):
     fix_random_seed(0)
     nlp = spacy.blank("en")

@@ -5,8 +5,11 @@ constituent tags, each next level labels the units left by the levels below (the
 constituents found, and the words none covers yet), until one constituent covers the
 sentence. One network (architectures.LevelParser.v1) scores every level from the words and
 the tree built so far; Viterbi over valid IOBES paths decodes each level. Training feeds the
-gold levels below (teacher forcing); inference runs level after level, the sentences of a
-batch together, until each has its root, a level finds nothing, or the level limit.
+gold levels below (teacher forcing), or with `own_level_rate` the model's own levels now and
+then (scheduled sampling: the trees it is trained over are then those that it builds, its
+target at each level the oracle's, constituents.oracle_tags); inference runs level after
+level, the sentences of a batch together, until each has its root, a level finds nothing,
+or the level limit.
 A level may not put a constituent over a single unit that is one already (unary chains are
 one merged label, S#VP), so every level makes progress and a sentence of n words needs at
 most 2n levels.
@@ -24,10 +27,20 @@ from spacy.training import Example, validate_examples, validate_get_examples
 from spacy.vocab import Vocab
 from thinc.api import Model, set_dropout_rate
 
-from ..constituents import Level, NotATreeError, level_constituents, split_chains, top_label, tree_levels, unit_history
+from ..constituents import (
+    Level,
+    NotATreeError,
+    level_constituents,
+    oracle_tags,
+    sort_constituents,
+    split_chains,
+    top_label,
+    tree_levels,
+    unit_history,
+)
 from ..layers.crf import sll_loss, viterbi_decode
 from ..layers.levels import LevelBatch, LevelItem, LevelScorer
-from ..level_inference import Tree, parse_levels
+from ..level_inference import Parse, Tree, add_level, decode_level, level_items, parse_levels
 from ..scoring import score_constituents
 from ..tasks import PSG, same_tokens, with_key
 from .base import SennaSequencePipe, check_loss, check_tags
@@ -42,6 +55,7 @@ from .sentences import split_docs
         "spans_key": PSG.annotation.key,
         "max_levels": 0,
         "min_label_count": 1,
+        "own_level_rate": 0.0,
         "scorer": {"@scorers": "spacy_senna.parser_scorer.v1"},
     },
     default_score_weights={
@@ -58,10 +72,18 @@ def make_parser(
     spans_key: str,
     max_levels: int,
     min_label_count: int,
+    own_level_rate: float,
     scorer: Optional[Callable],
 ) -> "SennaParser":
     return SennaParser(
-        nlp.vocab, model, name, spans_key=spans_key, max_levels=max_levels, min_label_count=min_label_count, scorer=scorer
+        nlp.vocab,
+        model,
+        name,
+        spans_key=spans_key,
+        max_levels=max_levels,
+        min_label_count=min_label_count,
+        own_level_rate=own_level_rate,
+        scorer=scorer,
     )
 
 
@@ -71,7 +93,10 @@ class SennaParser(SennaSequencePipe):
     A unary chain label (S#VP) seen fewer than `min_label_count` times in the training trees
     is not in the tag set: it is trained as its top label (S; its lower constituents are not
     learnt), which keeps the tags (1 + 4 per label) and the SLL's cost down;
-    scripts/parser_label_folding.py prints what each threshold costs on dev, at best."""
+    scripts/parser_label_folding.py prints what each threshold costs on dev, at best.
+
+    `own_level_rate`: in training, the chance that a sentence's next level is built from the
+    model's own prediction of this one rather than from the gold one (0: teacher forcing)."""
 
     task = PSG
 
@@ -84,6 +109,7 @@ class SennaParser(SennaSequencePipe):
         spans_key: str = PSG.annotation.key,
         max_levels: int = 0,
         min_label_count: int = 1,
+        own_level_rate: float = 0.0,
         scorer=score_constituents,
     ):
         super().__init__(vocab, model, name, scorer=scorer, annotation=with_key(PSG.annotation, key=spans_key))
@@ -93,7 +119,10 @@ class SennaParser(SennaSequencePipe):
             raise ValueError(f"[{name}] min_label_count must be 1 (every label) or more, got {min_label_count!r}")
         self.cfg["spans_key"] = spans_key
         self.cfg["max_levels"] = max_levels
+        if not 0.0 <= own_level_rate <= 1.0:
+            raise ValueError(f"[{name}] own_level_rate must be in [0, 1], got {own_level_rate!r}")
         self.cfg["min_label_count"] = min_label_count
+        self.cfg["own_level_rate"] = own_level_rate
 
     @property
     def spans_key(self) -> str:
@@ -177,6 +206,44 @@ class SennaParser(SennaSequencePipe):
                 below.extend(level_constituents(n_words, level.unit_starts, level.tags))
         return LevelBatch(docs, items), gold
 
+    def sampled_batch(self, examples: Sequence[Example]) -> Tuple[LevelBatch, List[numpy.ndarray]]:
+        """Like teacher_batch, over trees that the model partly builds: level after level,
+        all sentences together, a sentence's next level is built from its oracle tags
+        (constituents.oracle_tags: the gold level, as long as the tree below is gold) or,
+        with chance `own_level_rate`, from the model's prediction, decoded as in `parse`.
+        Every level visited is one item, its gold the oracle tags; a sentence stops as in
+        `parse`, or when its oracle finds nothing more to build (after one all-O level)."""
+        ids, names, rate = self.tag_ids, self.tag_names, self.cfg.get("own_level_rate", 0.0)
+        sll = self.model.get_ref("sll")
+        kept, golds = [], []
+        for example in examples:
+            levels = self.gold_levels(example)
+            if levels:
+                kept.append(example)
+                n_words = len(example.predicted)
+                golds.append(sort_constituents(c for level in levels for c in level_constituents(n_words, level.unit_starts, level.tags)))
+        docs = [example.predicted for example in kept]
+        parses = [Parse(len(doc), tuple(range(len(doc)))) for doc in docs]
+        scorer: Optional[LevelScorer] = None
+        items: List[LevelItem] = []
+        gold: List[numpy.ndarray] = []
+        active = list(range(len(docs)))
+        while active:
+            level = level_items(parses, active, ids)
+            targets = [oracle_tags(parses[i].n_words, parses[i].unit_starts, parses[i].ranges, golds[i]) for i in active]
+            items.extend(level)
+            gold.extend(numpy.array([self._tag_id(tag, ids, kept[i]) for tag in tags], dtype="int64") for i, tags in zip(active, targets))
+            found = [level_constituents(parses[i].n_words, parses[i].unit_starts, tags) for i, tags in zip(active, targets)]
+            own = [k for k in range(len(active)) if numpy.random.random_sample() < rate]
+            if own:
+                scorer = scorer or LevelScorer(self.model, docs)
+                scores = [self.model.ops.to_numpy(s) for s in scorer([level[k] for k in own])]
+                predicted = decode_level([parses[active[k]] for k in own], scores, lambda x: viterbi_decode(sll, x), names)
+                for k, constituents in zip(own, predicted):
+                    found[k] = constituents
+            active = [i for i, constituents in zip(active, found) if add_level(parses[i], constituents, self.cfg["max_levels"])]
+        return LevelBatch(docs, items), gold
+
     def _tag_id(self, tag: str, ids: Dict[str, int], example: Example) -> int:
         if tag not in ids:
             raise ValueError(
@@ -191,7 +258,8 @@ class SennaParser(SennaSequencePipe):
         losses.setdefault(self.name, 0.0)
         examples = list(examples)
         validate_examples(examples, "SennaParser.update")
-        batch, gold = self.teacher_batch(examples)
+        own_levels = self.cfg.get("own_level_rate", 0.0) > 0.0
+        batch, gold = self.sampled_batch(examples) if own_levels else self.teacher_batch(examples)
         if not batch.items:
             return losses
         set_dropout_rate(self.model, drop)
