@@ -221,6 +221,25 @@ LevelScores = Callable[[List[LevelItem]], List[numpy.ndarray]]  # items -> (n_un
 Decode = Callable[[List[numpy.ndarray]], List[numpy.ndarray]]  # unit scores -> best tag ids each
 
 
+LEVEL_BATCH_WORDS = 2000  # the most words whose levels run together (their split first layer: window x hidden floats a word, 22 MB at window 9, 300 hidden)
+
+
+def word_groups(lengths: Sequence[int], max_words: int = LEVEL_BATCH_WORDS) -> List[range]:
+    """Consecutive groups of the sentences of these lengths, each of at most `max_words`
+    words (a longer sentence is a group alone): the batches that the level loop runs, so
+    that its memory is bounded by `max_words`, not by the batch it is given."""
+    groups: List[range] = []
+    start, words = 0, 0
+    for index, length in enumerate(lengths):
+        if index > start and words + length > max_words:
+            groups.append(range(start, index))
+            start, words = index, 0
+        words += length
+    if start < len(lengths):
+        groups.append(range(start, len(lengths)))
+    return groups
+
+
 def parse_levels(
     lengths: Sequence[int], level_scores: LevelScores, decode: Decode, tag_names: Sequence[str], max_levels: int = 0
 ) -> List[Tree]:

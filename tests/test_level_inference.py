@@ -6,7 +6,7 @@ import pytest
 
 from spacy_senna import kernels
 from spacy_senna.inference import blis_dot_transposed
-from spacy_senna.level_inference import LevelItem, LevelWordScores, SplitWindowLayer, level_unit_scores, unit_scores
+from spacy_senna.level_inference import LevelItem, LevelWordScores, SplitWindowLayer, level_unit_scores, unit_scores, word_groups
 
 from .test_layers import decoder  # noqa: F401 (a fixture: the compiled kernels, then the numpy code)
 
@@ -216,3 +216,18 @@ def test_level_word_scores_with_a_doc_twice_run_every_word(decoder):
     rest = blis_output_layer(rng)
     items = random_items(rng, [5, 8], [1, 1, 0])
     assert LevelWordScores(layer, rest)(items).tobytes() == rest(layer(items)).tobytes()
+
+
+@pytest.mark.parametrize(
+    "lengths,max_words,groups",
+    [
+        ([], 10, []),
+        ([3, 3, 3], 6, [[0, 1], [2]]),
+        ([3, 3, 3], 5, [[0], [1], [2]]),
+        ([12, 1, 2], 10, [[0], [1, 2]]),  # a longer sentence is a group alone
+        ([1, 12, 1], 10, [[0], [1], [2]]),
+        ([0, 2, 0, 8], 10, [[0, 1, 2, 3]]),
+    ],
+)
+def test_word_groups(lengths, max_words, groups):
+    assert [list(group) for group in word_groups(lengths, max_words)] == groups

@@ -170,6 +170,19 @@ def test_batch_matches_single_docs(trained):
     assert trees(trained.pipe(texts, batch_size=4)) == [doc_constituents(trained(text)) for text in texts]
 
 
+def test_word_groups_parse_as_one_batch(trained, monkeypatch):
+    """The level loop runs groups of at most LEVEL_BATCH_WORDS words: the same trees."""
+    from spacy_senna.level_inference import word_groups
+
+    docs = [trained.make_doc(" ".join(words)) for words, _, _ in TREES * 3]
+    whole = trees(trained.pipe(docs))
+    groups = []
+    recording = lambda lengths: groups.append(word_groups(lengths, 8)) or groups[-1]
+    monkeypatch.setattr("spacy_senna.pipeline.parser.word_groups", recording)
+    assert trees(trained.pipe(docs)) == whole
+    assert [len(group) for group in groups[0]] == [1, 3, 1, 3, 1, 3]
+
+
 def test_each_sentence_is_parsed_alone(trained):
     words = ["It", "is", ".", "The", "cat", "sat", "on", "the", "mat", "."]
     doc = Doc(trained.vocab, words=words, sent_starts=[True, False, False, True] + [False] * 6)

@@ -40,7 +40,7 @@ from ..constituents import (
 )
 from ..layers.crf import sll_loss, viterbi_decode
 from ..layers.levels import LevelBatch, LevelItem, LevelScorer
-from ..level_inference import Parse, Tree, add_level, decode_level, level_items, parse_levels
+from ..level_inference import Parse, Tree, add_level, decode_level, level_items, parse_levels, word_groups
 from ..scoring import score_constituents
 from ..tasks import PSG, same_tokens, with_key
 from .base import SennaSequencePipe, check_loss, check_tags
@@ -151,8 +151,14 @@ class SennaParser(SennaSequencePipe):
         return per_doc
 
     def parse(self, sentences: Sequence[Doc]) -> List[Tree]:
-        """The trees of whole sentences, level by level, all sentences of the batch together
-        (level_inference.parse_levels)."""
+        """The trees of whole sentences, level by level, the sentences of a group of at most
+        LEVEL_BATCH_WORDS words together (level_inference.word_groups, parse_levels)."""
+        trees: List[Tree] = []
+        for group in word_groups([len(doc) for doc in sentences]):
+            trees.extend(self._parse_together([sentences[i] for i in group]))
+        return trees
+
+    def _parse_together(self, sentences: Sequence[Doc]) -> List[Tree]:
         ops = self.model.ops
         sll = self.model.get_ref("sll")
         scorer = LevelScorer(self.model, sentences)  # the word vectors and products, once for all levels
