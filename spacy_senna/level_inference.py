@@ -111,12 +111,13 @@ class SplitWindowLayer:
         W_history = position_weights(W, size, n_word)
         # per doc, row 0: the padding vector's part, row r + 1: word r; the docs end to end
         # in word_table, doc d from row doc_bases[d]; history_table row r + 1: history tag r
-        word_tables = [(numpy.vstack([pad[None, :n_word], doc]) @ W_word).reshape((-1, size, n_hidden)) for doc in vectors]
+        # (each doc's product written in place: the table is the layer's largest array)
         self.doc_lengths = numpy.array([len(doc) for doc in vectors], dtype="int64")
         self.doc_bases = numpy.cumsum(self.doc_lengths + 1) - (self.doc_lengths + 1)
-        self.word_table = numpy.ascontiguousarray(
-            numpy.concatenate(word_tables) if word_tables else numpy.zeros((0, size, n_hidden)), dtype="float32"
-        )
+        word_table = numpy.empty((int((self.doc_lengths + 1).sum()), size * n_hidden), dtype="float32")
+        for doc, base in zip(vectors, self.doc_bases.tolist()):
+            numpy.matmul(numpy.vstack([pad[None, :n_word], doc]), W_word, out=word_table[base : base + len(doc) + 1])
+        self.word_table = word_table.reshape((-1, size, n_hidden))
         history_table = (numpy.vstack([pad[None, n_word:], H]) @ W_history).reshape((-1, size, n_hidden))
         self.history_table = numpy.ascontiguousarray(history_table, dtype="float32")
 

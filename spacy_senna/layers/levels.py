@@ -185,12 +185,15 @@ class LevelScorer:
         self.word_scores = LevelWordScores(first_layer, self._after_hidden(layers_after(hidden, self.network)))
 
     def _after_hidden(self, layers: List[Model]) -> Callable[[numpy.ndarray], numpy.ndarray]:
-        """The layers after the first hidden layer, as one function of its output."""
+        """The layers after the first hidden layer, as one function of its output. It holds
+        the ops, not the scorer: a scorer held by its own word scores would be a reference
+        cycle, its tables freed only by the garbage collector, several batches later."""
+        ops = self.ops
 
         def predict(outputs: numpy.ndarray) -> numpy.ndarray:
             for layer in layers:
                 outputs = layer.predict(outputs)
-            return self.ops.to_numpy(outputs)
+            return ops.to_numpy(outputs)
 
         return predict
 
