@@ -222,7 +222,9 @@ LevelScores = Callable[[List[LevelItem]], List[numpy.ndarray]]  # items -> (n_un
 Decode = Callable[[List[numpy.ndarray]], List[numpy.ndarray]]  # unit scores -> best tag ids each
 
 
-LEVEL_BATCH_WORDS = 2000  # the most words whose levels run together (their split first layer: window x hidden floats a word, 22 MB at window 9, 300 hidden)
+# The most words whose levels run together: their split first layer holds window x hidden
+# floats a word (22 MB for 2,000 words at window 9, 300 hidden).
+LEVEL_BATCH_WORDS = 2000
 
 
 def word_groups(lengths: Sequence[int], max_words: int = LEVEL_BATCH_WORDS) -> List[range]:
