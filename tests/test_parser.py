@@ -183,6 +183,26 @@ def test_word_groups_parse_as_one_batch(trained, monkeypatch):
     assert [len(group) for group in groups[0]] == [1, 3, 1, 3, 1, 3]
 
 
+def test_level_scorer_is_freed_without_the_garbage_collector(trained):
+    """A scorer holds its batch's word table (10.8 kB a word at window 9): no reference cycle
+    may keep it alive until the garbage collector runs."""
+    import gc
+    import weakref
+
+    from spacy_senna.layers.levels import LevelScorer
+
+    parser = trained.get_pipe("senna_parser")
+    gc.disable()
+    try:
+        scorer = LevelScorer(parser.model, [trained.make_doc("The cat sat .")])
+        assert scorer.split  # the split first layer, whose word scores hold the layers after it
+        freed = weakref.ref(scorer)
+        del scorer
+        assert freed() is None
+    finally:
+        gc.enable()
+
+
 def test_each_sentence_is_parsed_alone(trained):
     words = ["It", "is", ".", "The", "cat", "sat", "on", "the", "mat", "."]
     doc = Doc(trained.vocab, words=words, sent_starts=[True, False, False, True] + [False] * 6)
