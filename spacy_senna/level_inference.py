@@ -250,11 +250,12 @@ def parse_levels(
     each level scores the units of the sentences still active, decodes them (decode_level),
     and a sentence stops at its root, at a level that finds nothing, or at its `level_limit`."""
     tag_ids = {tag: i for i, tag in enumerate(tag_names)}
+    single = single_tags(tag_names)
     parses = [Parse(n, tuple(range(n))) for n in lengths]
     active = [i for i, n in enumerate(lengths) if n]
     while active:
         scores = level_scores(level_items(parses, active, tag_ids))
-        found = decode_level([parses[i] for i in active], scores, decode, tag_names)
+        found = decode_level([parses[i] for i in active], scores, decode, tag_names, single)
         active = [i for i, constituents in zip(active, found) if add_level(parses[i], constituents, max_levels)]
     return [parse.found for parse in parses]
 
@@ -264,11 +265,17 @@ def level_items(parses: Sequence[Parse], active: Sequence[int], tag_ids: Dict[st
     return [LevelItem(i, parses[i].history_ids(tag_ids), numpy.array(parses[i].unit_starts)) for i in active]
 
 
-def decode_level(parses: Sequence[Parse], scores: List[numpy.ndarray], decode: Decode, tag_names: Sequence[str]) -> List[Tree]:
+def single_tags(tag_names: Sequence[str]) -> numpy.ndarray:
+    """Which tags are S- tags (a one-unit constituent), as a bool mask over the tags."""
+    return numpy.array([name.startswith("S-") for name in tag_names], dtype="bool")
+
+
+def decode_level(
+    parses: Sequence[Parse], scores: List[numpy.ndarray], decode: Decode, tag_names: Sequence[str], single: numpy.ndarray
+) -> List[Tree]:
     """The constituents that each parse's level finds from its unit scores (changed in
-    place): no one-unit constituent over a unit that is one already (a chain is one merged
-    label), then the best IOBES path."""
-    single = numpy.array([name.startswith("S-") for name in tag_names], dtype="bool")
+    place): no one-unit constituent (`single`: single_tags) over a unit that is one already
+    (a chain is one merged label), then the best IOBES path."""
     for parse, unit_scores_ in zip(parses, scores):
         unit_scores_[numpy.ix_(parse.constituent_units(), single)] = -numpy.inf
     return [

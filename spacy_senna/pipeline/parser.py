@@ -40,7 +40,7 @@ from ..constituents import (
 )
 from ..layers.crf import sll_loss, viterbi_decode
 from ..layers.levels import LevelBatch, LevelItem, LevelScorer
-from ..level_inference import Parse, Tree, add_level, decode_level, level_items, parse_levels, word_groups
+from ..level_inference import Parse, Tree, add_level, decode_level, level_items, parse_levels, single_tags, word_groups
 from ..scoring import score_constituents
 from ..tasks import PSG, same_tokens, with_key
 from .base import SennaSequencePipe, check_loss, check_tags
@@ -220,7 +220,7 @@ class SennaParser(SennaSequencePipe):
         Every level visited is one item, its gold the oracle tags; a sentence stops as in
         `parse`, or when its oracle finds nothing more to build (after one all-O level)."""
         ids, names, rate = self.tag_ids, self.tag_names, self.cfg.get("own_level_rate", 0.0)
-        sll = self.model.get_ref("sll")
+        sll, single = self.model.get_ref("sll"), single_tags(names)
         kept, golds = [], []
         for example in examples:
             levels = self.gold_levels(example)
@@ -244,7 +244,7 @@ class SennaParser(SennaSequencePipe):
             if own:
                 scorer = scorer or LevelScorer(self.model, docs)
                 scores = [self.model.ops.to_numpy(s) for s in scorer([level[k] for k in own])]
-                predicted = decode_level([parses[active[k]] for k in own], scores, lambda x: viterbi_decode(sll, x), names)
+                predicted = decode_level([parses[active[k]] for k in own], scores, lambda x: viterbi_decode(sll, x), names, single)
                 for k, constituents in zip(own, predicted):
                     found[k] = constituents
             active = [i for i, constituents in zip(active, found) if add_level(parses[i], constituents, self.cfg["max_levels"])]
