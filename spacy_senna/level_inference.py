@@ -244,11 +244,18 @@ def word_groups(lengths: Sequence[int], max_words: int = LEVEL_BATCH_WORDS) -> L
 
 
 def parse_levels(
-    lengths: Sequence[int], level_scores: LevelScores, decode: Decode, tag_names: Sequence[str], max_levels: int = 0
+    lengths: Sequence[int],
+    level_scores: LevelScores,
+    decode: Decode,
+    tag_names: Sequence[str],
+    max_levels: int = 0,
+    force_progress: bool = False,
 ) -> List[Tree]:
     """The trees of whole sentences of these lengths, level by level, all sentences together:
     each level scores the units of the sentences still active, decodes them (decode_level),
-    and a sentence stops at its root, at a level that finds nothing, or at its `level_limit`."""
+    and a sentence stops at its root, at a level that finds nothing, or at its `level_limit`.
+    With `force_progress`, a level of two units or more that finds nothing is decoded again
+    with O's score lowered (forced_levels), so that the sentence goes on towards its root."""
     tag_ids = {tag: i for i, tag in enumerate(tag_names)}
     single = single_tags(tag_names)
     parses = [Parse(n, tuple(range(n))) for n in lengths]
@@ -256,8 +263,37 @@ def parse_levels(
     while active:
         scores = level_scores(level_items(parses, active, tag_ids))
         found = decode_level([parses[i] for i in active], scores, decode, tag_names, single)
+        if force_progress:
+            stuck = [k for k, i in enumerate(active) if not found[k] and len(parses[i].unit_starts) > 1]
+            forced = forced_levels([parses[active[k]] for k in stuck], [scores[k] for k in stuck], decode, tag_names)
+            for k, constituents in zip(stuck, forced):
+                found[k] = constituents
         active = [i for i, constituents in zip(active, found) if add_level(parses[i], constituents, max_levels)]
     return [parse.found for parse in parses]
+
+
+# What forced_levels subtracts from O's unit scores, in turn, until a level finds a constituent.
+PROGRESS_SHIFTS = tuple(2.0**k for k in range(-3, 13))
+
+
+def forced_levels(parses: Sequence[Parse], scores: List[numpy.ndarray], decode: Decode, tag_names: Sequence[str]) -> List[Tree]:
+    """The constituents of each parse's level at the smallest shift in PROGRESS_SHIFTS that
+    O's unit scores can be lowered by for the best path to find one; [] where none does.
+    The scores are decode_level's, masked already."""
+    outside = numpy.array([name == "O" for name in tag_names], dtype="float32")
+    found: List[Tree] = [[] for _ in parses]
+    waiting = list(range(len(parses)))
+    for shift in PROGRESS_SHIFTS:
+        if not waiting:
+            break
+        paths = decode([scores[k] - shift * outside for k in waiting])
+        still_waiting = []
+        for k, path in zip(waiting, paths):
+            found[k] = level_constituents(parses[k].n_words, parses[k].unit_starts, [tag_names[t] for t in path.tolist()])
+            if not found[k]:
+                still_waiting.append(k)
+        waiting = still_waiting
+    return found
 
 
 def level_items(parses: Sequence[Parse], active: Sequence[int], tag_ids: Dict[str, int]) -> List[LevelItem]:

@@ -6,7 +6,20 @@ import pytest
 
 from spacy_senna import kernels
 from spacy_senna.inference import blis_dot_transposed
-from spacy_senna.level_inference import LevelItem, LevelWordScores, SplitWindowLayer, level_unit_scores, unit_scores, word_groups
+from spacy_senna.constituents import levels_to_constituents, tree_levels
+from spacy_senna.decoding import best_paths
+from spacy_senna.level_inference import (
+    LevelItem,
+    LevelWordScores,
+    Parse,
+    SplitWindowLayer,
+    forced_levels,
+    level_unit_scores,
+    parse_levels,
+    unit_scores,
+    word_groups,
+)
+from spacy_senna.tags import iobes_tag_names
 
 from .test_layers import decoder  # noqa: F401 (a fixture: the compiled kernels, then the numpy code)
 
@@ -231,3 +244,64 @@ def test_level_word_scores_with_a_doc_twice_run_every_word(decoder):
 )
 def test_word_groups(lengths, max_words, groups):
     assert [list(group) for group in word_groups(lengths, max_words)] == groups
+
+
+# -- force_progress: a level that finds nothing is decoded again with O lowered ------------------
+TAG_NAMES = iobes_tag_names(["NP", "VP"])  # O, B/I/E/S-NP, B/I/E/S-VP
+
+
+def iobes_decode(scores):
+    """Viterbi over valid IOBES paths, no transition scores."""
+    n_tags = len(TAG_NAMES)
+    return best_paths(scores, numpy.zeros((n_tags, n_tags), dtype="float32"), numpy.zeros((n_tags,), dtype="float32"), 2)
+
+
+def o_first_scores(n_units, bonus):
+    """O scores 1 on every unit, each other tag -1 but those in `bonus` ({(unit, tag): score})."""
+    scores = numpy.full((n_units, len(TAG_NAMES)), -1.0, dtype="float32")
+    scores[:, 0] = 1.0
+    for (unit, tag), score in bonus.items():
+        scores[unit, TAG_NAMES.index(tag)] = score
+    return scores
+
+
+def test_forced_level_is_the_best_path_once_o_is_lowered_enough():
+    scores = o_first_scores(3, {(0, "B-NP"): 0.6, (1, "E-NP"): 0.5, (2, "S-VP"): 0.2})
+    assert iobes_decode([scores])[0].tolist() == [0, 0, 0]  # nothing found
+    # O lowered by 0.5 (the first shift that finds one): B-NP E-NP (1.1) beats O O (1.0), and
+    # O (0.5) still beats S-VP on the last unit
+    assert forced_levels([Parse(3, (0, 1, 2))], [scores], iobes_decode, TAG_NAMES) == [[(0, 2, "NP")]]
+    # over units of several words, the constituent's word range
+    assert forced_levels([Parse(5, (0, 2, 4))], [scores], iobes_decode, TAG_NAMES) == [[(0, 4, "NP")]]
+
+
+def test_forced_levels_of_several_parses_at_once():
+    parses = [Parse(3, (0, 1, 2)), Parse(2, (0, 1))]
+    scores = [o_first_scores(3, {(1, "S-VP"): 0.9}), o_first_scores(2, {(0, "B-VP"): -0.9, (1, "E-VP"): -0.9})]
+    assert forced_levels(parses, scores, iobes_decode, TAG_NAMES) == [[(1, 2, "VP")], [(0, 2, "VP")]]
+    assert forced_levels([], [], iobes_decode, TAG_NAMES) == []
+
+
+def test_forced_level_keeps_the_masked_tags():
+    """The S- tags masked (-inf) over a unit that is a constituent already stay out."""
+    scores = o_first_scores(2, {(0, "S-NP"): 0.9, (0, "B-VP"): -0.5, (1, "E-VP"): -0.5})
+    scores[0, TAG_NAMES.index("S-NP")] = -numpy.inf
+    assert forced_levels([Parse(2, (0, 1))], [scores], iobes_decode, TAG_NAMES) == [[(0, 2, "VP")]]
+
+
+@pytest.mark.parametrize("lengths", [[4], [1, 6, 2, 9]])
+def test_force_progress_builds_a_root_where_levels_find_nothing(lengths):
+    """A network that always prefers O: without force_progress no level finds anything; with
+    it, each sentence of two words or more gets a whole tree, up to its root, that the level
+    decomposition represents."""
+    def level_scores(items):
+        return [o_first_scores(len(item.unit_starts), {}) for item in items]
+
+    assert parse_levels(lengths, level_scores, iobes_decode, TAG_NAMES) == [[] for _ in lengths]
+    trees = parse_levels(lengths, level_scores, iobes_decode, TAG_NAMES, force_progress=True)
+    for n_words, tree in zip(lengths, trees):
+        if n_words == 1:
+            assert tree == []  # one unit: nothing to force
+            continue
+        assert (0, n_words, tree[-1][2]) in tree
+        assert sorted(levels_to_constituents(n_words, tree_levels(n_words, tree))) == sorted(tree)

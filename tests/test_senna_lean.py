@@ -514,6 +514,19 @@ def test_lean_psg_keeps_max_levels(parser_pipeline, tmp_path):
     assert tag_with(path, ["-psg"], psg_edge_text(), "lean") == expected
 
 
+def test_lean_psg_keeps_force_progress(parser_pipeline, tmp_path):
+    """The parser's force_progress (its cfg) is the lean path's too; the small parser's levels
+    find nothing on some sentences of the edge text, so the trees differ."""
+    path = tmp_path / "pipeline"
+    shutil.copytree(parser_pipeline, path)
+    stopping = tag_with(path, ["-psg"], psg_edge_text(), "spacy")
+    cfg = srsly.read_json(path / "senna_parser" / "cfg")
+    srsly.write_json(path / "senna_parser" / "cfg", {**cfg, "force_progress": True})
+    expected = tag_with(path, ["-psg"], psg_edge_text(), "spacy")
+    assert expected != stopping
+    assert tag_with(path, ["-psg"], psg_edge_text(), "lean") == expected
+
+
 def test_lean_psg_of_a_parser_with_hidden_dropout(small_pipeline, tmp_path):
     """A dropout layer after the HardTanh (identity at inference): the lean path runs it and
     prints the spaCy path's trees."""

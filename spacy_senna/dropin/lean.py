@@ -321,6 +321,7 @@ class LeanComponent:
         if self.is_parser and not _parser_steps(self.ops):
             raise ExportError(f"the fast-path export {path} has parser steps {[op['op'] for op in self.ops]}")
         self.max_levels = int(manifest.get("max_levels", 0))
+        self.force_progress = bool(manifest.get("force_progress", False))
         self.max_sentence_length = int(manifest.get("max_sentence_length", 0))
         self.max_rows = int(manifest.get("max_rows", 0))
         self.space_tag_key = int(manifest.get("space_tag_key", 0))
@@ -426,7 +427,7 @@ class LeanComponent:
         def decode(scores: List[numpy.ndarray]) -> List[numpy.ndarray]:
             return best_paths(scores, sll["transitions"], sll["start"], sll["iobes_labels"])
 
-        return parse_levels(lengths, level_scores, decode, self.tag_names, self.max_levels)
+        return parse_levels(lengths, level_scores, decode, self.tag_names, self.max_levels, self.force_progress)
 
 
 def _parser_steps(ops: List[Dict]) -> bool:

@@ -56,6 +56,7 @@ from .sentences import split_docs
         "max_levels": 0,
         "min_label_count": 1,
         "own_level_rate": 0.0,
+        "force_progress": False,
         "scorer": {"@scorers": "spacy_senna.parser_scorer.v1"},
     },
     default_score_weights={
@@ -73,6 +74,7 @@ def make_parser(
     max_levels: int,
     min_label_count: int,
     own_level_rate: float,
+    force_progress: bool,
     scorer: Optional[Callable],
 ) -> "SennaParser":
     return SennaParser(
@@ -83,6 +85,7 @@ def make_parser(
         max_levels=max_levels,
         min_label_count=min_label_count,
         own_level_rate=own_level_rate,
+        force_progress=force_progress,
         scorer=scorer,
     )
 
@@ -96,7 +99,11 @@ class SennaParser(SennaSequencePipe):
     scripts/parser_label_folding.py prints what each threshold costs on dev, at best.
 
     `own_level_rate`: in training, the chance that a sentence's next level is built from the
-    model's own prediction of this one rather than from the gold one (0: teacher forcing)."""
+    model's own prediction of this one rather than from the gold one (0: teacher forcing).
+
+    `force_progress`: at inference, a level of two units or more that finds nothing is
+    decoded again with O's scores lowered until it finds a constituent, so that the parse goes
+    on towards a root instead of stopping there (level_inference.forced_levels)."""
 
     task = PSG
 
@@ -110,6 +117,7 @@ class SennaParser(SennaSequencePipe):
         max_levels: int = 0,
         min_label_count: int = 1,
         own_level_rate: float = 0.0,
+        force_progress: bool = False,
         scorer=score_constituents,
     ):
         super().__init__(vocab, model, name, scorer=scorer, annotation=with_key(PSG.annotation, key=spans_key))
@@ -123,6 +131,7 @@ class SennaParser(SennaSequencePipe):
             raise ValueError(f"[{name}] own_level_rate must be in [0, 1], got {own_level_rate!r}")
         self.cfg["min_label_count"] = min_label_count
         self.cfg["own_level_rate"] = own_level_rate
+        self.cfg["force_progress"] = bool(force_progress)
 
     @property
     def spans_key(self) -> str:
@@ -168,6 +177,7 @@ class SennaParser(SennaSequencePipe):
             lambda scores: viterbi_decode(sll, scores),
             self.tag_names,
             self.cfg["max_levels"],
+            self.cfg.get("force_progress", False),
         )
 
     def set_annotations(self, docs: Iterable[Doc], trees: List[Tree]) -> None:
