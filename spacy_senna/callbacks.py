@@ -1,5 +1,5 @@
 """Registered training callbacks that are not tied to one component."""
-from typing import Callable
+from typing import Callable, Optional
 
 from spacy.language import Language
 from spacy.util import registry
@@ -35,3 +35,27 @@ def create_parser_levels(max_levels: int = 1, component: str = "senna_parser") -
         return nlp
 
     return parser_levels
+
+
+@registry.callbacks("spacy_senna.parser_settings.v1")
+def create_parser_settings(
+    own_level_rate: Optional[float] = None, force_progress: Optional[bool] = None, component: str = "senna_parser"
+) -> Callable[[Language], Language]:
+    """`[nlp.after_pipeline_creation]` callback: set a (sourced) senna_parser's
+    `own_level_rate` and `force_progress` (None: as it was), e.g. to train a parser on with
+    scheduled sampling (configs/parser_resume.cfg), where a sourced component's settings come
+    from its source."""
+    from .pipeline.parser import check_own_level_rate
+
+    def parser_settings(nlp: Language) -> Language:
+        if component not in nlp.pipe_names:
+            raise ValueError(f"spacy_senna.parser_settings.v1: the pipeline has no {component!r} (it has {nlp.pipe_names})")
+        cfg = nlp.get_pipe(component).cfg
+        if own_level_rate is not None:
+            check_own_level_rate(component, own_level_rate)
+            cfg["own_level_rate"] = float(own_level_rate)
+        if force_progress is not None:
+            cfg["force_progress"] = bool(force_progress)
+        return nlp
+
+    return parser_settings

@@ -555,3 +555,37 @@ def test_level_scorer_matches_the_layer(config):
     assert len(found) == len(expected)
     for f, e in zip(found, expected):
         assert_allclose(f, e, rtol=1e-5, atol=1e-5)
+
+
+def test_parser_settings_callback(tmp_path):
+    """spacy_senna.parser_settings.v1 sets a parser's own_level_rate and force_progress, a
+    sourced one's too (its settings otherwise come from its source), and leaves what is None."""
+    from spacy_senna.callbacks import create_parser_settings
+
+    nlp = spacy.blank("en")
+    parser = nlp.add_pipe("senna_parser", config={"own_level_rate": 0.3})
+    assert create_parser_settings(force_progress=True)(nlp) is nlp
+    assert (parser.cfg["own_level_rate"], parser.cfg["force_progress"]) == (0.3, True)
+    create_parser_settings(own_level_rate=0.1)(nlp)
+    assert (parser.cfg["own_level_rate"], parser.cfg["force_progress"]) == (0.1, True)
+    with pytest.raises(ValueError, match="the pipeline has no 'parser'"):
+        create_parser_settings(component="parser")(nlp)
+    with pytest.raises(ValueError, match=r"\[senna_parser\] own_level_rate must be in \[0, 1\], got 1.5"):
+        create_parser_settings(own_level_rate=1.5)(nlp)
+    nlp.initialize(lambda: make_examples(nlp))
+    nlp.to_disk(tmp_path / "source")
+    config = spacy.util.load_config_from_str(
+        f"""
+[nlp]
+lang = "en"
+pipeline = ["senna_parser"]
+after_pipeline_creation = {{"@callbacks": "spacy_senna.parser_settings.v1", "own_level_rate": 0.25, "force_progress": false}}
+
+[components]
+
+[components.senna_parser]
+source = "{tmp_path / 'source'}"
+"""
+    )
+    sourced = spacy.util.load_model_from_config(config, auto_fill=True).get_pipe("senna_parser")
+    assert (sourced.cfg["own_level_rate"], sourced.cfg["force_progress"]) == (0.25, False)

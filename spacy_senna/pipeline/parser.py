@@ -90,6 +90,11 @@ def make_parser(
     )
 
 
+def check_own_level_rate(name: str, own_level_rate: float) -> None:
+    if not 0.0 <= own_level_rate <= 1.0:
+        raise ValueError(f"[{name}] own_level_rate must be in [0, 1], got {own_level_rate!r}")
+
+
 class SennaParser(SennaSequencePipe):
     """Assigns a constituency tree to `doc.spans[spans_key]`, one sentence at a time.
 
@@ -127,8 +132,7 @@ class SennaParser(SennaSequencePipe):
             raise ValueError(f"[{name}] min_label_count must be 1 (every label) or more, got {min_label_count!r}")
         self.cfg["spans_key"] = spans_key
         self.cfg["max_levels"] = max_levels
-        if not 0.0 <= own_level_rate <= 1.0:
-            raise ValueError(f"[{name}] own_level_rate must be in [0, 1], got {own_level_rate!r}")
+        check_own_level_rate(name, own_level_rate)
         self.cfg["min_label_count"] = min_label_count
         self.cfg["own_level_rate"] = own_level_rate
         self.cfg["force_progress"] = bool(force_progress)
