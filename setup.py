@@ -109,6 +109,7 @@ setup(
             "spacy_senna.build_vocabularies.v1 = spacy_senna.multitask:create_build_vocabularies",
             "spacy_senna.drop_vectors.v1 = spacy_senna.callbacks:create_drop_vectors",
             "spacy_senna.parser_levels.v1 = spacy_senna.callbacks:create_parser_levels",
+            "spacy_senna.parser_settings.v1 = spacy_senna.callbacks:create_parser_settings",
         ],
         "console_scripts": [
             "spacy-senna = spacy_senna.cli:main",
