@@ -515,15 +515,16 @@ def test_lean_psg_keeps_max_levels(parser_pipeline, tmp_path):
 
 
 def test_lean_psg_keeps_force_progress(parser_pipeline, tmp_path):
-    """The parser's force_progress (its cfg) is the lean path's too; the small parser's levels
-    find nothing on some sentences of the edge text, so the trees differ."""
+    """The parser's force_progress (its cfg, on by default) is the lean path's too; the small
+    parser's levels find nothing on some sentences of the edge text, so the trees differ."""
     path = tmp_path / "pipeline"
     shutil.copytree(parser_pipeline, path)
-    stopping = tag_with(path, ["-psg"], psg_edge_text(), "spacy")
+    forcing = tag_with(path, ["-psg"], psg_edge_text(), "spacy")
     cfg = srsly.read_json(path / "senna_parser" / "cfg")
-    srsly.write_json(path / "senna_parser" / "cfg", {**cfg, "force_progress": True})
+    assert cfg["force_progress"] is True
+    srsly.write_json(path / "senna_parser" / "cfg", {**cfg, "force_progress": False})
     expected = tag_with(path, ["-psg"], psg_edge_text(), "spacy")
-    assert expected != stopping
+    assert expected != forcing
     assert tag_with(path, ["-psg"], psg_edge_text(), "lean") == expected
 
 

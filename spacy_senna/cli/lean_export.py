@@ -274,7 +274,7 @@ def parser_export(nlp: Language, name: str) -> Tuple[Dict[str, Any], Arrays]:
         "reads": feature_providers(nlp, name, embed_steps),
         "ops": embed_steps + [levels_step] + after_steps + [{"op": "sll", "iobes_labels": int(sll.attrs["iobes_labels"])}],
         "max_levels": int(pipe.cfg["max_levels"]),
-        "force_progress": bool(pipe.cfg.get("force_progress", False)),
+        "force_progress": bool(pipe.cfg["force_progress"]),
     }
     return manifest, arrays
 

@@ -50,7 +50,7 @@ from .args import DEFAULT_MODEL, TASK_FLAGS, TagOptions
 from .io import BLANK, Sentence, clean_text, non_overlapping, phrase_tags, sentence_lines, spacy_tokens, split_user_tokens
 from .io import tag_cells, token_columns, with_verb
 
-FORMAT = 3  # the export's layout (2: SRL and the chunk-tag feature; 3: the parser, the no-flag run); a file of another version is not read
+FORMAT = 4  # the export's layout (2: SRL and the chunk-tag feature; 3: the parser, the no-flag run; 4: its force_progress); a file of another version is not read
 CACHE_ENV = "SPACY_SENNA_CACHE"
 WINDOW_FLAGS = ("pos", "chk", "ner")  # the tasks of the window network, which the lean path runs
 SRL_FLAG = "srl"  # the sentence network's task
@@ -321,7 +321,7 @@ class LeanComponent:
         if self.is_parser and not _parser_steps(self.ops):
             raise ExportError(f"the fast-path export {path} has parser steps {[op['op'] for op in self.ops]}")
         self.max_levels = int(manifest.get("max_levels", 0))
-        self.force_progress = bool(manifest.get("force_progress", False))
+        self.force_progress = bool(manifest["force_progress"]) if self.is_parser else False
         self.max_sentence_length = int(manifest.get("max_sentence_length", 0))
         self.max_rows = int(manifest.get("max_rows", 0))
         self.space_tag_key = int(manifest.get("space_tag_key", 0))
