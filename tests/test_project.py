@@ -391,3 +391,28 @@ def test_add_component_appends_a_sourced_component(tmp_path):
     assert [(e.text, e.label_) for e in nlp("Acme rose.").ents] == [("Acme", "ORG")]
     missing = subprocess.run(command[:3] + ["senna_srl", str(tmp_path / "source")], capture_output=True, text=True, timeout=120)
     assert missing.returncode == 2 and "has no component 'senna_srl'" in missing.stderr
+
+
+def test_ner_doc_consistency_relabels_and_propagates():
+    """scripts/ner_doc_consistency.py: majority labels, repeats and surnames within a document."""
+    import spacy
+    from spacy.tokens import Doc, Span
+
+    script = load_script("ner_doc_consistency")
+    vocab = spacy.blank("en").vocab
+    first = Doc(vocab, words=["Anna", "Rossi", "met", "Kestrel", "."])
+    first.ents = [Span(first, 0, 2, "PER"), Span(first, 3, 4, "ORG")]
+    second = Doc(vocab, words=["Rossi", "left", "Kestrel", "and", "kestrel", "."])
+    second.ents = [Span(second, 2, 3, "LOC")]
+    third = Doc(vocab, words=["Kestrel", "grew", "."])
+    third.ents = [Span(third, 0, 1, "ORG")]
+    docs = [first, second, third]
+    labels = script.majority_labels(docs)
+    assert labels[("Kestrel",)] == "ORG"
+    script.relabel(second, labels)
+    assert [(e.text, e.label_) for e in second.ents] == [("Kestrel", "ORG")]
+    wanted = dict(labels)
+    wanted.update(script.surname_labels(docs))
+    script.propagate(second, wanted)
+    # "Rossi" is the surname of a PER name; the lower-cased "kestrel" is not a name
+    assert [(e.text, e.label_) for e in second.ents] == [("Rossi", "PER"), ("Kestrel", "ORG")]
