@@ -57,20 +57,16 @@ def propagate(doc: Doc, labels: Dict[Mention, str]) -> None:
     """Tag untagged occurrences of the document's predicted names (longest first)."""
     taken = [False] * len(doc)
     for ent in doc.ents:
-        for i in range(ent.start, ent.end):
-            taken[i] = True
+        taken[ent.start : ent.end] = [True] * len(ent)
     spans = list(doc.ents)
     for key in sorted(labels, key=len, reverse=True):
         if not is_name_token(key[0]):
             continue
         n = len(key)
         for start in range(len(doc) - n + 1):
-            if any(taken[start : start + n]):
-                continue
-            if tuple(t.text for t in doc[start : start + n]) == key:
+            if not any(taken[start : start + n]) and mention_key(doc[start : start + n]) == key:
                 spans.append(Span(doc, start, start + n, label=labels[key]))
-                for i in range(start, start + n):
-                    taken[i] = True
+                taken[start : start + n] = [True] * n
     doc.ents = sorted(spans, key=lambda s: s.start)
 
 
@@ -113,9 +109,8 @@ def main(model: Path, conll_file: Path) -> None:
                 for doc in docs:
                     relabel(doc, labels)
             if variant != "majority":
-                wanted = dict(labels)
-                if variant.startswith("surnames"):
-                    wanted.update({k: v for k, v in surname_labels(docs).items() if k not in wanted})
+                # a predicted name keeps its own label over a surname's PER
+                wanted = {**surname_labels(docs), **labels} if variant.startswith("surnames") else labels
                 for doc in docs:
                     propagate(doc, wanted)
         print(f"{variant:<14} {f1(examples)}")
