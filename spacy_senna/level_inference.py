@@ -223,8 +223,10 @@ Decode = Callable[[List[numpy.ndarray]], List[numpy.ndarray]]  # unit scores -> 
 
 
 # The most words whose levels run together: their split first layer holds window x hidden
-# floats a word (22 MB for 2,000 words at window 9, 300 hidden).
-LEVEL_BATCH_WORDS = 2000
+# floats a word (11 MB for 1,000 words at window 9, 300 hidden). Against 2,000
+# (scripts/bench_level_batch.py, a window-13 parser in int8): streaming peak 20 MB less, the
+# parser's words/cpu-s within 2%; 500 saves 5 MB more but costs 14%.
+LEVEL_BATCH_WORDS = 1000
 
 
 def word_groups(lengths: Sequence[int], max_words: int = LEVEL_BATCH_WORDS) -> List[range]:

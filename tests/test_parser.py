@@ -170,17 +170,14 @@ def test_batch_matches_single_docs(trained):
     assert trees(trained.pipe(texts, batch_size=4)) == [doc_constituents(trained(text)) for text in texts]
 
 
-def test_word_groups_parse_as_one_batch(trained, monkeypatch):
-    """The level loop runs groups of at most LEVEL_BATCH_WORDS words: the same trees."""
+def test_word_groups_parse_as_one_batch(trained):
+    """The level loop runs groups of at most `max_words` words: the same trees as one group."""
     from spacy_senna.level_inference import word_groups
 
-    docs = [trained.make_doc(" ".join(words)) for words, _, _ in TREES * 3]
-    whole = trees(trained.pipe(docs))
-    groups = []
-    recording = lambda lengths: groups.append(word_groups(lengths, 8)) or groups[-1]
-    monkeypatch.setattr("spacy_senna.pipeline.parser.word_groups", recording)
-    assert trees(trained.pipe(docs)) == whole
-    assert [len(group) for group in groups[0]] == [1, 3, 1, 3, 1, 3]
+    parser = trained.get_pipe("senna_parser")
+    docs = list(trained.pipe([" ".join(words) for words, _, _ in TREES * 3], disable=["senna_parser"]))
+    assert [len(group) for group in word_groups([len(doc) for doc in docs], 8)] == [1, 3, 1, 3, 1, 3]
+    assert parser.parse(docs, max_words=8) == parser.parse(docs, max_words=10**6) == parser.parse(docs)
 
 
 def test_level_scorer_is_freed_without_the_garbage_collector(trained):
