@@ -12,18 +12,12 @@ import hashlib
 import json
 import subprocess
 import sys
-import time
 from typing import Any, Dict, List
 
 import spacy
 
-from bench_parser_predict import tagged_docs
-
-
-def peak_rss_mb() -> float:
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+from bench_parser_predict import fastest_cpu_seconds, tagged_docs
+from spacy_senna.cli.bench import peak_rss_mb
 
 
 def measure(model: str, trees: str, max_words: int, n_docs: int, batch_size: int, repeat: int) -> Dict[str, Any]:
@@ -33,17 +27,19 @@ def measure(model: str, trees: str, max_words: int, n_docs: int, batch_size: int
     docs = tagged_docs(nlp, trees, n_docs)
     batches = [docs[i : i + batch_size] for i in range(0, len(docs), batch_size)]
     before = peak_rss_mb()
-    best, parsed = float("inf"), []
-    for _ in range(repeat):
-        start = time.process_time()
-        parsed = [tree for batch in batches for tree in parser.parse(batch, max_words)]
-        best = min(best, time.process_time() - start)
+    parsed: List[Any] = []
+
+    def parse_all() -> None:
+        parsed[:] = [tree for batch in batches for tree in parser.parse(batch, max_words)]
+
+    seconds = fastest_cpu_seconds(parse_all, repeat)
+    peak = peak_rss_mb()
     n_words = sum(len(doc) for doc in docs)
     return {
         "max_words": max_words,
-        "rss_added_mb": round(peak_rss_mb() - before, 1),
-        "peak_rss_mb": round(peak_rss_mb(), 1),
-        "words_per_cpu_second": round(n_words / best),
+        "rss_added_mb": round(peak - before, 1),
+        "peak_rss_mb": round(peak, 1),
+        "words_per_cpu_second": round(n_words / seconds),
         "trees_sha1": hashlib.sha1(repr(parsed).encode()).hexdigest()[:12],
     }
 

@@ -224,8 +224,8 @@ Decode = Callable[[List[numpy.ndarray]], List[numpy.ndarray]]  # unit scores -> 
 
 # The most words whose levels run together: their split first layer holds window x hidden
 # floats a word (11 MB for 1,000 words at window 9, 300 hidden). Against 2,000
-# (scripts/bench_level_batch.py, a window-13 parser in int8): streaming peak 20 MB less, the
-# parser's words/cpu-s within 2%; 500 saves 5 MB more but costs 14%.
+# (scripts/bench_level_batch.py, a window-13 parser in int8): 20 MB less RSS, about 6% fewer
+# parser words/cpu-s (0.85-1.01x in pairs of one run); 500 saves 10 MB more but costs 8-14%.
 LEVEL_BATCH_WORDS = 1000
 
 
@@ -243,6 +243,15 @@ def word_groups(lengths: Sequence[int], max_words: int = LEVEL_BATCH_WORDS) -> L
     if start < len(lengths):
         groups.append(range(start, len(lengths)))
     return groups
+
+
+def parse_in_groups(lengths: Sequence[int], parse_group: Callable[[range], List[Tree]], max_words: int = LEVEL_BATCH_WORDS) -> List[Tree]:
+    """The trees of the sentences of these lengths, `parse_group` (the sentences of one group,
+    by index, parsed together) run on each of their word_groups in turn."""
+    trees: List[Tree] = []
+    for group in word_groups(lengths, max_words):
+        trees.extend(parse_group(group))
+    return trees
 
 
 def parse_levels(

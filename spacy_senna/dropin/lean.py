@@ -43,7 +43,7 @@ from ..decoding import best_paths
 from ..inference import SentenceDistances, blis_dot_transposed, char_windows, clipped_linear, distinct_window_affine
 from ..inference import SENTENCE_PARAMS, TABLES, WORD_SCALE, dot_transposed, looked_up, max_over_characters, row_bounded_chunks, split_rows, windows
 from ..kernels import compiled
-from ..level_inference import LevelItem, LevelWordScores, SplitWindowLayer, Tree, level_unit_scores, parse_levels, word_groups
+from ..level_inference import LevelItem, LevelWordScores, SplitWindowLayer, Tree, level_unit_scores, parse_in_groups, parse_levels
 from ..lexicon import WordTables, char_matrix, string_hashes, value_rows, word_char_rows
 from ..tags import NO_TAG, SPACE_TAG, decoded_phrases, iobes_phrases, iobes_tag_names, spans_to_tags
 from .args import DEFAULT_MODEL, TASK_FLAGS, TagOptions
@@ -407,12 +407,13 @@ class LeanComponent:
     def parse(self, sequences: List[List[str]], orths: List[numpy.ndarray], feature_rows: Dict[str, List[numpy.ndarray]]) -> List[Tree]:
         """The parser's trees (merged constituents) of each sequence of token texts, as
         SennaParser.parse builds them: groups of at most LEVEL_BATCH_WORDS words
-        (level_inference.word_groups), each group's word vectors once, then level by level."""
-        trees: List[Tree] = []
-        for group in word_groups([len(sequence) for sequence in sequences]):
+        (level_inference.parse_in_groups), each group's word vectors once, then level by level."""
+
+        def parse_group(group: range) -> List[Tree]:
             rows = {kind: [feature_rows[kind][i] for i in group] for kind in feature_rows}
-            trees.extend(self._parse_together([sequences[i] for i in group], [orths[i] for i in group], rows))
-        return trees
+            return self._parse_together([sequences[i] for i in group], [orths[i] for i in group], rows)
+
+        return parse_in_groups([len(sequence) for sequence in sequences], parse_group)
 
     def _parse_together(self, sequences: List[List[str]], orths: List[numpy.ndarray], feature_rows: Dict[str, List[numpy.ndarray]]) -> List[Tree]:
         embed, levels, *after, sll = self.ops

@@ -40,7 +40,7 @@ from ..constituents import (
 )
 from ..layers.crf import sll_loss, viterbi_decode
 from ..layers.levels import LevelBatch, LevelItem, LevelScorer
-from ..level_inference import LEVEL_BATCH_WORDS, Parse, Tree, add_level, decode_level, level_items, parse_levels, single_tags, word_groups
+from ..level_inference import LEVEL_BATCH_WORDS, Parse, Tree, add_level, decode_level, level_items, parse_in_groups, parse_levels, single_tags
 from ..scoring import score_constituents
 from ..tasks import PSG, same_tokens, with_key
 from .base import SennaSequencePipe, check_loss, check_tags
@@ -167,11 +167,9 @@ class SennaParser(SennaSequencePipe):
 
     def parse(self, sentences: Sequence[Doc], max_words: int = LEVEL_BATCH_WORDS) -> List[Tree]:
         """The trees of whole sentences, level by level, the sentences of a group of at most
-        `max_words` words together (level_inference.word_groups, parse_levels)."""
-        trees: List[Tree] = []
-        for group in word_groups([len(doc) for doc in sentences], max_words):
-            trees.extend(self._parse_together([sentences[i] for i in group]))
-        return trees
+        `max_words` words together (level_inference.parse_in_groups, parse_levels)."""
+        lengths = [len(doc) for doc in sentences]
+        return parse_in_groups(lengths, lambda group: self._parse_together([sentences[i] for i in group]), max_words)
 
     def _parse_together(self, sentences: Sequence[Doc]) -> List[Tree]:
         ops = self.model.ops
