@@ -15,6 +15,7 @@ from spacy.language import Language
 
 from .. import __version__
 from ..dropin.args import DEFAULT_BATCH_SIZE, DEFAULT_MODEL, fail_line  # noqa: F401
+from ..ensemble import join_ensemble
 from ..readers import CORPUS_FORMATS
 from ..tasks import BY_FORMAT
 from ..util import one_line  # noqa: F401 (the CLI's modules import it from here)
@@ -133,6 +134,26 @@ def load_pipeline(
         raise
     except Exception as err:  # spacy.load raises OSError, ValueError, config and msgpack errors...
         raise PipelineError(f"cannot load model {model}: {one_line(err)}") from None
+
+
+ENSEMBLE_HELP = (
+    "Another trained pipeline (repeat for more): its taggers, chunkers and NER components "
+    "average their scores with the same-named components of MODEL (an ensemble)."
+)
+
+
+def join_members(nlp: Language, members: Sequence[str], gpu_id: int = -1) -> List[str]:
+    """Load the `members` pipelines and join them to `nlp` as an ensemble (ensemble.py);
+    returns the joined components' names; a PipelineError naming the member and the cause."""
+    if not members:
+        return []
+    loaded = [(member, load_pipeline(member, gpu_id)) for member in members]
+    try:
+        joined = join_ensemble(nlp, loaded)
+    except ValueError as err:
+        raise PipelineError(str(err)) from None
+    typer.echo(f"Ensemble of {1 + len(members)} pipelines for {', '.join(joined)}", err=True)
+    return joined
 
 
 def _check_excluded(model: str, exclude: Sequence[str]) -> None:

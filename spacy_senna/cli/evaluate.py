@@ -9,8 +9,8 @@ from wasabi import msg
 
 from ..readers import ConllCorpus, SennaFormatError
 from ..tasks import BY_FORMAT
-from ._util import DEFAULT_BATCH_SIZE, FORMAT_HELP, CorpusFormat, PipelineError, app, fail, is_stdout
-from ._util import load_pipeline, one_line, open_output, require_task
+from ._util import DEFAULT_BATCH_SIZE, ENSEMBLE_HELP, FORMAT_HELP, CorpusFormat, PipelineError, app, fail, is_stdout
+from ._util import join_members, load_pipeline, one_line, open_output, require_task
 
 
 def evaluate(
@@ -106,11 +106,13 @@ def evaluate_cli(
     exclude: str = typer.Option(
         "", "--exclude", help="Comma-separated components to leave out (e.g. an auxiliary tagger)."
     ),
+    ensemble: List[str] = typer.Option([], "--ensemble", "-e", help=ENSEMBLE_HELP),
 ) -> None:
     """Score MODEL on the gold annotation of INPUT; print a table, optionally save JSON."""
     try:
         nlp = load_pipeline(model, gpu_id, [name for name in exclude.split(",") if name])
         require_task(nlp, model, fmt.value)
+        join_members(nlp, ensemble, gpu_id)
     except PipelineError as err:
         fail(str(err))
     if fmt.value == "conll2005":

@@ -10,7 +10,7 @@ from spacy.vocab import Vocab
 from tqdm import tqdm
 
 from ..util import words_only
-from ._util import DEFAULT_BATCH_SIZE, PipelineError, app, atomic_path, fail, load_pipeline, one_line
+from ._util import DEFAULT_BATCH_SIZE, ENSEMBLE_HELP, PipelineError, app, atomic_path, fail, join_members, load_pipeline, one_line
 
 
 def read_words(path: Path, vocab: Vocab) -> List[Doc]:
@@ -40,11 +40,13 @@ def label_silver_cli(
     seed: int = typer.Option(0, "--seed", help="The random draw of --max-docs."),
     batch_size: int = typer.Option(DEFAULT_BATCH_SIZE, "--batch-size", min=1, help="Docs per nlp.pipe batch."),
     gpu_id: int = typer.Option(-1, "--gpu-id", "-g", help="GPU id, or -1 for CPU."),
+    ensemble: List[str] = typer.Option([], "--ensemble", "-e", help=ENSEMBLE_HELP),
 ) -> None:
     """Write a silver corpus: the words of INPUT_PATH as MODEL annotates them (its tags, entities
     and span groups), for training a faster model on more text than the gold corpus holds."""
     try:
         nlp = load_pipeline(model, gpu_id)
+        join_members(nlp, ensemble, gpu_id)
         docs = sampled(read_words(input_path, nlp.vocab), max_docs, seed)
     except (PipelineError, ValueError) as err:
         fail(str(err))
@@ -57,4 +59,5 @@ def label_silver_cli(
         n_words += len(doc)
     with atomic_path(output_path) as partial:
         silver.to_disk(partial)
-    typer.echo(f"{len(docs):,} docs, {n_words:,} words labelled by {model} -> {output_path}")
+    teacher = " + ".join([model, *ensemble])
+    typer.echo(f"{len(docs):,} docs, {n_words:,} words labelled by {teacher} -> {output_path}")

@@ -19,7 +19,7 @@ from spacy.vocab import Vocab
 from thinc.api import Model
 from thinc.types import Floats2d, Ints1d
 
-from ..layers import distinct_window
+from ..ensemble import decode_mean, mean_scores
 from ..layers.attr_embed import feature_layers, layer_annotation
 from ..layers.crf import sll_loss, viterbi_decode
 from ..layers.embed import embed_layers, load_word_tables, prepare_tables, save_word_tables, word_tables_set_aside
@@ -31,6 +31,7 @@ class SennaSequencePipe(TrainablePipe):
     """Base class: per-token tag scores from a SENNA network, decoded to one tag per token."""
 
     task: Task  # set by each subclass
+    can_ensemble = True  # its scores can be averaged with other pipelines' (spacy_senna.ensemble)
 
     def __init__(
         self,
@@ -48,6 +49,7 @@ class SennaSequencePipe(TrainablePipe):
         self.annotation = annotation or self.task.annotation
         self.cfg: Dict = {"labels": []}
         self._tag_ids: Optional[Tuple[tuple, Dict[str, int]]] = None  # (the labels, their tag ids)
+        self.ensemble: List[Model] = []  # other pipelines' models to average with (ensemble.join_ensemble)
 
     # -- serialization: TrainablePipe's, with the word tables in files of their own ----------
     def to_disk(self, path, *, exclude=tuple()) -> None:
@@ -122,11 +124,14 @@ class SennaSequencePipe(TrainablePipe):
             return [numpy.zeros((len(doc),), dtype="int32") for doc in docs]
         check_tags(self.name, self.model, docs)
         sentences, layout = split_docs(docs, skip_space=True)
-        tag_ids = self.decode(distinct_window.predict(self.model, sentences)) if sentences else []
+        tag_ids = self.decode(mean_scores([self.model, *self.ensemble], sentences)) if sentences else []
         return join_sentences(tag_ids, layout, [len(doc) for doc in docs])
 
     def decode(self, scores: List[Floats2d]) -> List[Ints1d]:
-        """Best tag ids per token: Viterbi with the SLL layer, else the argmax of each token."""
+        """Best tag ids per token: Viterbi with the SLL layer (the ensemble's mean one, when
+        there is an ensemble), else the argmax of each token."""
+        if self.model.has_ref("sll") and self.ensemble:
+            return decode_mean([self.model, *self.ensemble], scores)
         if self.model.has_ref("sll"):
             return viterbi_decode(self.model.get_ref("sll"), scores)
         return [self.model.ops.to_numpy(s.argmax(axis=1)).astype("int32") for s in scores]

@@ -113,6 +113,7 @@ class SennaParser(SennaSequencePipe):
     141 of 1,671 sentences)."""
 
     task = PSG
+    can_ensemble = False  # its levels are decoded one by one (its own predict)
 
     def __init__(
         self,

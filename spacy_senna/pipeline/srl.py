@@ -112,6 +112,7 @@ class SennaSRL(SennaSequencePipe):
     """
 
     task = SRL
+    can_ensemble = False  # its scores are per predicate (its own predict)
 
     def __init__(
         self,
