@@ -66,6 +66,7 @@ def build_senna_embed(
     word_dropout: float = 0.0,
     pretrained_vectors: bool = False,
     pretrained_scale: float = 1.0,
+    freeze_pretrained: bool = False,
     token_features: Sequence[str] = (),
     feature_width: int = 5,
     gazetteers: Optional[Dict[str, str]] = None,
@@ -83,7 +84,8 @@ def build_senna_embed(
     Lists are read at initialisation and stored in the model; `gazetteer_dropout` hides each
     match with that probability in training (for lists built from the training data). `char_width` > 0 adds that
     many filters of a convolution over each word's characters (layers/char_embed.py).
-    `pretrained_vectors` starts the word table from `nlp.vocab.vectors`, times `pretrained_scale`.
+    `pretrained_vectors` starts the word table from `nlp.vocab.vectors`, times `pretrained_scale`;
+    `freeze_pretrained` keeps those rows as they start (the other rows and tables learn).
     """
     tables = SennaFeatureEmbed(
         word_width,
@@ -96,6 +98,7 @@ def build_senna_embed(
         word_dropout=word_dropout,
         pretrained_vectors=pretrained_vectors,
         pretrained_scale=pretrained_scale,
+        freeze_pretrained=freeze_pretrained,
     )
     extras = [SennaAttrEmbed(attr, feature_width) for attr in token_features]
     if gazetteers or gazetteer_dir:  # the folder is read at initialisation, not here

@@ -4,6 +4,7 @@ import pytest
 import spacy
 from spacy.tokens import Doc
 from spacy.training import Example
+from thinc.api import Adam
 from typer.testing import CliRunner
 
 from spacy_senna.cli import app
@@ -72,3 +73,34 @@ def test_pretrained_vectors_need_vectors():
     example = Example(Doc(nlp.vocab, words=["a"]), Doc(nlp.vocab, words=["a"], tags=["DT"]))
     with pytest.raises(ValueError, match="no vectors"):
         nlp.initialize(lambda: [example])
+
+
+def test_freeze_pretrained_keeps_the_vector_rows_and_trains_the_rest(tmp_path):
+    vectors = write_senna_dir(tmp_path / "senna")
+    CliRunner().invoke(app, ["import-senna", str(tmp_path / "senna"), str(tmp_path / "vectors")])
+    nlp = spacy.load(tmp_path / "vectors")
+    tok2vec = {"word_width": 4, "pretrained_vectors": True, "freeze_pretrained": True}
+    nlp.add_pipe("senna_tagger", config={"model": {"tok2vec": tok2vec}})
+    words = ["The", "cat", "sat", "in", "Zurich"]
+    example = Example(Doc(nlp.vocab, words=words), Doc(nlp.vocab, words=words, tags=["DT", "NN", "VBD", "IN", "NNP"]))
+    nlp.initialize(lambda: [example])
+    optimizer = Adam(0.01, L2=0.0)  # the configs' L2; weight decay would shrink every row
+    embed = [n for n in nlp.get_pipe("senna_tagger").model.walk() if n.name == "senna_embed"][0]
+    tables = embed.attrs["tables"]
+    vector_rows = [tables.words.index(word) for word in WORDS[2:]]
+    assert embed.attrs["frozen_rows"] == (min(vector_rows), max(vector_rows) + 1)
+    before = embed.get_param("W_word").copy()
+    for _ in range(5):
+        nlp.update([example], sgd=optimizer)
+    after = embed.get_param("W_word")
+    for i, word in enumerate(WORDS[2:], start=2):
+        assert numpy.array_equal(after[tables.words.index(word)], before[tables.words.index(word)])  # kept
+        assert numpy.allclose(after[tables.words.index(word)], vectors[i], atol=1e-4)
+    assert not numpy.allclose(before[tables.words.index("in")], after[tables.words.index("in")])  # learnt
+    nlp.to_disk(tmp_path / "tagger")
+    loaded = spacy.load(tmp_path / "tagger")
+    embed = [n for n in loaded.get_pipe("senna_tagger").model.walk() if n.name == "senna_embed"][0]
+    assert tuple(embed.attrs["frozen_rows"]) == (min(vector_rows), max(vector_rows) + 1)
+    kept = embed.get_param("W_word")[vector_rows].copy()
+    loaded.update([example], sgd=Adam(0.01, L2=0.0))  # still frozen when training goes on from disk
+    assert numpy.array_equal(embed.get_param("W_word")[vector_rows], kept)

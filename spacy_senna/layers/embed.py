@@ -36,6 +36,7 @@ def SennaFeatureEmbed(
     word_dropout: float = 0.0,
     pretrained_vectors: bool = False,
     pretrained_scale: float = 1.0,
+    freeze_pretrained: bool = False,
     init_W: Callable = uniform_init,
 ) -> Model[InT, OutT]:
     """Embed each token as [word vector; caps vector; suffix vector].
@@ -46,7 +47,11 @@ def SennaFeatureEmbed(
     With `pretrained_vectors`, the word table starts from the pipeline's vectors
     (`nlp.vocab.vectors`, loaded by `[initialize] vectors`), whose words join the vocabulary,
     and is fine-tuned from there, multiplied by `pretrained_scale` (GloVe's values are about
-    ten times the random initialisation's: 0.1 brings them to its scale).
+    ten times the random initialisation's: 0.1 brings them to its scale). With
+    `freeze_pretrained` the rows copied from the vectors keep their values in training (attr
+    `frozen_rows`: that range of rows gets no gradient); the other rows (PADDING, UNKNOWN, the
+    training words without a vector) and the caps and suffix tables learn. (An optimizer's
+    L2 weight decay still shrinks them, as every weight; the configs set L2 = 0.)
     """
     return Model(
         "senna_embed",
@@ -70,6 +75,8 @@ def SennaFeatureEmbed(
             "word_dropout": word_dropout,
             "pretrained_vectors": pretrained_vectors,
             "pretrained_scale": pretrained_scale,
+            "freeze_pretrained": freeze_pretrained,
+            "frozen_rows": (0, 0),
         },
     )
 
@@ -89,6 +96,7 @@ def forward(model: Model[InT, OutT], docs: InT, is_train: bool) -> Tuple[OutT, C
         )
     scale = model.get_param(WORD_SCALE) if model.has_param(WORD_SCALE) else None
     vectors = looked_up(W, scale, ids, model.ops.xp)
+    first_frozen, end_frozen = model.attrs.get("frozen_rows", (0, 0))
 
     def backprop(d_outputs: OutT) -> InT:
         d_vectors = model.ops.flatten(d_outputs) if d_outputs else vectors[:0]
@@ -99,6 +107,8 @@ def forward(model: Model[InT, OutT], docs: InT, is_train: bool) -> Tuple[OutT, C
             model.ops.scatter_add(
                 d_table, ids[:, i], model.ops.xp.ascontiguousarray(d_vectors[:, start : start + width])
             )
+            if i == 0:
+                d_table[first_frozen:end_frozen] = 0.0
             model.inc_grad(name, d_table)
             start += width
         return []
@@ -155,6 +165,23 @@ def prepare_tables(model: Model, docs: List[Doc], vocab: Vocab) -> None:
         set_tables(model, tables)
         if model.attrs.get("pretrained_vectors"):
             init_from_vectors(model, vocab)
+            if model.attrs.get("freeze_pretrained"):
+                model.attrs["frozen_rows"] = vector_rows(tables, vocab)
+
+
+def vector_rows(tables: FeatureTables, vocab: Vocab) -> Tuple[int, int]:
+    """The range of word-table rows that hold the vectors' words (they come first, after
+    PADDING and UNKNOWN: tables_from_docs); a ValueError when they are not one range."""
+    has_vector = [vocab.vectors.find(key=vocab.strings[word]) >= 0 if word in vocab.strings else False for word in tables.words]
+    rows = [row for row, found in enumerate(has_vector) if found and tables.words[row] not in (PADDING, UNKNOWN)]
+    if not rows:
+        return (0, 0)
+    if rows[-1] - rows[0] + 1 != len(rows):
+        raise ValueError(
+            "freeze_pretrained: the vectors' words are not one range of the word table "
+            "(a word_list orders it): leave freeze_pretrained off"
+        )
+    return (rows[0], rows[-1] + 1)
 
 
 def init_from_vectors(model: Model, vocab: Vocab) -> int:
