@@ -104,3 +104,19 @@ def test_freeze_pretrained_keeps_the_vector_rows_and_trains_the_rest(tmp_path):
     kept = embed.get_param("W_word")[vector_rows].copy()
     loaded.update([example], sgd=Adam(0.01, L2=0.0))  # still frozen when training goes on from disk
     assert numpy.array_equal(embed.get_param("W_word")[vector_rows], kept)
+
+
+def test_a_shared_table_from_vectors_without_build_vocabularies_is_an_error(tmp_path):
+    """spaCy's tok2vec component initialises its model from ten docs: without the
+    build_vocabularies callback the vectors would silently never reach the table."""
+    write_senna_dir(tmp_path / "senna")
+    CliRunner().invoke(app, ["import-senna", str(tmp_path / "senna"), str(tmp_path / "vectors")])
+    nlp = spacy.load(tmp_path / "vectors")
+    embed = {"@architectures": "spacy_senna.SennaEmbed.v1", "word_width": 4, "pretrained_vectors": True}
+    nlp.add_pipe("tok2vec", config={"model": embed})
+    listener = {"@architectures": "spacy.Tok2VecListener.v1", "width": 14, "upstream": "tok2vec"}
+    nlp.add_pipe("senna_tagger", config={"model": {"tok2vec": listener}})
+    words = ["The", "cat", "sat"]
+    example = Example(Doc(nlp.vocab, words=words), Doc(nlp.vocab, words=words, tags=["DT", "NN", "VBD"]))
+    with pytest.raises(ValueError, match="needs \\[initialize\\] before_init .*build_vocabularies"):
+        nlp.initialize(lambda: [example])

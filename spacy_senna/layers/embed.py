@@ -129,6 +129,15 @@ def init(model: Model[InT, OutT], X: Optional[InT] = None, Y=None, *, init_W: Ca
             tables = FeatureTables.from_word_list(
                 model.attrs["word_list"], suffix_length=model.attrs["suffix_length"]
             )
+        elif model.attrs.get("pretrained_vectors"):
+            # spaCy's tok2vec component initialises its model from a few docs, and the vectors
+            # would never be copied: a table left for init to build is an error, not a table
+            # of ten docs' words without its vectors
+            raise ValueError(
+                "senna_embed: pretrained_vectors is set but the table's vocabulary was not built "
+                "from the training corpus; a shared tok2vec needs [initialize] before_init = "
+                '{"@callbacks":"spacy_senna.build_vocabularies.v1","corpus":"corpora.train"}'
+            )
         elif X is not None:
             tables = tables_from_docs(model, X)
         else:
