@@ -173,16 +173,15 @@ def prepare_tables(model: Model, docs: List[Doc], vocab: Vocab) -> None:
             tables = tables_from_docs(model, docs, vocab)
         set_tables(model, tables)
         if model.attrs.get("pretrained_vectors"):
-            init_from_vectors(model, vocab)
+            filled = init_from_vectors(model, vocab)
             if model.attrs.get("freeze_pretrained"):
-                model.attrs["frozen_rows"] = vector_rows(tables, vocab)
+                model.attrs["frozen_rows"] = frozen_range(tables, filled)
 
 
-def vector_rows(tables: FeatureTables, vocab: Vocab) -> Tuple[int, int]:
-    """The range of word-table rows that hold the vectors' words (they come first, after
-    PADDING and UNKNOWN: tables_from_docs); a ValueError when they are not one range."""
-    has_vector = [vocab.vectors.find(key=vocab.strings[word]) >= 0 if word in vocab.strings else False for word in tables.words]
-    rows = [row for row, found in enumerate(has_vector) if found and tables.words[row] not in (PADDING, UNKNOWN)]
+def frozen_range(tables: FeatureTables, filled: List[int]) -> Tuple[int, int]:
+    """The range of the word-table rows filled from the vectors, PADDING and UNKNOWN aside
+    (the vectors' words come first: tables_from_docs); a ValueError when they are not one range."""
+    rows = [row for row in filled if tables.words[row] not in (PADDING, UNKNOWN)]
     if not rows:
         return (0, 0)
     if rows[-1] - rows[0] + 1 != len(rows):
@@ -193,8 +192,9 @@ def vector_rows(tables: FeatureTables, vocab: Vocab) -> Tuple[int, int]:
     return (rows[0], rows[-1] + 1)
 
 
-def init_from_vectors(model: Model, vocab: Vocab) -> int:
-    """Copy `vocab.vectors` into the word table, row by row of the vocabulary; returns the count.
+def init_from_vectors(model: Model, vocab: Vocab) -> List[int]:
+    """Copy `vocab.vectors` into the word table, row by row of the vocabulary; returns the
+    rows it filled.
 
     SENNA's PADDING and UNKNOWN words, when the vectors have them, fill those rows.
     """
@@ -207,15 +207,15 @@ def init_from_vectors(model: Model, vocab: Vocab) -> int:
     tables: FeatureTables = model.attrs["tables"]
     W = model.ops.to_numpy(model.get_param("W_word")).copy()
     data = model.ops.to_numpy(vectors.data) * model.attrs.get("pretrained_scale", 1.0)
-    found = 0
+    filled = []
     for row, word in enumerate(tables.words):
         key = vocab.strings[word] if word in vocab.strings else None
         index = vectors.find(key=key) if key is not None else -1
         if index >= 0:
             W[row] = data[index]
-            found += 1
+            filled.append(row)
     model.set_param("W_word", model.ops.asarray2f(W))
-    return found
+    return filled
 
 
 def set_tables(model: Model, tables: FeatureTables, init_W: Callable = uniform_init) -> None:
